@@ -1,0 +1,69 @@
+"""Every check of webex-events. `nox` runs them all; `nox -s generate` rewrites generated/.
+
+Sessions: lint, typecheck, spec, generated_current, tests (the default set), and
+generate, bench, vendor (run on demand).
+"""
+
+from __future__ import annotations
+
+import nox
+
+nox.options.default_venv_backend = "venv"
+nox.options.reuse_existing_virtualenvs = True
+nox.options.sessions = ["lint", "typecheck", "spec", "generated_current", "tests"]
+
+PYPROJECT = nox.project.load_toml("pyproject.toml")
+GENERATOR_PINS = "scripts/requirements-generate.txt"
+HAND_WRITTEN = ["wrapper", "scripts", "tests", "bench", "noxfile.py"]
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """The test suite (the generators too: a test proves generated_current catches hand edits)."""
+    session.install("-r", GENERATOR_PINS)
+    session.install("-e", ".", *nox.project.dependency_groups(PYPROJECT, "test"))
+    session.run("pytest", *session.posargs)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff check and ruff format --check on hand-written code (generated/ is excluded)."""
+    session.install(*nox.project.dependency_groups(PYPROJECT, "lint"))
+    session.run("ruff", "check", *HAND_WRITTEN)
+    session.run("ruff", "format", "--check", *HAND_WRITTEN)
+
+
+@nox.session
+def typecheck(session: nox.Session) -> None:
+    """mypy --strict on wrapper/ and scripts/."""
+    session.install("-e", ".", *nox.project.dependency_groups(PYPROJECT, "typecheck"))
+    session.run("mypy", "--strict", "wrapper/webex_events")
+    session.run("mypy", "--strict", "scripts")
+
+
+@nox.session
+def spec(session: nox.Session) -> None:
+    """Validate spec/openapi.yaml (OpenAPI 3.0) and spec/event.schema.json (JSON Schema 2020-12)."""
+    session.install("openapi-spec-validator==0.9.0", "jsonschema==4.26.0", "pyyaml==6.0.3")
+    session.run("openapi-spec-validator", "spec/openapi.yaml")
+    session.run(
+        "python",
+        "-c",
+        "import json, jsonschema; "
+        "jsonschema.Draft202012Validator.check_schema(json.load(open('spec/event.schema.json'))); "
+        "print('spec/event.schema.json: valid JSON Schema 2020-12')",
+    )
+
+
+@nox.session
+def generate(session: nox.Session) -> None:
+    """Rewrite spec/event.schema.json and generated/ from spec/openapi.yaml."""
+    session.install("-r", GENERATOR_PINS)
+    session.run("python", "scripts/regenerate.py", *session.posargs)
+
+
+@nox.session
+def generated_current(session: nox.Session) -> None:
+    """Fail with a unified diff when generated/ is not what the scripts make from spec/ today."""
+    session.install("-r", GENERATOR_PINS)
+    session.run("python", "scripts/check_generated.py")
