@@ -1,0 +1,11 @@
+"""Shared test configuration: the project's own pytest plugin, as users enable it."""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, settings
+
+pytest_plugins = ["webex_events.testing.pytest_plugin"]
+
+# The machine is small and shared: judge hypothesis examples by correctness, not by speed.
+settings.register_profile("ci", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("ci")

@@ -1,0 +1,17 @@
+"""A faithful fake of the Webex Events API for tests, demos and benchmarks (moto-style).
+
+>>> import httpx
+>>> from webex_events.testing import FakeWebex
+>>> fake = FakeWebex(events=10, seed=7)
+>>> with httpx.Client(transport=fake.transport()) as http:
+...     r = http.get("https://webexapis.com/v1/events", headers={"Authorization": f"Bearer {fake.token}"})
+>>> [item["id"] for item in r.json()["items"]] == fake.expected_ids()
+True
+"""
+
+from ._app import FakeStats
+from ._fake import FakeWebex, run_server
+from ._faults import Fault
+from ._transport import FakeAsyncTransport, FakeTransport
+
+__all__ = ["FakeAsyncTransport", "FakeStats", "FakeTransport", "FakeWebex", "Fault", "run_server"]

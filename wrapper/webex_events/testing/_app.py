@@ -1,0 +1,404 @@
+"""The request-handling core shared by the sync/async transports and the HTTP server.
+
+``FakeApp.handle`` turns one request into a ``Reply`` (status, headers, body, how long to wait
+before answering, and whether to answer normally, reset the connection or truncate the body). The
+adapters only perform the wait and the I/O, so all three ways of running the fake behave the same.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import math
+import random
+import re
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Literal
+from urllib.parse import parse_qsl, quote, unquote, urlencode
+
+from ._faults import RETRY_AFTER_FAULTS, Fault, format_seconds
+from ._org import Organization, serialize
+
+__all__ = ["FakeApp", "FakeStats", "Reply", "parse_datetime_us"]
+
+JSON_TYPE = "application/json;charset=UTF-8"
+_MAX_DEFAULT = 100
+_MAX_LIMIT = 1000
+_DIGITS = re.compile(r"[0-9]{1,7}")
+_FILTERS = (("resource", "res"), ("type", "typ"), ("actorId", "actor"), ("serviceType", "svc"))
+
+
+@dataclass
+class FakeStats:
+    """Counters of what the fake has served (thread-safe: updated under the fake's lock).
+
+    ``requests``: every request received; ``pages``: successful list pages; ``items``: events in
+    them; ``faults``: injected faults (``fault_rate`` and ``gateway_timeout_above``);
+    ``rate_limited``: 429 responses sent (rate limit, early requests, injected 429);
+    ``early_requests``: requests that arrived while a Retry-After was still running;
+    ``statuses``: responses by status code (0 for a reset connection).
+
+    >>> from webex_events.testing import FakeStats
+    >>> stats = FakeStats(requests=2)
+    >>> stats.reset()
+    >>> stats.requests
+    0
+    """
+
+    requests: int = 0
+    pages: int = 0
+    items: int = 0
+    faults: int = 0
+    rate_limited: int = 0
+    early_requests: int = 0
+    statuses: Counter[int] = field(default_factory=Counter)
+
+    def reset(self) -> None:
+        """Set every counter back to zero."""
+        self.requests = self.pages = self.items = self.faults = 0
+        self.rate_limited = self.early_requests = 0
+        self.statuses = Counter()
+
+
+Action = Literal["respond", "reset", "truncate"]
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What to answer: wait ``delay`` seconds, then respond / reset / send a truncated body."""
+
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+    delay: float = 0.0
+    action: Action = "respond"
+
+
+class _BadRequestError(Exception):
+    pass
+
+
+def _ceil_ms(seconds: float) -> float:
+    """Round up to whole milliseconds, ignoring float noise (0.8000000001 stays 0.8)."""
+    return math.ceil(round(seconds * 1000, 6)) / 1000
+
+
+def parse_datetime_us(text: str) -> int:
+    """ISO 8601 text to microseconds since the epoch (naive means UTC); ValueError if unparsable."""
+    if " " in text:  # an unencoded "+" of an offset arrives as a space
+        text = text.replace(" ", "+")
+    dt = datetime.fromisoformat(text)
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    delta = dt - datetime(1970, 1, 1, tzinfo=UTC)
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+@dataclass
+class Knobs:
+    """Behaviour switches of a running fake (see ``FakeWebex``)."""
+
+    token: str
+    from_inclusive: bool = True
+    to_inclusive: bool = False
+    latency: float = 0.0
+    latency_jitter: float = 0.0
+    rate_limit: float | None = None
+    fault_rate: float = 0.0
+    faults: tuple[Fault, ...] = ()
+    fault_retry_after: float = 1.0
+    retry_after_header: str | None = None
+    gateway_timeout_above: int | None = None
+    next_link_max_null: bool = False
+    next_link_drops_filters: bool = False
+    next_link_origin: str | None = None
+
+
+class FakeApp:
+    """One fake Webex Events API: routing, auth, rate limiting, faults, filtering, paging."""
+
+    def __init__(
+        self,
+        org: Organization,
+        knobs: Knobs,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.org = org
+        self.knobs = knobs
+        self.stats = FakeStats()
+        self._clock = clock
+        self._wall_clock = wall_clock
+        self._lock = threading.Lock()
+        self._rng = random.Random(org.seed ^ 0x5EED)  # noqa: S311 - seeded fault injection
+        self._counter = 0
+        self._blocked_until = -math.inf
+        self._window = -1
+        self._window_count = 0
+        self._tracking_key = f"tracking:{org.seed}".encode()
+        self._cursor_key = org.seed.to_bytes(16, "big", signed=True)
+
+    # ---- helpers --------------------------------------------------------------------------------
+
+    def _tracking_id(self) -> str:
+        self._counter += 1
+        h = hashlib.blake2b(self._counter.to_bytes(8, "big"), key=self._tracking_key, digest_size=16)
+        x = h.hexdigest().upper()
+        return f"ROUTER_{x[:8]}-{x[8:12]}-{x[12:16]}-{x[16:20]}-{x[20:32]}"
+
+    def _reply(
+        self,
+        status: int,
+        tracking: str,
+        body: bytes,
+        *,
+        delay: float = 0.0,
+        extra: list[tuple[str, str]] | None = None,
+        action: Action = "respond",
+    ) -> Reply:
+        headers = [("Content-Type", JSON_TYPE), ("TrackingID", tracking), *(extra or [])]
+        with self._lock:
+            self.stats.statuses[0 if action == "reset" else status] += 1
+        return Reply(status, headers, body, delay, action)
+
+    def _error(self, status: int, tracking: str, message: str, *, delay: float = 0.0, **kw: object) -> Reply:
+        body = serialize({"message": message, "errors": [{"description": message}], "trackingId": tracking})
+        return self._reply(status, tracking, body, delay=delay, **kw)  # type: ignore[arg-type]
+
+    def _retry_after(self, status: int, tracking: str, seconds: float, message: str) -> Reply:
+        """An edge rejection with Retry-After; remembers until when clients must wait.
+
+        Must be called with the lock held.
+        """
+        self._blocked_until = max(self._blocked_until, self._clock() + seconds)
+        if status == 429:
+            self.stats.rate_limited += 1
+        text = self.knobs.retry_after_header
+        header = text if text is not None else format_seconds(seconds)
+        body = serialize({"message": message, "errors": [{"description": message}], "trackingId": tracking})
+        self.stats.statuses[status] += 1
+        headers = [("Content-Type", JSON_TYPE), ("TrackingID", tracking), ("Retry-After", header)]
+        return Reply(status, headers, body)
+
+    def _delay(self) -> float:
+        k = self.knobs
+        if k.latency_jitter:
+            with self._lock:
+                return k.latency + self._rng.random() * k.latency_jitter
+        return k.latency
+
+    # ---- entry point ------------------------------------------------------------------------------
+
+    def handle(self, method: str, origin: str, target: str, headers: Mapping[str, str]) -> Reply:
+        """Answer one request. ``origin`` is ``scheme://host[:port]``; ``target`` is path?query.
+
+        ``headers`` must be looked up with lower-case names.
+        """
+        k = self.knobs
+        with self._lock:
+            self.stats.requests += 1
+            tracking = self._tracking_id()
+            now = self._clock()
+            if now < self._blocked_until:
+                self.stats.early_requests += 1
+                wait = _ceil_ms(self._blocked_until - now)
+                return self._retry_after(429, tracking, wait, "Too many requests: retry after the wait.")
+            if k.rate_limit is not None:
+                window = math.floor(now)
+                if window != self._window:
+                    self._window, self._window_count = window, 0
+                self._window_count += 1
+                if self._window_count > k.rate_limit:
+                    wait = _ceil_ms(window + 1 - now)
+                    return self._retry_after(429, tracking, wait, "Too many requests: rate limit exceeded.")
+
+        path, _, query = target.partition("?")
+        route: Literal["list", "get"]
+        link: str | None = None
+        count = 0
+        if path == "/v1/events":
+            route, event_id = "list", ""
+        elif path.startswith("/v1/events/") and "/" not in path[len("/v1/events/") :] and len(path) > 11:
+            route, event_id = "get", unquote(path[len("/v1/events/") :])
+        else:
+            return self._error(
+                404, tracking, "The requested resource could not be found.", delay=self._delay()
+            )
+        if method != "GET":
+            return self._error(405, tracking, f"Method {method} is not allowed.", delay=self._delay())
+        if headers.get("authorization") != f"Bearer {k.token}":
+            return self._error(
+                401,
+                tracking,
+                "The request requires a valid access token in the Authorization request header.",
+            )
+
+        fault = self._pick_fault()
+        if fault is not None:
+            reply = self._fault(fault, tracking)
+            if reply is not None:
+                return reply
+        delay = self._delay()
+        if route == "get":
+            pos = self.org.position_of(event_id)
+            if pos is None:
+                return self._error(404, tracking, "The requested resource could not be found.", delay=delay)
+            body = self.org.event_json(pos)
+        else:
+            try:
+                params = dict(parse_qsl(query, keep_blank_values=True))
+                result = self._list(params, origin, path, tracking)
+            except _BadRequestError as exc:
+                return self._error(400, tracking, str(exc), delay=delay)
+            if isinstance(result, Reply):
+                return result
+            body, link, count = result
+        if fault is Fault.TRUNCATED_BODY:
+            return self._reply(200, tracking, body, delay=delay, action="truncate")
+        extra = None
+        if route == "list":
+            with self._lock:
+                self.stats.pages += 1
+                self.stats.items += count
+            if link is not None:
+                extra = [("Link", f'<{link}>; rel="next"')]
+        return self._reply(200, tracking, body, delay=delay, extra=extra)
+
+    # ---- faults ---------------------------------------------------------------------------------
+
+    def _pick_fault(self) -> Fault | None:
+        k = self.knobs
+        if not k.fault_rate or not k.faults:
+            return None
+        with self._lock:
+            if self._rng.random() >= k.fault_rate:
+                return None
+            fault = k.faults[int(self._rng.random() * len(k.faults))]
+            self.stats.faults += 1
+            return fault
+
+    def _fault(self, fault: Fault, tracking: str) -> Reply | None:
+        """The reply of an injected fault; None for a truncated body (the real page is cut)."""
+        if fault in RETRY_AFTER_FAULTS:
+            messages = {
+                Fault.LOCKED: "The requested resource is temporarily unavailable.",
+                Fault.TOO_MANY_REQUESTS: "Too many requests have been sent in a given amount of time.",
+                Fault.SERVICE_UNAVAILABLE: "Server is overloaded with requests. Try again later.",
+            }
+            with self._lock:
+                return self._retry_after(
+                    int(fault.value), tracking, self.knobs.fault_retry_after, messages[fault]
+                )
+        if fault is Fault.CONNECTION_RESET:
+            return self._reply(0, tracking, b"", delay=self._delay(), action="reset")
+        if fault is Fault.TRUNCATED_BODY:
+            return None
+        messages = {
+            Fault.INTERNAL_SERVER_ERROR: "Something went wrong on the server.",
+            Fault.BAD_GATEWAY: "The server received an invalid response from an upstream server.",
+            Fault.GATEWAY_TIMEOUT: "An upstream server failed to respond on time.",
+        }
+        return self._error(int(fault.value), tracking, messages[fault], delay=self._delay())
+
+    # ---- listing --------------------------------------------------------------------------------
+
+    def _cursor(self, pos: int) -> str:
+        raw = pos.to_bytes(6, "big")
+        mac = hashlib.blake2b(raw, key=self._cursor_key, digest_size=6).digest()
+        return base64.urlsafe_b64encode(raw + mac).decode()
+
+    def _uncursor(self, text: str) -> int:
+        try:
+            blob = base64.urlsafe_b64decode(text.encode("ascii"))
+        except (ValueError, UnicodeEncodeError):
+            raise _BadRequestError("Invalid cursor.") from None
+        raw, mac = blob[:6], blob[6:]
+        if len(blob) != 12 or hashlib.blake2b(raw, key=self._cursor_key, digest_size=6).digest() != mac:
+            raise _BadRequestError("Invalid cursor.")
+        return int.from_bytes(raw, "big")
+
+    def _list(
+        self, params: dict[str, str], origin: str, path: str, tracking: str
+    ) -> tuple[bytes, str | None, int] | Reply:
+        k, org = self.knobs, self.org
+        raw_max = params.get("max")
+        if raw_max is None:
+            limit = _MAX_DEFAULT
+        elif not _DIGITS.fullmatch(raw_max) or not 1 <= int(raw_max) <= _MAX_LIMIT:
+            raise _BadRequestError(
+                f"max must be an integer between 1 and {_MAX_LIMIT}, inclusive (got {raw_max!r})."
+            )
+        else:
+            limit = int(raw_max)
+        if params.get("resource") == "convergedRecordings" and not params.get("serviceType"):
+            raise _BadRequestError("serviceType is mandatory when resource is convergedRecordings.")
+        dates: dict[str, int] = {}
+        for name in ("from", "to"):
+            if name in params:
+                try:
+                    dates[name] = parse_datetime_us(params[name])
+                except ValueError:
+                    raise _BadRequestError(
+                        f"Invalid {name}: {params[name]!r} is not an ISO 8601 date-time."
+                    ) from None
+        hi_pos = self._cursor_pos(params)
+        if k.gateway_timeout_above is not None and limit > k.gateway_timeout_above:
+            with self._lock:
+                self.stats.faults += 1
+            return self._error(
+                504,
+                tracking,
+                "An upstream server failed to respond on time. If your query uses max parameter, "
+                "please try to reduce it.",
+                delay=self._delay(),
+            )
+
+        now_us = int(self._wall_clock() * 1_000_000)
+        to_us = min(dates.get("to", now_us), now_us)  # "to" in the future means up to now
+        hi_ms = to_us // 1000 if k.to_inclusive else -(-to_us // 1000) - 1
+        if "from" in dates:
+            from_us = dates["from"]
+            lo_ms = -(-from_us // 1000) if k.from_inclusive else from_us // 1000 + 1
+        else:
+            lo_ms = -(1 << 62)
+        lo, hi = org.bounds(lo_ms, hi_ms)
+        if hi_pos is not None:
+            hi = min(hi, hi_pos)
+
+        filters: dict[str, int] = {}
+        for param, column in _FILTERS:
+            value = params.get(param)
+            if value:
+                code = org.code(column, value)
+                if code is None:  # a value no event has: an empty result, not an error
+                    lo = hi
+                    break
+                filters[column] = code
+        positions = list(org.select(filters, lo, hi, limit=limit + 1))
+        more = len(positions) > limit
+        del positions[limit:]
+        body = b'{"items":[' + b",".join(org.event_json(p) for p in positions) + b"]}"
+        link = self._next_link(params, origin, path, limit, positions[-1]) if more else None
+        return body, link, len(positions)
+
+    def _cursor_pos(self, params: dict[str, str]) -> int | None:
+        text = params.get("cursor")
+        return None if text is None else self._uncursor(text)
+
+    def _next_link(self, params: dict[str, str], origin: str, path: str, limit: int, last: int) -> str:
+        k = self.knobs
+        keep = (
+            {}
+            if k.next_link_drops_filters
+            else {n: v for n, v in params.items() if n not in ("max", "cursor")}
+        )
+        keep["max"] = "null" if k.next_link_max_null else str(limit)
+        keep["cursor"] = self._cursor(last)
+        base = (k.next_link_origin or origin).rstrip("/")
+        return f"{base}{path}?{urlencode(keep, quote_via=quote, safe=':')}"
