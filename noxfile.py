@@ -67,3 +67,11 @@ def generated_current(session: nox.Session) -> None:
     """Fail with a unified diff when generated/ is not what the scripts make from spec/ today."""
     session.install("-r", GENERATOR_PINS)
     session.run("python", "scripts/check_generated.py")
+
+
+@nox.session
+def vendor(session: nox.Session) -> None:
+    """Copy the client into another project: `nox -s vendor -- DEST --package NAME`."""
+    if not session.posargs:
+        session.error("usage: nox -s vendor -- DEST --package myapp._vendor.webex_events")
+    session.run("python", "scripts/vendor.py", *session.posargs)

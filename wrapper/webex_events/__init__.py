@@ -1,0 +1,54 @@
+"""webex-events: a typed, exact, resilient client for the Webex Events API.
+
+>>> from webex_events import WebexEvents, EventResource
+>>> EventResource("messages")
+<EventResourceEnum.MESSAGES: 'messages'>
+"""
+
+from webex_events_api.models import EventResourceEnum as EventResource
+from webex_events_api.models import EventServiceTypeEnum as ServiceType
+from webex_events_api.models import EventTypeEnum as EventType
+
+from ._async_client import AsyncEventStream, AsyncWebexEvents
+from ._client import EventStream, WebexEvents
+from ._errors import (
+    APIError,
+    AuthenticationError,
+    BadRequestError,
+    InvalidArgumentError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitError,
+    ServerError,
+    UnsafeNextLinkError,
+    WebexConnectionError,
+    WebexError,
+)
+from ._event import Event
+from ._models import ListStats, Window
+from ._retry import RetryPolicy
+
+__all__ = [
+    "APIError",
+    "AsyncEventStream",
+    "AsyncWebexEvents",
+    "AuthenticationError",
+    "BadRequestError",
+    "Event",
+    "EventResource",
+    "EventStream",
+    "EventType",
+    "InvalidArgumentError",
+    "ListStats",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "RetryPolicy",
+    "ServerError",
+    "ServiceType",
+    "UnsafeNextLinkError",
+    "WebexConnectionError",
+    "WebexError",
+    "WebexEvents",
+    "Window",
+]

@@ -1,0 +1,278 @@
+"""``AsyncWebexEvents``: the asyncio client, a thin driver of the same sans-IO core."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import AsyncGenerator, AsyncIterator, Generator
+from contextlib import aclosing
+from itertools import islice
+from types import TracebackType
+from typing import Any, Self, TypeVar
+
+import httpx
+
+from ._core import (
+    DEFAULT_BASE_URL,
+    Core,
+    Page,
+    Query,
+    Read,
+    Send,
+    Sleep,
+    build_query,
+    resolve_token,
+    validate_base_url,
+    validate_concurrency,
+    validate_timeout,
+)
+from ._dates import from_ms, split_windows
+from ._errors import InvalidArgumentError
+from ._event import Event
+from ._models import ListStats, Window
+from ._retry import RetryPolicy
+
+__all__ = ["AsyncEventStream", "AsyncWebexEvents"]
+
+T = TypeVar("T")
+
+
+class AsyncWebexEvents:
+    """Asynchronous Webex Events client (an async context manager); same arguments as WebexEvents.
+
+    >>> import asyncio
+    >>> from webex_events.testing import FakeWebex
+    >>> fake = FakeWebex(events=25, seed=4)
+    >>> async def main() -> int:
+    ...     async with AsyncWebexEvents(token=fake.token, transport=fake.async_transport()) as client:
+    ...         return len([e async for e in client.list_events(page_size=10)])
+    >>> asyncio.run(main()) == len(fake.events)
+    True
+    """
+
+    def __init__(
+        self,
+        *,
+        token: str | None = None,
+        base_url: str = DEFAULT_BASE_URL,
+        timeout: float | None = 30.0,
+        retry: RetryPolicy | None = None,
+        concurrency: int = 4,
+        http_client: httpx.AsyncClient | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        url = validate_base_url(base_url)
+        secret = resolve_token(token)
+        timeout_s = validate_timeout(timeout)
+        self._concurrency = validate_concurrency(concurrency)
+        if retry is None:
+            retry = RetryPolicy()
+        elif not isinstance(retry, RetryPolicy):
+            raise InvalidArgumentError(f"retry must be a RetryPolicy, got {type(retry).__name__}")
+        if http_client is not None and transport is not None:
+            raise InvalidArgumentError("pass http_client or transport, not both")
+        if http_client is not None and not isinstance(http_client, httpx.AsyncClient):
+            raise InvalidArgumentError(
+                f"http_client must be an httpx.AsyncClient, got {type(http_client).__name__}"
+            )
+        self._core = Core(token=secret, base_url=url, retry=retry)
+        self._owns_http = http_client is None
+        self._http = http_client or httpx.AsyncClient(
+            transport=transport,
+            timeout=timeout_s,
+            follow_redirects=False,
+            limits=httpx.Limits(max_connections=max(10, 2 * self._concurrency)),
+        )
+
+    def __repr__(self) -> str:
+        return f"AsyncWebexEvents(base_url={str(self._core.base_url)!r}, concurrency={self._concurrency})"
+
+    async def aclose(self) -> None:
+        """Close the HTTP client if this object created it."""
+        if self._owns_http:
+            await self._http.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()
+
+    async def get_event(self, event_id: str) -> Event:
+        """Get Event Details (see :meth:`WebexEvents.get_event`)."""
+        gen = self._core.get_event(event_id)  # validates now, before any await
+        box: list[Event] = []
+        async with aclosing(self._drive(gen, box)) as pages:
+            async for _ in pages:
+                pass
+        return box[0]
+
+    def list_events(
+        self,
+        *,
+        resource: str | None = None,
+        type: str | None = None,
+        actor_id: str | None = None,
+        from_: object = None,
+        to: object = None,
+        service_type: str | None = None,
+        page_size: int = 1000,
+        window: object = None,
+        concurrency: int | None = None,
+    ) -> AsyncEventStream:
+        """List Events (see :meth:`WebexEvents.list_events`); returns an async iterable.
+
+        Not a coroutine: arguments are checked on the call, requests start on iteration.
+        """
+        query = build_query(
+            resource=resource,
+            type=type,
+            actor_id=actor_id,
+            from_=from_,
+            to=to,
+            service_type=service_type,
+            page_size=page_size,
+            window=window,
+            concurrency=concurrency,
+            default_concurrency=self._concurrency,
+        )
+        return AsyncEventStream(_client=self, _query=query)
+
+    # -- the driver ----------------------------------------------------------------------
+
+    async def _send(self, action: Send) -> httpx.Response | Exception:
+        request = self._http.build_request("GET", action.url, headers=action.headers)
+        # Re-check the shared gate at the last moment: another task may have just seen a 429.
+        # A deadline shared with other clients' threads, not an event: polling it is the point.
+        while (wait := self._core.gate.remaining()) > 0:  # noqa: ASYNC110
+            await asyncio.sleep(wait)
+        try:
+            return await self._http.send(request, stream=True, follow_redirects=False, auth=None)
+        except httpx.TransportError as exc:
+            return exc
+
+    @staticmethod
+    async def _read(response: httpx.Response) -> bytes | Exception:
+        try:
+            return await response.aread()
+        except httpx.TransportError as exc:
+            return exc
+        finally:
+            await response.aclose()
+
+    async def _drive(
+        self, gen: Generator[Any, Any, Any], box: list[Any]
+    ) -> AsyncGenerator[list[Event], None]:
+        """Execute the core's actions; yield the events of each page; the return value goes in box."""
+        result: Any = None
+        try:
+            while True:
+                try:
+                    action = gen.send(result)
+                except StopIteration as done:
+                    box.append(done.value)
+                    return
+                result = None
+                if type(action) is Page:
+                    yield action.events
+                elif type(action) is Send:
+                    result = await self._send(action)
+                elif type(action) is Read:
+                    result = await self._read(action.response)
+                elif type(action) is Sleep:
+                    await asyncio.sleep(action.seconds)
+                else:  # pragma: no cover - the core yields nothing else
+                    raise TypeError(f"unknown action {action!r}")
+        finally:
+            gen.close()
+
+
+class AsyncEventStream:
+    """What :meth:`AsyncWebexEvents.list_events` returns: an async iterable of :class:`Event`.
+
+    Same order and semantics as :class:`EventStream`; windows are fetched by up to
+    ``concurrency`` tasks with a bounded look-ahead.
+    """
+
+    def __init__(self, *, _client: AsyncWebexEvents, _query: Query) -> None:
+        self._client = _client
+        self._query = _query
+        self.stats = ListStats(windows_total=_query.windows_total)
+
+    def __repr__(self) -> str:
+        return f"AsyncEventStream(windows_total={self.stats.windows_total})"
+
+    async def __aiter__(self) -> AsyncGenerator[Event, None]:
+        # aclosing: closing this generator must close the inner ones now (and cancel their tasks),
+        # not whenever the event loop finalizes them.
+        async with aclosing(self._run(stream_pages=True)) as windows:
+            async for window in windows:
+                for event in window.events:
+                    yield event
+
+    def windows(self) -> AsyncIterator[Window]:
+        """The listing as :class:`Window` objects, in ascending time order."""
+        return self._run(stream_pages=False)
+
+    async def _run(self, *, stream_pages: bool) -> AsyncGenerator[Window, None]:
+        query = self._query
+        self.stats = ListStats(windows_total=query.windows_total)
+        if query.lo_ms is not None and query.lo_ms >= query.hi_ms:
+            return
+        if not query.windowed:
+            async with aclosing(self._sequential(stream_pages=stream_pages)) as windows:
+                async for window in windows:
+                    yield window
+        else:
+            async with aclosing(self._windowed()) as windows:
+                async for window in windows:
+                    yield window
+
+    async def _sequential(self, *, stream_pages: bool) -> AsyncGenerator[Window, None]:
+        query, stats = self._query, self.stats
+        gen = self._client._core.list_range(query, query.lo_ms, query.hi_ms, stats)
+        collected: list[Event] = []
+        async with aclosing(self._client._drive(gen, [])) as pages:
+            async for events in pages:
+                if stream_pages:
+                    yield Window(start=query.start, end=query.end, events=events)
+                else:
+                    collected.extend(events)
+        stats._window_done()
+        if not stream_pages:
+            yield Window(start=query.start, end=query.end, events=collected)
+
+    async def _collect(self, lo_ms: int, hi_ms: int) -> list[Event]:
+        gen = self._client._core.list_range(self._query, lo_ms, hi_ms, self.stats)
+        out: list[Event] = []
+        async with aclosing(self._client._drive(gen, [])) as pages:
+            async for events in pages:
+                out.extend(events)
+        return out
+
+    async def _windowed(self) -> AsyncGenerator[Window, None]:
+        query, stats = self._query, self.stats
+        # Both set by build_query when windowed.
+        assert query.lo_ms is not None
+        assert query.step_ms is not None
+        windows = split_windows(query.lo_ms, query.hi_ms, query.step_ms)
+        # A bounded look-ahead: at most `concurrency` windows fetched ahead of the consumer.
+        pending: deque[tuple[int, int, asyncio.Task[list[Event]]]] = deque()
+        try:
+            for lo, hi in islice(windows, query.concurrency):
+                pending.append((lo, hi, asyncio.ensure_future(self._collect(lo, hi))))
+            while pending:
+                lo, hi, task = pending.popleft()
+                events = await task
+                for nlo, nhi in islice(windows, 1):
+                    pending.append((nlo, nhi, asyncio.ensure_future(self._collect(nlo, nhi))))
+                stats._window_done()
+                yield Window(start=from_ms(lo), end=from_ms(hi), events=events)
+        finally:
+            tasks = [task for _, _, task in pending]
+            for task in tasks:
+                task.cancel()
+            if tasks:
+                await asyncio.gather(*tasks, return_exceptions=True)

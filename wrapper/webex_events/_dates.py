@@ -1,0 +1,163 @@
+"""Dates on the wire and the window arithmetic, in integer milliseconds since the epoch (UTC).
+
+Webex timestamps have millisecond precision, so every bound is kept as an int of milliseconds:
+window arithmetic is then exact (no float or microsecond drift) and bounds compare as canonical
+``YYYY-MM-DDTHH:MM:SS.sssZ`` strings, which sort like the instants they denote.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+from ._errors import InvalidArgumentError
+
+__all__ = [
+    "AUTO_WINDOWS_PER_WORKER",
+    "MIN_AUTO_WINDOW_MS",
+    "auto_window_ms",
+    "ceil_ms",
+    "count_windows",
+    "floor_ms",
+    "format_ms",
+    "from_ms",
+    "is_canonical",
+    "micros",
+    "parse_created",
+    "split_windows",
+    "timedelta_ms",
+    "to_aware",
+]
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MIN_AUTO_WINDOW_MS = 60_000
+AUTO_WINDOWS_PER_WORKER = 4
+_US_PER_MS = 1000
+
+
+def to_aware(value: object, *, name: str) -> datetime:
+    """An aware datetime from an aware datetime or an ISO 8601 string with ``Z``/offset.
+
+    >>> to_aware("2024-01-02T03:04:05.678Z", name="from_")
+    datetime.datetime(2024, 1, 2, 3, 4, 5, 678000, tzinfo=datetime.timezone.utc)
+    """
+    if isinstance(value, datetime):
+        dt = value
+    elif isinstance(value, str):
+        try:
+            dt = datetime.fromisoformat(value.strip())
+        except ValueError:
+            raise InvalidArgumentError(
+                f"{name} must be an ISO 8601 date-time with a UTC offset or Z, got {value!r}"
+            ) from None
+    else:
+        raise InvalidArgumentError(
+            f"{name} must be an aware datetime or an ISO 8601 string, got {type(value).__name__}"
+        )
+    if dt.tzinfo is None or dt.utcoffset() is None:
+        raise InvalidArgumentError(
+            f"{name} must be timezone-aware (naive datetimes are ambiguous), got {value!r}"
+        )
+    return dt.astimezone(UTC)
+
+
+def micros(dt: datetime) -> int:
+    delta = dt - EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def ceil_ms(dt: datetime) -> int:
+    """Milliseconds since the epoch, rounded up.
+
+    Events carry whole milliseconds, so ``created >= x`` and ``created < x`` select the same
+    events as with ``ceil_ms(x)``: rounding up keeps half-open ranges exact.
+
+    >>> ceil_ms(datetime(1970, 1, 1, 0, 0, 0, 1, tzinfo=UTC))
+    1
+    """
+    return -(-micros(dt) // _US_PER_MS)
+
+
+def floor_ms(dt: datetime) -> int:
+    """Milliseconds since the epoch, rounded down (used to clamp to "now", never the future)."""
+    return micros(dt) // _US_PER_MS
+
+
+def from_ms(ms: int) -> datetime:
+    """The aware UTC datetime of ``ms`` milliseconds since the epoch."""
+    return EPOCH + timedelta(milliseconds=ms)
+
+
+def format_ms(ms: int) -> str:
+    """Canonical Webex form ``YYYY-MM-DDTHH:MM:SS.sssZ``.
+
+    >>> format_ms(0)
+    '1970-01-01T00:00:00.000Z'
+    """
+    dt = from_ms(ms)
+    return f"{dt:%Y-%m-%dT%H:%M:%S}.{dt.microsecond // 1000:03d}Z"
+
+
+def is_canonical(text: str) -> bool:
+    """Whether ``text`` looks like ``YYYY-MM-DDTHH:MM:SS.sssZ`` (then it sorts as a string)."""
+    return (
+        len(text) == 24
+        and text[23] == "Z"
+        and text[10] == "T"
+        and text[19] == "."
+        and text[4] == "-"
+        and text[13] == ":"
+    )
+
+
+def parse_created(text: str) -> datetime | None:
+    """A ``created`` value in any ISO 8601 form as an aware UTC datetime, or None.
+
+    >>> parse_created("2024-01-02T03:04:05Z")
+    datetime.datetime(2024, 1, 2, 3, 4, 5, tzinfo=datetime.timezone.utc)
+    """
+    try:
+        dt = datetime.fromisoformat(text)
+    except (TypeError, ValueError):
+        return None
+    if dt.tzinfo is None:
+        # Webex documents UTC; a bare timestamp is read as UTC rather than dropped.
+        return dt.replace(tzinfo=UTC)
+    return dt.astimezone(UTC)
+
+
+def timedelta_ms(value: timedelta) -> int:
+    """A window length in whole milliseconds (rounded up so a tiny window is still 1 ms)."""
+    return -(-(value.days * 86_400_000_000 + value.seconds * 1_000_000 + value.microseconds) // 1000)
+
+
+def auto_window_ms(span_ms: int, concurrency: int) -> int:
+    """``window="auto"``: about 4 windows per unit of concurrency, never shorter than 1 minute.
+
+    >>> auto_window_ms(16 * 3_600_000, 4)  # 16 hours, 4 workers: 16 windows of 1 hour
+    3600000
+    >>> auto_window_ms(1000, 4)
+    60000
+    """
+    wanted = AUTO_WINDOWS_PER_WORKER * concurrency
+    return max(MIN_AUTO_WINDOW_MS, -(-span_ms // wanted))
+
+
+def count_windows(start_ms: int, end_ms: int, step_ms: int) -> int:
+    """How many windows :func:`split_windows` yields."""
+    return max(0, -(-(end_ms - start_ms) // step_ms))
+
+
+def split_windows(start_ms: int, end_ms: int, step_ms: int) -> Iterator[tuple[int, int]]:
+    """Half-open windows ``[s, e)`` tiling ``[start_ms, end_ms)``, in ascending order, lazily.
+
+    >>> list(split_windows(0, 25, 10))
+    [(0, 10), (10, 20), (20, 25)]
+    """
+    if step_ms <= 0:
+        raise ValueError("step_ms must be > 0")
+    s = start_ms
+    while s < end_ms:
+        e = min(s + step_ms, end_ms)
+        yield s, e
+        s = e

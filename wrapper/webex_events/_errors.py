@@ -1,0 +1,153 @@
+"""The exception hierarchy of webex_events (one base class: :class:`WebexError`)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+__all__ = [
+    "APIError",
+    "AuthenticationError",
+    "BadRequestError",
+    "InvalidArgumentError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "ServerError",
+    "UnsafeNextLinkError",
+    "WebexConnectionError",
+    "WebexError",
+]
+
+
+class WebexError(Exception):
+    """Base class of every error raised by webex_events.
+
+    >>> issubclass(NotFoundError, WebexError)
+    True
+    """
+
+
+class InvalidArgumentError(WebexError, ValueError):
+    """An argument is invalid; raised before any request is sent. The message names the argument.
+
+    >>> str(InvalidArgumentError("page_size must be between 1 and 1000, got 0"))
+    'page_size must be between 1 and 1000, got 0'
+    """
+
+
+class UnsafeNextLinkError(WebexError):
+    """The server's next-page link points to another origin; it is refused so the token stays home.
+
+    >>> issubclass(UnsafeNextLinkError, WebexError)
+    True
+    """
+
+
+class WebexConnectionError(WebexError):
+    """A transport failure (connection, timeout, body cut off) that persisted after retries.
+
+    >>> issubclass(WebexConnectionError, WebexError)
+    True
+    """
+
+
+class APIError(WebexError):
+    """Webex answered with an error status (after retries, where retrying applies).
+
+    >>> err = APIError(status_code=418, message="teapot", tracking_id="T1")
+    >>> (err.status_code, err.message, err.tracking_id)
+    (418, 'teapot', 'T1')
+    >>> str(err)
+    'HTTP 418: teapot (tracking id T1)'
+    """
+
+    def __init__(
+        self,
+        *,
+        status_code: int,
+        message: str,
+        tracking_id: str | None = None,
+        errors: Sequence[str] = (),
+        url: str | None = None,
+    ) -> None:
+        self.status_code = status_code
+        self.message = message
+        self.tracking_id = tracking_id
+        self.errors: tuple[str, ...] = tuple(errors)
+        # Only ever built from URLs without userinfo; the token travels in a header, never here.
+        self.url = url
+        super().__init__(self._text())
+
+    def _text(self) -> str:
+        text = f"HTTP {self.status_code}: {self.message}"
+        extra = [e for e in self.errors if e and e != self.message]
+        if extra:
+            text += " [" + "; ".join(extra) + "]"
+        if self.tracking_id:
+            text += f" (tracking id {self.tracking_id})"
+        if self.url:
+            text += f" for GET {self.url}"
+        return text
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(status_code={self.status_code!r}, message={self.message!r}, "
+            f"tracking_id={self.tracking_id!r})"
+        )
+
+    def __reduce__(self) -> tuple[object, ...]:
+        # Keyword-only __init__: make the errors picklable (they cross process boundaries in CLIs).
+        state = {
+            "status_code": self.status_code,
+            "message": self.message,
+            "tracking_id": self.tracking_id,
+            "errors": self.errors,
+            "url": self.url,
+        }
+        return (_rebuild, (type(self), state))
+
+
+def _rebuild(cls: type[APIError], state: dict[str, Any]) -> APIError:
+    return cls(**state)
+
+
+class BadRequestError(APIError):
+    """HTTP 400: the request was invalid (for example a bad filter value)."""
+
+
+class AuthenticationError(APIError):
+    """HTTP 401: the token is missing, expired or wrong."""
+
+
+class PermissionDeniedError(APIError):
+    """HTTP 403: the token lacks the ``spark-compliance:events_read`` scope."""
+
+
+class NotFoundError(APIError):
+    """HTTP 404: no such event (or URL)."""
+
+
+class RateLimitError(APIError):
+    """HTTP 429 or 423 still returned after all retries."""
+
+
+class ServerError(APIError):
+    """HTTP 5xx still returned after all retries."""
+
+
+_BY_STATUS: dict[int, type[APIError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    423: RateLimitError,
+    429: RateLimitError,
+}
+
+
+def error_class(status_code: int) -> type[APIError]:
+    """The APIError subclass for an HTTP status (internal helper)."""
+    if status_code >= 500:
+        return ServerError
+    return _BY_STATUS.get(status_code, APIError)

@@ -1,0 +1,145 @@
+"""``Event``: a cheap, lazy, typed view over one raw event."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from webex_events_api.models import Event as EventModel
+from webex_events_api.models import EventData, EventResourceEnum, EventTypeEnum
+
+from ._dates import parse_created
+
+__all__ = ["Event"]
+
+_RESOURCES: dict[str, EventResourceEnum] = {m.value: m for m in EventResourceEnum}
+_TYPES: dict[str, EventTypeEnum] = {m.value: m for m in EventTypeEnum}
+
+
+class Event:
+    """One Webex event: the decoded dict, its exact JSON text and typed accessors.
+
+    Creating one costs a few slot assignments; the generated attrs model (``.model``, ``.data``)
+    and the parsed ``.created`` are built on first access. Unknown ``resource``/``type`` values
+    stay plain strings and unknown fields stay in ``.raw`` (and ``.model.additional_properties``).
+
+    >>> e = Event(raw_json='{"id":"E1","resource":"messages","type":"created","actorId":"A",'
+    ...           '"orgId":"O","created":"2024-01-02T03:04:05.678Z","data":{"id":"M"}}')
+    >>> e.id, e.resource, e.type, e.created.isoformat()
+    ('E1', <EventResourceEnum.MESSAGES: 'messages'>, <EventTypeEnum.CREATED: 'created'>, \
+'2024-01-02T03:04:05.678000+00:00')
+    >>> e.data.id
+    'M'
+    """
+
+    __slots__ = ("_created", "_model", "_raw", "_raw_json")
+
+    _raw: dict[str, Any]
+    _raw_json: str
+    _model: EventModel | None
+    _created: datetime | None
+
+    def __init__(self, *, raw_json: str, raw: Mapping[str, Any] | None = None) -> None:
+        if raw is None:
+            from ._wire import decode_object  # noqa: PLC0415 - rarely used path
+
+            decoded, raw_json = decode_object(raw_json)
+            raw = decoded
+        self._raw = dict(raw)
+        self._raw_json = raw_json
+        self._model = None
+        self._created = None
+
+    @classmethod
+    def _from_wire(cls, raw: dict[str, Any], raw_json: str) -> Event:
+        # Hot path: no validation, no copy (the dict was just decoded for this event).
+        self = object.__new__(cls)
+        self._raw = raw
+        self._raw_json = raw_json
+        self._model = None
+        self._created = None
+        return self
+
+    @property
+    def raw(self) -> dict[str, Any]:
+        """The event as decoded from JSON (treat as read-only)."""
+        return self._raw
+
+    @property
+    def raw_json(self) -> str:
+        """The exact JSON text of this event as the server sent it."""
+        return self._raw_json
+
+    @property
+    def id(self) -> str:
+        """The event ID."""
+        return str(self._raw.get("id", ""))
+
+    @property
+    def resource(self) -> EventResourceEnum | str:
+        """The resource (an :class:`EventResource` member, or the raw string if unknown)."""
+        value = self._raw.get("resource", "")
+        return _RESOURCES.get(value, value) if isinstance(value, str) else str(value)
+
+    @property
+    def type(self) -> EventTypeEnum | str:
+        """The event type (an :class:`EventType` member, or the raw string if unknown)."""
+        value = self._raw.get("type", "")
+        return _TYPES.get(value, value) if isinstance(value, str) else str(value)
+
+    @property
+    def actor_id(self) -> str:
+        """The ID of the person who performed the action."""
+        return str(self._raw.get("actorId", ""))
+
+    @property
+    def org_id(self) -> str:
+        """The ID of the organization."""
+        return str(self._raw.get("orgId", ""))
+
+    @property
+    def app_id(self) -> str | None:
+        """The application ID (Webex often sends the string ``"null"``), None if absent."""
+        value = self._raw.get("appId")
+        return None if value is None else str(value)
+
+    @property
+    def created_raw(self) -> str:
+        """``created`` exactly as sent."""
+        return str(self._raw.get("created", ""))
+
+    @property
+    def created(self) -> datetime:
+        """``created`` as an aware UTC datetime (ValueError if Webex sent something unparsable)."""
+        if self._created is None:
+            parsed = parse_created(self.created_raw)
+            if parsed is None:
+                raise ValueError(f"event {self.id!r} has an unparsable created value {self.created_raw!r}")
+            self._created = parsed
+        return self._created
+
+    @property
+    def model(self) -> EventModel:
+        """The generated ``webex_events_api.models.Event``, built on first access."""
+        if self._model is None:
+            self._model = EventModel.from_dict(self._raw)
+        return self._model
+
+    @property
+    def data(self) -> EventData:
+        """The generated ``EventData`` of the event."""
+        return self.model.data
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Event):
+            return NotImplemented
+        return self._raw_json == other._raw_json
+
+    def __hash__(self) -> int:
+        return hash(self._raw_json)
+
+    def __repr__(self) -> str:
+        resource = self._raw.get("resource")
+        kind = self._raw.get("type")
+        return f"Event(id={self.id!r}, resource={resource!r}, type={kind!r}, created={self.created_raw!r})"

@@ -1,0 +1,61 @@
+"""Small public value types: ``Window`` and ``ListStats``."""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime
+
+import attrs
+
+from ._event import Event
+
+__all__ = ["ListStats", "Window"]
+
+
+@attrs.frozen(kw_only=True)
+class Window:
+    """One half-open time window ``[start, end)`` and its events, in the order the server sent.
+
+    ``start`` is None only for an unbounded sequential listing (no ``from_``).
+
+    >>> from datetime import UTC, datetime
+    >>> w = Window(start=datetime(2024, 1, 1, tzinfo=UTC), end=datetime(2024, 1, 2, tzinfo=UTC), events=[])
+    >>> len(w.events)
+    0
+    """
+
+    start: datetime | None
+    end: datetime
+    events: list[Event]
+
+
+@attrs.define(kw_only=True)
+class ListStats:
+    """Counters of one listing, updated while it runs (safe to read at any time).
+
+    ``requests`` counts HTTP requests sent (retries included), ``retries`` the retried ones,
+    ``pages`` the pages received, ``events`` the events yielded after the range filter.
+
+    >>> ListStats().requests
+    0
+    """
+
+    requests: int = 0
+    pages: int = 0
+    events: int = 0
+    retries: int = 0
+    windows_total: int = 0
+    windows_done: int = 0
+    _lock: threading.Lock = attrs.field(factory=threading.Lock, repr=False, eq=False, alias="_lock")
+
+    def _add(self, *, requests: int = 0, pages: int = 0, events: int = 0, retries: int = 0) -> None:
+        # Workers of a windowed listing update the same counters from several threads.
+        with self._lock:
+            self.requests += requests
+            self.pages += pages
+            self.events += events
+            self.retries += retries
+
+    def _window_done(self) -> None:
+        with self._lock:
+            self.windows_done += 1
