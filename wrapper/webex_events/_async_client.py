@@ -14,20 +14,16 @@ import httpx
 
 from ._core import (
     DEFAULT_BASE_URL,
-    Core,
     Page,
     Query,
     Read,
     Send,
     Sleep,
     build_query,
-    resolve_token,
-    validate_base_url,
-    validate_concurrency,
-    validate_timeout,
+    configure_client,
+    http_limits,
 )
 from ._dates import from_ms, split_windows
-from ._errors import InvalidArgumentError
 from ._event import Event
 from ._models import ListStats, Window
 from ._retry import RetryPolicy
@@ -61,27 +57,24 @@ class AsyncWebexEvents:
         http_client: httpx.AsyncClient | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
-        url = validate_base_url(base_url)
-        secret = resolve_token(token)
-        timeout_s = validate_timeout(timeout)
-        self._concurrency = validate_concurrency(concurrency)
-        if retry is None:
-            retry = RetryPolicy()
-        elif not isinstance(retry, RetryPolicy):
-            raise InvalidArgumentError(f"retry must be a RetryPolicy, got {type(retry).__name__}")
-        if http_client is not None and transport is not None:
-            raise InvalidArgumentError("pass http_client or transport, not both")
-        if http_client is not None and not isinstance(http_client, httpx.AsyncClient):
-            raise InvalidArgumentError(
-                f"http_client must be an httpx.AsyncClient, got {type(http_client).__name__}"
-            )
-        self._core = Core(token=secret, base_url=url, retry=retry)
-        self._owns_http = http_client is None
+        settings = configure_client(
+            token=token,
+            base_url=base_url,
+            timeout=timeout,
+            retry=retry,
+            concurrency=concurrency,
+            http_client=http_client,
+            transport=transport,
+            http_client_type=httpx.AsyncClient,
+        )
+        self._core = settings.core
+        self._concurrency = settings.concurrency
+        self._owns_http = settings.owns_http
         self._http = http_client or httpx.AsyncClient(
             transport=transport,
-            timeout=timeout_s,
+            timeout=settings.timeout,
             follow_redirects=False,
-            limits=httpx.Limits(max_connections=max(10, 2 * self._concurrency)),
+            limits=http_limits(settings.concurrency),
         )
 
     def __repr__(self) -> str:

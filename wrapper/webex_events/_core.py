@@ -27,6 +27,7 @@ from enum import Enum
 from typing import Any, TypeVar
 from urllib.parse import quote
 
+import attrs
 import httpx
 
 from ._dates import (
@@ -204,6 +205,55 @@ def validate_timeout(value: object) -> float | None:
     if not isinstance(value, int | float) or isinstance(value, bool) or not value > 0:
         raise InvalidArgumentError(f"timeout must be a number of seconds > 0 or None, got {value!r}")
     return float(value)
+
+
+@attrs.frozen
+class ClientSettings:
+    """What both clients build from their constructor arguments (validated once, here)."""
+
+    core: Core
+    concurrency: int
+    timeout: float | None
+    owns_http: bool
+
+
+def configure_client(
+    *,
+    token: object,
+    base_url: object,
+    timeout: object,
+    retry: object,
+    concurrency: object,
+    http_client: object,
+    transport: object,
+    http_client_type: type[httpx.Client] | type[httpx.AsyncClient],
+) -> ClientSettings:
+    """Validate the arguments shared by ``WebexEvents`` and ``AsyncWebexEvents``."""
+    url = validate_base_url(base_url)
+    secret = resolve_token(token)
+    timeout_s = validate_timeout(timeout)
+    workers = validate_concurrency(concurrency)
+    if retry is None:
+        retry = RetryPolicy()
+    elif not isinstance(retry, RetryPolicy):
+        raise InvalidArgumentError(f"retry must be a RetryPolicy, got {type(retry).__name__}")
+    if http_client is not None and transport is not None:
+        raise InvalidArgumentError("pass http_client or transport, not both")
+    if http_client is not None and not isinstance(http_client, http_client_type):
+        raise InvalidArgumentError(
+            f"http_client must be an httpx.{http_client_type.__name__}, got {type(http_client).__name__}"
+        )
+    return ClientSettings(
+        core=Core(token=secret, base_url=url, retry=retry),
+        concurrency=workers,
+        timeout=timeout_s,
+        owns_http=http_client is None,
+    )
+
+
+def http_limits(concurrency: int) -> httpx.Limits:
+    """Connection pool size: room for every concurrent window plus retries in flight."""
+    return httpx.Limits(max_connections=max(10, 2 * concurrency))
 
 
 def _enum_or_str(value: object, *, name: str) -> str | None:
