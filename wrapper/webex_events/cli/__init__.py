@@ -1,0 +1,425 @@
+"""The ``webex-events`` command: export, get, fake-server.
+
+Exit codes: 0 done, 1 local I/O failure, 2 bad usage (nothing sent), 3 authentication or
+permission refused (401/403), 4 API failure after retries, 130 interrupted (Ctrl-C, or SIGTERM
+during an export).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+import textwrap
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, nullcontext
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, Literal
+
+import click
+
+from webex_events import WebexError
+
+from ._csv import CSV_COLUMNS
+from ._errors import EXIT_INTERRUPTED, EXIT_USAGE, CliError, from_webex_error, redact
+from ._export import ExportRequest, make_client, run_export
+from ._options import (
+    DEFAULT_BASE_URL,
+    TOKEN_ENV,
+    CliUsageError,
+    check_base_url,
+    format_instant,
+    now_utc,
+    parse_duration,
+    parse_instant,
+    read_token,
+)
+from ._resume import ExportState, StateError, state_path
+
+__all__ = ["main"]
+
+_RESOURCES = (
+    "attachmentActions",
+    "businessTexts",
+    "call_records",
+    "convergedRecordings",
+    "file_transcodings",
+    "files",
+    "meetingMessages",
+    "meetings",
+    "meetingTranscripts",
+    "memberships",
+    "messages",
+    "rooms",
+    "tabs",
+)
+_TYPES = ("created", "updated", "deleted", "ended")
+_SERVICE_TYPES = ("calling",)
+
+DEMO_EVENTS = 5000
+DEMO_DAYS = 7.0
+DEMO_SEED = 42
+
+# The token currently in use, so that any message can be scrubbed of it before printing.
+_secret: str | None = None
+
+
+class _Group(click.Group):
+    """A click group whose errors are one line ``webex-events: error: ...`` with our exit codes."""
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        """Run the command and exit with its code (``standalone_mode=False`` returns it instead)."""
+        code = self._run(args, prog_name, complete_var, **extra)
+        if not standalone_mode:
+            return code
+        sys.exit(code)
+
+    def _run(
+        self, args: Sequence[str] | None, prog_name: str | None, complete_var: str | None, **extra: Any
+    ) -> int:
+        try:
+            rv = super().main(args, prog_name or "webex-events", complete_var, standalone_mode=False, **extra)
+        except CliError as exc:
+            _error(exc.message)
+            return exc.code
+        except CliUsageError as exc:
+            _error(str(exc))
+            return EXIT_USAGE
+        except click.exceptions.NoArgsIsHelpError as exc:
+            sys.stderr.write(exc.ctx.get_help() + "\n" if exc.ctx is not None else "")
+            return EXIT_USAGE
+        except click.UsageError as exc:
+            hint = ""
+            if exc.ctx is not None:
+                hint = f" (see '{exc.ctx.command_path} --help')"
+            _error(exc.format_message() + hint)
+            return EXIT_USAGE
+        except click.ClickException as exc:
+            _error(exc.format_message())
+            return exc.exit_code
+        except click.exceptions.Abort:
+            _error("interrupted")
+            return EXIT_INTERRUPTED
+        except KeyboardInterrupt:
+            _error("interrupted")
+            return EXIT_INTERRUPTED
+        except WebexError as exc:
+            err = from_webex_error(exc)
+            _error(err.message)
+            return err.code
+        return rv if isinstance(rv, int) else 0
+
+
+def _error(message: str) -> None:
+    text = redact(" ".join(message.split()), _secret)
+    sys.stderr.write(f"webex-events: error: {text}\n")
+    sys.stderr.flush()
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="webex-events", prog_name="webex-events")
+def main() -> None:
+    """Export and read the events of a Webex organization (Webex Events API).
+
+    The access token (scope spark-compliance:events_read) is read from WEBEX_ACCESS_TOKEN or
+    --token-file; it is never printed or written anywhere. Try it offline with
+    `webex-events export --demo --since 7d --output demo.jsonl`.
+
+    Exit codes: 0 done, 1 local I/O failure, 2 bad usage (nothing sent), 3 token refused
+    (401/403), 4 API failure after retries, 130 interrupted.
+    """
+
+
+def _base_url_option(f: Any) -> Any:
+    return click.option(
+        "--base-url",
+        default=DEFAULT_BASE_URL,
+        show_default=True,
+        # An environment default serves FedRAMP/other Webex clouds and scripted test setups.
+        envvar="WEBEX_BASE_URL",
+        show_envvar=True,
+        help="API base URL (https; plain http only on 127.0.0.1/localhost, e.g. the fake server).",
+    )(f)
+
+
+def _token_file_option(f: Any) -> Any:
+    return click.option(
+        "--token-file",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
+        help=f"Read the access token from this file instead of ${TOKEN_ENV}.",
+    )(f)
+
+
+@contextmanager
+def _demo_server(end: datetime) -> Iterator[tuple[str, str]]:
+    """Serve a synthetic organization ending at ``end`` on loopback; yields (base URL, its token)."""
+    from webex_events.testing import FakeWebex  # noqa: PLC0415 - only the demo needs the fake
+
+    fake = FakeWebex(events=DEMO_EVENTS, seed=DEMO_SEED, start=end - timedelta(days=DEMO_DAYS), end=end)
+    with fake.serve() as base_url:
+        yield str(base_url), str(fake.token)
+
+
+def _demo_anchor(out_path: Path | None, resume: bool) -> datetime:
+    """End of the demo organization: now, or the recorded end when resuming a demo export.
+
+    The fake's data depends on its end instant, so a resumed demo must rebuild the same one.
+    """
+    if resume and out_path is not None:
+        with contextlib.suppress(StateError, OSError):
+            recorded = ExportState.load(state_path(out_path)).range_to
+            return parse_instant(recorded, "state")
+    return now_utc()
+
+
+_EXPORT_EPILOG = (
+    "CSV columns (data.X is the field X of the event's data object; a missing field is empty,"
+    " a non-string value is compact JSON):\n\n\b\n"
+    + "\n".join(textwrap.wrap(", ".join(CSV_COLUMNS), 76))
+    + "\n\nResume: a file export keeps OUTPUT.webex-events-state.json until it finishes; after a"
+    " crash, a kill or Ctrl-C, run the same command with --resume to continue exactly (no event"
+    " missing, none twice)."
+    "\n\nEnvironment: WEBEX_ACCESS_TOKEN (the token); WEBEX_EVENTS_MAX_ATTEMPTS (attempts per"
+    " request before giving up, default 6)."
+)
+
+
+@main.command(epilog=_EXPORT_EPILOG)
+@click.option(
+    "--from", "from_", metavar="ISO8601", help="Start of the range (inclusive), e.g. 2024-01-31T00:00:00Z."
+)
+@click.option("--to", "to", metavar="ISO8601", help="End of the range (exclusive); default now.")
+@click.option("--since", metavar="DURATION", help="Start the range this long before now: 7d, 12h, 90m, 30s.")
+@click.option("--resource", type=click.Choice(_RESOURCES), help="Only events of this resource.")
+@click.option("--type", "type_", type=click.Choice(_TYPES), help="Only events of this type.")
+@click.option("--actor-id", metavar="PERSON_ID", help="Only events performed by this person.")
+@click.option(
+    "--service-type",
+    type=click.Choice(_SERVICE_TYPES),
+    help="Service type (required with convergedRecordings).",
+)
+@click.option(
+    "--page-size",
+    type=click.IntRange(1, 1000),
+    default=1000,
+    show_default=True,
+    help="Events per request (max).",
+)
+@click.option(
+    "--window",
+    metavar="DURATION|auto",
+    default=None,
+    help="Split the range into windows of this length (or auto). Default: auto for a file, none for stdout.",
+)
+@click.option("--concurrency", type=click.IntRange(1, 64), default=None, help="Windows fetched in parallel.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["jsonl", "csv"]),
+    default=None,
+    help="Output format; default from the output extension (.csv: csv), else jsonl.",
+)
+@click.option("--output", "-o", default="-", show_default=True, help="Output file, or - for stdout.")
+@click.option("--resume", is_flag=True, help="Continue the unfinished export to --output.")
+@click.option(
+    "--demo", is_flag=True, help="Export from a built-in fake organization (offline, no token needed)."
+)
+@click.option("--quiet", "-q", is_flag=True, help="No progress display (the summary line is still printed).")
+@_base_url_option
+@_token_file_option
+def export(
+    *,
+    from_: str | None,
+    to: str | None,
+    since: str | None,
+    resource: str | None,
+    type_: str | None,
+    actor_id: str | None,
+    service_type: str | None,
+    page_size: int,
+    window: str | None,
+    concurrency: int | None,
+    fmt: str | None,
+    output: str,
+    resume: bool,
+    demo: bool,
+    quiet: bool,
+    base_url: str,
+    token_file: Path | None,
+) -> None:
+    """Export events as JSON Lines (exact JSON Webex sent, one per line) or CSV.
+
+    Progress goes to stderr (in place on a terminal), then a one-line summary.
+    """
+    global _secret  # noqa: PLW0603 - the token is scrubbed from every message we print
+
+    # Validate everything before any request (bad usage: exit 2, nothing sent).
+    if since is not None and from_ is not None:
+        raise CliUsageError("--since and --from cannot be combined")
+    start = parse_instant(from_, "--from") if from_ is not None else None
+    end = parse_instant(to, "--to") if to is not None else None
+    since_td = parse_duration(since, "--since") if since is not None else None
+    if start is not None and end is not None and start >= end:
+        raise CliUsageError(f"--from {from_} must be before --to {to}")
+    window_value: Any = None
+    if window is not None:
+        window_value = "auto" if window.strip().lower() == "auto" else parse_duration(window, "--window")
+    if resource == "convergedRecordings" and service_type is None:
+        raise CliUsageError("--resource convergedRecordings requires --service-type (e.g. calling)")
+    if service_type is not None and resource != "convergedRecordings":
+        raise CliUsageError("--service-type only applies with --resource convergedRecordings")
+    out_path: Path | None = None if output == "-" else Path(output)
+    if out_path is None and resume:
+        raise CliUsageError("--resume needs --output FILE (stdout cannot be resumed)")
+    if out_path is not None and out_path.is_dir():
+        raise CliUsageError(f"--output: {output} is a directory")
+    if out_path is not None and not out_path.absolute().parent.is_dir():
+        raise CliUsageError(f"--output: directory {str(out_path.absolute().parent)!r} does not exist")
+    if fmt is None:
+        fmt = "csv" if out_path is not None and out_path.suffix.lower() == ".csv" else "jsonl"
+    if (
+        out_path is None
+        and start is None
+        and since_td is None
+        and (window is not None or (concurrency or 1) > 1)
+    ):
+        raise CliUsageError("--window/--concurrency need a start: pass --from or --since")
+    if demo:
+        base_url_checked = None
+    else:
+        base_url_checked = check_base_url(base_url)
+        _secret = read_token(token_file)
+
+    fingerprint: dict[str, Any] = {
+        "resource": resource,
+        "type": type_,
+        "actor_id": actor_id,
+        "service_type": service_type,
+        "from": format_instant(start) if start is not None else None,
+        "to": format_instant(end) if end is not None else None,
+        "since_seconds": since_td.total_seconds() if since_td is not None else None,
+        "window": "auto" if window_value in (None, "auto") else window_value.total_seconds(),
+        "format": fmt,
+        "source": "demo" if demo else base_url_checked,
+    }
+    fmt_value: Literal["jsonl", "csv"] = "csv" if fmt == "csv" else "jsonl"
+
+    server: contextlib.AbstractContextManager[tuple[Any, Any]]
+    if demo:
+        anchor = _demo_anchor(out_path, resume)
+        # The demo's "now" is the fake's end, so that a resumed demo sees the same organization.
+        end = anchor if end is None or end > anchor else end
+        server = _demo_server(anchor)
+    else:
+        server = nullcontext((base_url_checked, _secret))
+    with server as (url, token):
+        if demo:
+            _secret = token
+        req = ExportRequest(
+            resource=resource,
+            type=type_,
+            actor_id=actor_id,
+            service_type=service_type,
+            from_=start,
+            to=end,
+            since=since_td,
+            page_size=page_size,
+            window=window_value,
+            concurrency=concurrency,
+            fmt=fmt_value,
+            output=out_path,
+            resume=resume,
+            base_url=str(url),
+            demo=demo,
+            show_progress=not quiet,
+            fingerprint=fingerprint,
+        )
+        run_export(req, lambda: make_client(str(token), str(url), concurrency))
+
+
+@main.command()
+@click.argument("event_id")
+@_base_url_option
+@_token_file_option
+def get(event_id: str, base_url: str, token_file: Path | None) -> None:
+    """Print one event (EVENT_ID) as the exact JSON Webex sent."""
+    global _secret  # noqa: PLW0603
+    url = check_base_url(base_url)
+    _secret = read_token(token_file)
+    try:
+        with make_client(_secret, url) as client:
+            event = client.get_event(event_id)
+    except WebexError as exc:
+        raise from_webex_error(exc) from None
+    sys.stdout.write(event.raw_json + "\n")
+    sys.stdout.flush()
+
+
+@main.command("fake-server")
+@click.option(
+    "--events", type=click.IntRange(min=0), default=1000, show_default=True, help="Number of events."
+)
+@click.option(
+    "--days",
+    type=click.FloatRange(min=0, min_open=True),
+    default=30.0,
+    show_default=True,
+    help="Spread the events over the DAYS days before now (floored to the hour).",
+)
+@click.option(
+    "--latency",
+    type=click.FloatRange(min=0),
+    default=0.0,
+    show_default=True,
+    help="Seconds added to each response.",
+)
+@click.option(
+    "--rate-limit",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="Requests per second before answering 429 with Retry-After (default: unlimited).",
+)
+@click.option(
+    "--fault-rate",
+    type=click.FloatRange(0, 1),
+    default=0.0,
+    show_default=True,
+    help="Fraction of requests answered with an injected fault (5xx, 423/429, reset, truncated body).",
+)
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the synthetic organization.")
+@click.option(
+    "--port", type=click.IntRange(0, 65535), default=0, show_default=True, help="Port (0: any free)."
+)
+@click.option("--token", default="fake-token", show_default=True, help="The token the server accepts.")
+def fake_server(
+    *,
+    events: int,
+    days: float,
+    latency: float,
+    rate_limit: float | None,
+    fault_rate: float,
+    seed: int,
+    port: int,
+    token: str,
+) -> None:
+    """Run the fake Webex server on 127.0.0.1 until Ctrl-C; the first stdout line is its base URL."""
+    from webex_events.testing import FakeWebex, run_server  # noqa: PLC0415 - only needed here
+
+    fake = FakeWebex(
+        events=events,
+        seed=seed,
+        days=days,
+        token=token,
+        latency=latency,
+        rate_limit=rate_limit,
+        fault_rate=fault_rate,
+    )
+    run_server(fake, port=port)

@@ -1,0 +1,66 @@
+"""Exit codes of the command and the mapping of library errors onto them."""
+
+from __future__ import annotations
+
+__all__ = [
+    "EXIT_API",
+    "EXIT_AUTH",
+    "EXIT_INTERRUPTED",
+    "EXIT_IO",
+    "EXIT_OK",
+    "EXIT_USAGE",
+    "CliError",
+    "from_webex_error",
+    "redact",
+]
+
+from webex_events import (
+    APIError,
+    AuthenticationError,
+    InvalidArgumentError,
+    PermissionDeniedError,
+    WebexError,
+)
+
+EXIT_OK = 0
+EXIT_IO = 1  # local failure (cannot write the output)
+EXIT_USAGE = 2
+EXIT_AUTH = 3
+EXIT_API = 4
+EXIT_INTERRUPTED = 130
+
+
+class CliError(Exception):
+    """An error shown as one line ``webex-events: error: MESSAGE``, then exit ``code``."""
+
+    def __init__(self, message: str, code: int) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
+def from_webex_error(exc: WebexError) -> CliError:
+    """Translate a library error into the command's exit code and message."""
+    if isinstance(exc, InvalidArgumentError):
+        return CliError(str(exc), EXIT_USAGE)
+    if isinstance(exc, AuthenticationError | PermissionDeniedError):
+        hint = (
+            "check the access token"
+            if isinstance(exc, AuthenticationError)
+            else "the token needs the spark-compliance:events_read scope"
+        )
+        return CliError(f"{exc} ({hint})", EXIT_AUTH)
+    message = str(exc) or type(exc).__name__
+    tracking = getattr(exc, "tracking_id", None)
+    if tracking and tracking not in message:
+        message += f" (tracking id {tracking})"
+    if not isinstance(exc, APIError):
+        message = f"{type(exc).__name__}: {message}"
+    return CliError(message, EXIT_API)
+
+
+def redact(text: str, secret: str | None) -> str:
+    """Remove the token from a message (defence in depth: it should never be there)."""
+    if secret and len(secret) >= 4 and secret in text:
+        return text.replace(secret, "[REDACTED]")
+    return text

@@ -1,0 +1,423 @@
+"""The ``export`` job: list events and write them as JSONL or CSV, resumably.
+
+Durability protocol for a file output (what makes ``--resume`` exact after SIGKILL):
+
+1. The state file is written (atomically) before the output is created or truncated.
+2. After each window is written: flush + fsync the output, then atomically replace the
+   state file with (window end, output size).
+3. A resumed run truncates the output to the recorded size (dropping partial lines and the
+   events of the unfinished window) and lists again from the recorded window end.
+4. On success the state file is removed.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from types import FrameType
+from typing import Any, BinaryIO, Literal
+
+from webex_events import Event, EventStream, ListStats, RetryPolicy, WebexError, WebexEvents
+
+from ._csv import csv_header, csv_rows
+from ._errors import EXIT_INTERRUPTED, EXIT_IO, EXIT_USAGE, CliError, from_webex_error
+from ._options import format_instant, now_utc, parse_instant
+from ._progress import Progress, format_seconds
+from ._resume import ExportState, StateError, state_path
+
+__all__ = ["ExportRequest", "make_client", "run_export"]
+
+Format = Literal["jsonl", "csv"]
+
+MAX_ATTEMPTS_ENV = "WEBEX_EVENTS_MAX_ATTEMPTS"
+EXIT_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a writer whose reader went away
+_STDOUT_BATCH = 1000  # events per write when streaming unwindowed to stdout
+_AUTO_MAX_WINDOW = timedelta(hours=6)
+_AUTO_MIN_WINDOW = timedelta(minutes=1)
+_AUTO_PER_WORKER = 4
+_DEFAULT_CONCURRENCY = 4  # WebexEvents' default
+
+
+@dataclass(frozen=True)
+class ExportRequest:
+    """Everything ``export`` needs, validated; ``to``/``from_`` are not yet resolved against now."""
+
+    resource: str | None
+    type: str | None
+    actor_id: str | None
+    service_type: str | None
+    from_: datetime | None
+    to: datetime | None
+    since: timedelta | None
+    page_size: int
+    window: timedelta | Literal["auto"] | None
+    concurrency: int | None
+    fmt: Format
+    output: Path | None  # None: stdout
+    resume: bool
+    base_url: str
+    demo: bool
+    show_progress: bool
+    fingerprint: dict[str, Any] = field(default_factory=dict)
+
+
+def make_client(token: str, base_url: str, concurrency: int | None = None) -> WebexEvents:
+    """Build the client; ``WEBEX_EVENTS_MAX_ATTEMPTS`` (undocumented in --help) bounds retries."""
+    retry = RetryPolicy()
+    attempts = os.environ.get(MAX_ATTEMPTS_ENV, "").strip()
+    if attempts:
+        try:
+            retry = RetryPolicy(max_attempts=int(attempts))
+        except ValueError:
+            raise CliError(
+                f"{MAX_ATTEMPTS_ENV} must be an integer >= 1, got {attempts!r}", EXIT_USAGE
+            ) from None
+    kwargs: dict[str, Any] = {"token": token, "base_url": base_url, "retry": retry}
+    if concurrency is not None:
+        kwargs["concurrency"] = concurrency
+    return WebexEvents(**kwargs)
+
+
+# --- signals: Ctrl-C must never land in the middle of a checkpoint ---------------------------
+
+_in_critical = False
+_pending_signal: int | None = None
+
+
+def _on_signal(signum: int, _frame: FrameType | None) -> None:
+    global _pending_signal  # noqa: PLW0603 - a signal handler can only talk through globals
+    if _in_critical:
+        _pending_signal = signum
+        return
+    raise KeyboardInterrupt
+
+
+@contextmanager
+def _critical() -> Iterator[None]:
+    """Defer SIGINT/SIGTERM until the block (a checkpoint) is complete."""
+    global _in_critical, _pending_signal  # noqa: PLW0603
+    _in_critical = True
+    try:
+        yield
+    finally:
+        _in_critical = False
+        if _pending_signal is not None:
+            _pending_signal = None
+            raise KeyboardInterrupt
+
+
+@contextmanager
+def _signals() -> Iterator[None]:
+    previous = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    for s in previous:
+        signal.signal(s, _on_signal)
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+
+
+# --- rendering -----------------------------------------------------------------------------------
+
+
+def _render(events: list[Event], fmt: Format) -> bytes:
+    if fmt == "csv":
+        return csv_rows(e.raw for e in events).encode("utf-8")
+    parts = []
+    for e in events:
+        text = e.raw_json
+        if "\n" in text or "\r" in text:
+            # Only insignificant whitespace can hold a raw newline in JSON (strings escape it):
+            # turning it into a space keeps the exact value on one line.
+            text = text.replace("\r", " ").replace("\n", " ")
+        parts.append(text)
+    if not parts:
+        return b""
+    return ("\n".join(parts) + "\n").encode("utf-8")
+
+
+def _header(fmt: Format) -> bytes:
+    return csv_header().encode("utf-8") if fmt == "csv" else b""
+
+
+# --- the job ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Counters:
+    events: int = 0
+    earlier: int = 0  # events written by earlier runs (resume)
+    started: float = field(default_factory=time.monotonic)
+
+
+def _summary(counters: _Counters, stats: ListStats | None, where: str) -> str:
+    total = counters.events + counters.earlier
+    pages, retries = (stats.pages, stats.retries) if stats is not None else (0, 0)
+    text = (
+        f"webex-events: done: {total:,} events, {pages:,} pages, {retries:,} retries"
+        f" in {format_seconds(time.monotonic() - counters.started)}"
+    )
+    if counters.earlier:
+        text += f" (resumed: {counters.earlier:,} from earlier runs)"
+    return text + f" -> {where}"
+
+
+def _list(
+    client: WebexEvents,
+    req: ExportRequest,
+    start: datetime | None,
+    end: datetime | None,
+    window: timedelta | Literal["auto"] | None,
+) -> EventStream:
+    return client.list_events(
+        resource=req.resource,
+        type=req.type,
+        actor_id=req.actor_id,
+        from_=start,
+        to=end,
+        service_type=req.service_type,
+        page_size=req.page_size,
+        window=window,
+        concurrency=req.concurrency,
+    )
+
+
+def run_export(req: ExportRequest, client_factory: Callable[[], WebexEvents]) -> None:
+    """Run the export described by ``req``; raises :class:`CliError` on failure."""
+    if req.output is None:
+        _export_stdout(req, client_factory)
+    else:
+        _export_file(req, req.output, client_factory)
+
+
+def _export_stdout(req: ExportRequest, client_factory: Callable[[], WebexEvents]) -> None:
+    out = sys.stdout.buffer
+    progress = Progress(sys.stderr, enabled=req.show_progress)
+    counters = _Counters()
+    to = _resolve_to(req)
+    start = req.from_ if req.from_ is not None else (to - req.since if req.since is not None else None)
+    _check_range(start, to)
+    window = req.window if start is not None else None
+    try:
+        with client_factory() as client:
+            stream = _list(client, req, start, to, window)
+            out.write(_header(req.fmt))
+            if window is None:
+                batch: list[Event] = []
+                for event in stream:
+                    batch.append(event)
+                    if len(batch) >= _STDOUT_BATCH:
+                        out.write(_render(batch, req.fmt))
+                        out.flush()
+                        counters.events += len(batch)
+                        batch.clear()
+                        progress.update(counters.events, 0, 0)
+                out.write(_render(batch, req.fmt))
+                counters.events += len(batch)
+            else:
+                for win in stream.windows():
+                    out.write(_render(win.events, req.fmt))
+                    out.flush()
+                    counters.events += len(win.events)
+                    st = stream.stats
+                    progress.update(counters.events, st.windows_done, st.windows_total)
+            out.flush()
+            progress.finish()
+            sys.stderr.write(_summary(counters, stream.stats, "stdout") + "\n")
+    except WebexError as exc:
+        progress.finish()
+        raise from_webex_error(exc) from None
+    except KeyboardInterrupt:
+        progress.finish()
+        raise CliError("interrupted", EXIT_INTERRUPTED) from None
+    except BrokenPipeError:
+        # The reader went away (e.g. `| head`): stop quietly with SIGPIPE's status, like other tools;
+        # stdout is pointed at /dev/null so the interpreter's final flush cannot fail again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        raise SystemExit(EXIT_PIPE) from None
+    except OSError as exc:
+        progress.finish()
+        raise CliError(f"cannot write to stdout: {exc.strerror or exc}", EXIT_IO) from None
+
+
+def _resolve_to(req: ExportRequest) -> datetime:
+    now = now_utc()
+    if req.to is None or req.to > now:
+        # Webex lists up to the present anyway; resolving here keeps a resumed run on the same range.
+        return now
+    return req.to
+
+
+def _check_range(start: datetime | None, end: datetime) -> None:
+    if start is not None and start >= end:
+        raise CliError(
+            f"empty range: from {format_instant(start)} is not before to {format_instant(end)}", EXIT_USAGE
+        )
+
+
+def _step_ms(window: timedelta | Literal["auto"] | None, span: timedelta, concurrency: int | None) -> int:
+    """Window length of a file export, in ms; ``auto`` here is finer than the library's.
+
+    A window is held in memory and is the unit of resume, so "auto" keeps windows at most
+    6 hours long (and at least 4 per worker, at least 1 minute): bounded memory for large
+    organizations and little work redone after a crash, for one request per empty window.
+    """
+    one_ms = timedelta(milliseconds=1)
+    if isinstance(window, timedelta):
+        return max(1, -(-window // one_ms))
+    span_ms = max(1, -(-span // one_ms))
+    pieces = max(_AUTO_PER_WORKER * (concurrency or _DEFAULT_CONCURRENCY), -(-span // _AUTO_MAX_WINDOW))
+    return max(_AUTO_MIN_WINDOW // one_ms, -(-span_ms // pieces))
+
+
+def _fingerprint_diff(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    return sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
+
+
+def _export_file(req: ExportRequest, output: Path, client_factory: Callable[[], WebexEvents]) -> None:
+    spath = state_path(output)
+    state: ExportState | None = None
+    if spath.exists():
+        if not req.resume:
+            raise CliError(
+                f"{spath} records an unfinished export to {output}; pass --resume to continue it,"
+                " or remove both files to start over",
+                EXIT_USAGE,
+            )
+        try:
+            state = ExportState.load(spath)
+        except StateError as exc:
+            raise CliError(f"{exc}; remove it (and {output}) to start over", EXIT_USAGE) from None
+        diff = _fingerprint_diff(state.fingerprint, req.fingerprint)
+        if diff:
+            raise CliError(
+                f"--resume: the arguments differ from the unfinished export recorded in {spath}"
+                f" ({', '.join(diff)}); run again with the same arguments, or remove {spath}"
+                f" and {output} to start over",
+                EXIT_USAGE,
+            )
+        try:
+            size = output.stat().st_size
+        except FileNotFoundError:
+            size = -1
+        if size < state.offset:
+            raise CliError(
+                f"--resume: {output} is shorter than recorded in {spath} (was it modified?);"
+                " remove both files to start over",
+                EXIT_USAGE,
+            )
+    elif req.resume:
+        sys.stderr.write(f"webex-events: no unfinished export found for {output}; starting a new export\n")
+
+    if state is None:
+        to = _resolve_to(req)
+        if req.from_ is not None:
+            start = req.from_
+        elif req.since is not None:
+            start = to - req.since
+        else:
+            raise CliError(
+                "exporting to a file needs a start: pass --from or --since (e.g. --since 7d)", EXIT_USAGE
+            )
+        _check_range(start, to)
+        state = ExportState(
+            fingerprint=req.fingerprint,
+            range_from=format_instant(start),
+            range_to=format_instant(to),
+            window_end=format_instant(start),
+            step_ms=_step_ms(req.window, to - start, req.concurrency),
+        )
+
+    progress = Progress(sys.stderr, enabled=req.show_progress)
+    counters = _Counters(earlier=state.events)
+    progress.set_base(state.events)
+    # The grid is fixed when the export starts and reused by every resumed run.
+    window: timedelta | Literal["auto"] | None = req.window or "auto"
+    if state.step_ms:
+        window = timedelta(milliseconds=state.step_ms)
+    resume_from = parse_instant(state.window_end, "state")
+    end = parse_instant(state.range_to, "state")
+
+    with _signals():
+        try:
+            with _critical():
+                state.save(spath)  # before touching the output: a kill from here on is resumable
+                fh: BinaryIO = open(output, "r+b" if output.exists() else "w+b")  # noqa: SIM115
+        except OSError as exc:
+            raise CliError(f"cannot write {output}: {exc.strerror or exc}", EXIT_IO) from None
+        try:
+            with _critical():
+                fh.truncate(state.offset)
+                fh.seek(state.offset)
+                if state.offset == 0:
+                    fh.write(_header(req.fmt))
+                _checkpoint(fh, state, spath, resume_from)
+            stats: ListStats | None = None
+            if resume_from < end:
+                with client_factory() as client:
+                    stream = _list(client, req, resume_from, end, window)
+                    for win in stream.windows():
+                        data = _render(win.events, req.fmt)
+                        with _critical():
+                            fh.write(data)
+                            counters.events += len(win.events)
+                            state.events += len(win.events)
+                            _checkpoint(fh, state, spath, win.end)
+                        stats = stream.stats  # replaced when iteration starts: read it fresh
+                        progress.update(counters.events, stats.windows_done, stats.windows_total)
+                    stats = stream.stats
+            fh.close()
+        except WebexError as exc:
+            progress.finish()
+            _rewind(fh, state)
+            raise _with_resume_hint(from_webex_error(exc), output) from None
+        except KeyboardInterrupt:
+            progress.finish()
+            _rewind(fh, state)
+            raise CliError(
+                f"interrupted: progress saved ({state.events:,} events up to {state.window_end});"
+                " run the same command with --resume to continue",
+                EXIT_INTERRUPTED,
+            ) from None
+        except OSError as exc:
+            progress.finish()
+            raise CliError(f"cannot write {output}: {exc.strerror or exc}", EXIT_IO) from None
+        ExportState.remove(spath)
+    progress.finish()
+    sys.stderr.write(_summary(counters, stats, str(output)) + "\n")
+
+
+def _checkpoint(fh: BinaryIO, state: ExportState, spath: Path, window_end: datetime) -> None:
+    """Make the output durable, then record (window end, output size) atomically."""
+    fh.flush()
+    os.fsync(fh.fileno())
+    state.offset = fh.tell()
+    state.window_end = format_instant(window_end)
+    state.save(spath)
+
+
+def _rewind(fh: BinaryIO, state: ExportState) -> None:
+    """Drop what follows the last checkpoint, so the file never holds a partial window."""
+    try:
+        if not fh.closed:
+            fh.flush()
+            fh.truncate(state.offset)
+            os.fsync(fh.fileno())
+            fh.close()
+    except OSError:
+        pass  # the resumed run truncates anyway
+
+
+def _with_resume_hint(err: CliError, output: Path) -> CliError:
+    if err.code == EXIT_USAGE:
+        return err
+    return CliError(f"{err.message} (progress saved: fix the cause and rerun with --resume)", err.code)
