@@ -75,3 +75,10 @@ def vendor(session: nox.Session) -> None:
     if not session.posargs:
         session.error("usage: nox -s vendor -- DEST --package myapp._vendor.webex_events")
     session.run("python", "scripts/vendor.py", *session.posargs)
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Benchmarks against webexpythonsdk and plain httpx (`nox -s bench -- --quick`: a smoke run)."""
+    session.install("-e", ".[fast]", "webexpythonsdk==2.0.6")
+    session.run("python", "bench/run.py", *session.posargs)

@@ -1,0 +1,147 @@
+"""One contender run, in its own process: ``python bench/_contenders.py NAME --base-url URL ...``.
+
+Each contender lists ``[--from, --to)`` with page size ``--page-size``, touches ``id``,
+``resource`` and ``created`` of every event (what an exporter reads), feeds the ids to an
+order-independent digest and prints ``RESULT {json}`` as its last line: the listing's wall time
+and CPU seconds (measured here, imports excluded) and the id digest. The parent adds what only
+it can see (the whole process's rusage: peak RSS, CPU with imports).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from _common import TOKEN, IdDigest, emit
+
+Runner = Callable[[argparse.Namespace, IdDigest], dict[str, Any]]
+
+
+def run_sdk(args: argparse.Namespace, digest: IdDigest) -> dict[str, Any]:
+    """webexpythonsdk: ``api.events.list(max=..., _from=..., to=...)`` (waits on 429 by itself)."""
+    from webexpythonsdk import WebexAPI  # noqa: PLC0415 - only in this contender's process
+
+    api = WebexAPI(access_token=TOKEN, base_url=args.base_url + "/", wait_on_rate_limit=True)
+    for event in api.events.list(max=args.page_size, _from=args.from_, to=args.to):
+        _ = event.resource, event.created  # created: the SDK's WebexDateTime
+        digest.add(event.id)
+    return {}
+
+
+def run_httpx(args: argparse.Namespace, digest: IdDigest) -> dict[str, Any]:
+    """The loop users hand-write: GET, ``r.json()``, follow ``Link: rel=next``, honour Retry-After."""
+    import httpx  # noqa: PLC0415
+
+    requests = retries = 0
+    url: str | None = args.base_url + "/events"
+    params: dict[str, Any] | None = {"from": args.from_, "to": args.to, "max": args.page_size}
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    with httpx.Client(headers=headers, timeout=60.0) as client:
+        while url is not None:
+            response = client.get(url, params=params)
+            requests += 1
+            if response.status_code == 429:
+                retries += 1
+                time.sleep(float(response.headers.get("Retry-After", "1")))
+                continue
+            response.raise_for_status()
+            for item in response.json()["items"]:
+                _ = item["resource"], item["created"]
+                digest.add(item["id"])
+            url = response.links.get("next", {}).get("url")
+            params = None
+    return {"requests": requests, "retries": retries}
+
+
+def _window(args: argparse.Namespace) -> Any:
+    if args.window == "none":
+        return None
+    if args.window == "auto":
+        return "auto"
+    return timedelta(hours=float(args.window))
+
+
+def _stats(stream: Any) -> dict[str, Any]:
+    stats = getattr(stream, "stats", None)
+    if stats is None:
+        return {}
+    return {
+        k: getattr(stats, k)
+        for k in ("requests", "pages", "events", "retries", "windows_total")
+        if hasattr(stats, k)
+    }
+
+
+def run_ours(args: argparse.Namespace, digest: IdDigest) -> dict[str, Any]:
+    """``WebexEvents``: sequential (``--window none``) or windowed with ``--concurrency``."""
+    from webex_events import WebexEvents  # noqa: PLC0415
+
+    window = _window(args)
+    conc = args.concurrency if window is not None else None
+    with WebexEvents(token=TOKEN, base_url=args.base_url, concurrency=args.concurrency) as client:
+        stream = client.list_events(
+            from_=args.from_, to=args.to, page_size=args.page_size, window=window, concurrency=conc
+        )
+        for event in stream:
+            _ = event.resource, event.created
+            digest.add(event.id)
+        return _stats(stream)
+
+
+def run_ours_async(args: argparse.Namespace, digest: IdDigest) -> dict[str, Any]:
+    """``AsyncWebexEvents`` windowed with ``--concurrency``."""
+    from webex_events import AsyncWebexEvents  # noqa: PLC0415
+
+    async def main() -> dict[str, Any]:
+        window = _window(args)
+        conc = args.concurrency if window is not None else None
+        async with AsyncWebexEvents(
+            token=TOKEN, base_url=args.base_url, concurrency=args.concurrency
+        ) as client:
+            stream = client.list_events(
+                from_=args.from_, to=args.to, page_size=args.page_size, window=window, concurrency=conc
+            )
+            async for event in stream:
+                _ = event.resource, event.created
+                digest.add(event.id)
+            return _stats(stream)
+
+    return asyncio.run(main())
+
+
+RUNNERS: dict[str, Runner] = {
+    "sdk": run_sdk,
+    "httpx": run_httpx,
+    "ours": run_ours,
+    "ours_async": run_ours_async,
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("runner", choices=sorted(RUNNERS))
+    parser.add_argument("--base-url", required=True)
+    parser.add_argument("--from", dest="from_", required=True)
+    parser.add_argument("--to", required=True)
+    parser.add_argument("--page-size", type=int, default=1000)
+    parser.add_argument("--window", default="none", help="none, auto or a number of hours")
+    parser.add_argument("--concurrency", type=int, default=1)
+    args = parser.parse_args()
+    digest = IdDigest()
+    cpu0, wall0 = time.process_time(), time.perf_counter()
+    error = None
+    extra: dict[str, Any] = {}
+    try:
+        extra = RUNNERS[args.runner](args, digest)
+    except Exception as exc:  # reported in the table, not a crash of the harness
+        error = f"{type(exc).__name__}: {exc}"[:300]
+    wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
+    emit({"wall": wall, "cpu": cpu, **digest.as_dict(), "error": error, **extra})
+
+
+if __name__ == "__main__":
+    main()

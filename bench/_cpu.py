@@ -1,0 +1,174 @@
+"""CPU per event of the typed path ÷ CPU per ``json.loads`` of the same page bytes (in process).
+
+``python bench/_cpu.py --events N --reps R [--profile FILE]`` prints ``RESULT {json}``.
+
+The pages come from the fake's generator (realistic events, 1000 per page). They are recorded
+once through ``fake.transport()`` and then replayed from memory, so the client-side numbers carry
+no fake-server CPU: what is measured is exactly what the client does per page (httpx request and
+response objects, paging, decoding, ``Event`` objects) plus what the consumer touches.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import gc
+import io
+import json
+import pstats
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import httpx
+from _common import END, TOKEN, emit
+
+from webex_events import WebexEvents
+from webex_events.testing import FakeWebex
+from webex_events_api.models import Event as EventModel
+
+PAGE_SIZE = 1000
+
+
+class ReplayTransport(httpx.BaseTransport):
+    """Answers from recorded responses (recording them first through ``inner`` when given)."""
+
+    def __init__(self, inner: httpx.BaseTransport | None = None) -> None:
+        self.inner = inner
+        self.recorded: dict[str, tuple[int, list[tuple[bytes, bytes]], bytes]] = {}
+        self.bodies: list[bytes] = []
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        key = str(request.url)
+        if self.inner is not None:
+            response = self.inner.handle_request(request)
+            body = response.read()
+            self.recorded[key] = (response.status_code, list(response.headers.raw), body)
+            if response.status_code == 200:
+                self.bodies.append(body)
+        status, headers, body = self.recorded[key]
+        return httpx.Response(status, headers=headers, content=body, request=request)
+
+
+def best_of(reps: int, fn: Callable[[], int]) -> tuple[float, int]:
+    """Least CPU seconds over ``reps`` runs of ``fn`` (which returns how many events it handled)."""
+    best, count = float("inf"), 0
+    for _ in range(reps):
+        gc.collect()
+        t0 = time.process_time()
+        count = fn()
+        best = min(best, time.process_time() - t0)
+    return best, count
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--events", type=int, default=100_000)
+    parser.add_argument("--reps", type=int, default=5)
+    parser.add_argument("--profile", default=None, help="write a cProfile (tottime) of the typed path here")
+    args = parser.parse_args()
+
+    fake = FakeWebex(events=args.events, seed=1, end=END, start=END - timedelta(days=30), token=TOKEN)
+    from_, to = fake.start, fake.end
+    replay = ReplayTransport(fake.transport())
+
+    def client_pass(consume: Callable[[Any], None] | None) -> int:
+        n = 0
+        with WebexEvents(token=TOKEN, transport=replay) as client:
+            for event in client.list_events(from_=from_, to=to, page_size=PAGE_SIZE):
+                if consume is not None:
+                    consume(event)
+                n += 1
+        return n
+
+    client_pass(None)  # record every page through the fake
+    replay.inner = None
+    pages = replay.bodies
+    total = sum(len(json.loads(b)["items"]) for b in pages)
+
+    def typed(event: Any) -> None:
+        _ = event.id, event.resource, event.created
+
+    def typed_model(event: Any) -> None:
+        _ = event.id, event.resource, event.created, event.model
+
+    def json_loads() -> int:
+        return sum(len(json.loads(b)["items"]) for b in pages)
+
+    def json_from_dict() -> int:
+        n = 0
+        for b in pages:
+            for item in json.loads(b)["items"]:
+                EventModel.from_dict(item)
+                n += 1
+        return n
+
+    def orjson_loads() -> int:
+        import orjson  # noqa: PLC0415 - optional
+
+        return sum(len(orjson.loads(b)["items"]) for b in pages)
+
+    def wire_decode() -> int:
+        from webex_events._wire import decode_page  # noqa: PLC0415 - internal, for the breakdown
+
+        return sum(len(decode_page(b.decode())) for b in pages)
+
+    def httpx_only() -> int:
+        with httpx.Client(transport=replay) as client:
+            for url in replay.recorded:
+                client.get(url).read()
+        return total
+
+    cases: list[tuple[str, str, Callable[[], int]]] = [
+        ("json_loads", "`json.loads(page)` (baseline)", json_loads),
+        ("orjson_loads", "`orjson.loads(page)`", orjson_loads),
+        ("httpx_replay", "httpx request/response per page only (no decoding)", httpx_only),
+        ("wire_decode", "`_wire.decode_page` (items + exact text)", wire_decode),
+        ("ours_iter", "`WebexEvents.list_events`, events not touched", lambda: client_pass(None)),
+        ("ours_typed", "`WebexEvents.list_events` + `.id .resource .created`", lambda: client_pass(typed)),
+        ("ours_model", "… + `.model` (full attrs model)", lambda: client_pass(typed_model)),
+        ("json_from_dict", "`json.loads` + generated `Event.from_dict`", json_from_dict),
+    ]
+    results: dict[str, tuple[float, int]] = {}
+    for key, _, fn in cases:
+        try:
+            results[key] = best_of(args.reps, fn)
+        except ImportError:
+            continue
+    base = results["json_loads"][0] / total
+    rows = []
+    for key, label, _ in cases:
+        if key not in results:
+            continue
+        cpu, n = results[key]
+        per = cpu / max(n, 1)
+        rows.append({"key": key, "label": label, "us_per_event": per * 1e6, "ratio": per / base, "events": n})
+
+    top: list[str] = []
+    if args.profile:
+        profiler = cProfile.Profile()
+        profiler.enable()
+        client_pass(typed)
+        profiler.disable()
+        buf = io.StringIO()
+        pstats.Stats(profiler, stream=buf).sort_stats("tottime").print_stats(30)
+        text = buf.getvalue()
+        with open(args.profile, "w", encoding="utf-8") as f:
+            f.write(text)
+        top = [line for line in text.splitlines() if line.strip()][:45]
+    emit(
+        {
+            "events": total,
+            "pages": len(pages),
+            "page_size": PAGE_SIZE,
+            "reps": args.reps,
+            "bytes_per_event": sum(map(len, pages)) / total,
+            "rows": rows,
+            "profile_top": top,
+        }
+    )
+
+
+if __name__ == "__main__":
+    main()
