@@ -123,8 +123,23 @@ def test_window_auto(org: FakeWebex) -> None:
     with client_for(org, concurrency=2) as client:
         stream = client.list_events(from_=START, to=END, window="auto")
         got = list(stream)
-    assert stream.stats.windows_total == 8  # 4 per unit of concurrency
+    assert stream.stats.windows_total == stream.stats.windows_done  # the estimate ends exact
     assert sorted(ids(got)) == sorted(org.expected_ids(from_=START, to=END))
+
+
+def test_window_auto_adapts_to_density_and_bounds_each_window() -> None:
+    # 6000 events over 2 days with pages of 100: auto windows learn the density and aim at
+    # 80 events each, so nearly every window takes one request and memory stays a few pages.
+    fake = fake_org(events=6000, seed=8)
+    with client_for(fake, concurrency=4) as client:
+        stream = client.list_events(from_=START, to=END, window="auto", page_size=100)
+        windows = list(stream.windows())
+    sizes = [len(w.events) for w in windows[1:]]  # the first window is the probe
+    assert sorted(e.id for w in windows for e in w.events) == sorted(fake.expected_ids(from_=START, to=END))
+    assert len(windows) > 40
+    assert max(sizes) <= 400
+    assert sum(sizes) / len(sizes) <= 150
+    assert stream.stats.requests <= 1.5 * len(windows)
 
 
 def test_unknown_enum_values_and_fields_are_kept(org: FakeWebex) -> None:

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from webex_events import InvalidArgumentError
 from webex_events._dates import (
+    WindowPlan,
     auto_window_ms,
     ceil_ms,
     count_windows,
@@ -114,3 +115,34 @@ def test_ceil_ms_keeps_half_open_semantics(dt: datetime) -> None:
     c = ceil_ms(dt)
     assert from_ms(c) >= dt
     assert from_ms(c - 1) < dt
+
+
+@given(
+    start=st.integers(min_value=0, max_value=10**12),
+    span=st.integers(min_value=1, max_value=40 * 86_400_000),
+    step=st.integers(min_value=1, max_value=7 * 86_400_000),
+    densities=st.lists(st.integers(min_value=0, max_value=5000), min_size=1, max_size=50),
+    concurrency=st.integers(min_value=1, max_value=16),
+)
+def test_adaptive_plan_tiles_the_range_exactly(
+    start: int, span: int, step: int, densities: list[int], concurrency: int
+) -> None:
+    plan = WindowPlan(start, start + span, step_ms=step, adaptive=True, target_events=800)
+    windows: list[tuple[int, int]] = []
+    in_flight: list[tuple[int, int]] = []
+    observed = 0
+    while True:
+        started = plan.take(in_flight=len(in_flight), concurrency=concurrency)
+        assert len(in_flight) + len(started) <= (concurrency if observed else 1)
+        in_flight.extend(started)
+        if not in_flight:
+            break
+        lo, hi = in_flight.pop(0)
+        windows.append((lo, hi))
+        plan.observe(lo, hi, events=densities[observed % len(densities)])
+        observed += 1
+    assert windows[0][0] == start
+    assert windows[-1][1] == start + span
+    assert all(a[1] == b[0] for a, b in itertools.pairwise(windows))  # no gap, no overlap
+    assert all(lo < hi for lo, hi in windows)
+    assert plan.estimated_total() == len(windows)

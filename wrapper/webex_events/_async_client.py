@@ -6,7 +6,6 @@ import asyncio
 from collections import deque
 from collections.abc import AsyncGenerator, AsyncIterator, Generator
 from contextlib import aclosing
-from itertools import islice
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
@@ -23,7 +22,7 @@ from ._core import (
     configure_client,
     http_limits,
 )
-from ._dates import from_ms, split_windows
+from ._dates import from_ms
 from ._event import Event
 from ._models import ListStats, Window
 from ._retry import RetryPolicy
@@ -247,21 +246,19 @@ class AsyncEventStream:
 
     async def _windowed(self) -> AsyncGenerator[Window, None]:
         query, stats = self._query, self.stats
-        # Both set by build_query when windowed.
-        assert query.lo_ms is not None
-        assert query.step_ms is not None
-        windows = split_windows(query.lo_ms, query.hi_ms, query.step_ms)
+        plan = query.plan()
         # A bounded look-ahead: at most `concurrency` windows fetched ahead of the consumer.
         pending: deque[tuple[int, int, asyncio.Task[list[Event]]]] = deque()
         try:
-            for lo, hi in islice(windows, query.concurrency):
-                pending.append((lo, hi, asyncio.ensure_future(self._collect(lo, hi))))
-            while pending:
+            while True:
+                for lo, hi in plan.take(in_flight=len(pending), concurrency=query.concurrency):
+                    pending.append((lo, hi, asyncio.ensure_future(self._collect(lo, hi))))
+                if not pending:
+                    break
                 lo, hi, task = pending.popleft()
                 events = await task
-                for nlo, nhi in islice(windows, 1):
-                    pending.append((nlo, nhi, asyncio.ensure_future(self._collect(nlo, nhi))))
-                stats._window_done()
+                plan.observe(lo, hi, events=len(events))
+                stats._window_done(estimated_total=plan.estimated_total())
                 yield Window(start=from_ms(lo), end=from_ms(hi), events=events)
         finally:
             tasks = [task for _, _, task in pending]

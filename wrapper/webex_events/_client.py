@@ -7,7 +7,6 @@ import time
 from collections import deque
 from collections.abc import Generator, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from itertools import islice
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
@@ -24,7 +23,7 @@ from ._core import (
     configure_client,
     http_limits,
 )
-from ._dates import from_ms, split_windows
+from ._dates import from_ms
 from ._event import Event
 from ._models import ListStats, Window
 from ._retry import RetryPolicy
@@ -284,23 +283,21 @@ class EventStream:
 
     def _windowed(self) -> Iterator[Window]:
         query, stats = self._query, self.stats
-        # Both set by build_query when windowed.
-        assert query.lo_ms is not None
-        assert query.step_ms is not None
-        windows = split_windows(query.lo_ms, query.hi_ms, query.step_ms)
+        plan = query.plan()
         stop = threading.Event()
         pool = ThreadPoolExecutor(max_workers=query.concurrency, thread_name_prefix="webex-events")
         # A bounded look-ahead: at most `concurrency` windows fetched ahead of the consumer.
         pending: deque[tuple[int, int, Future[list[Event]]]] = deque()
         try:
-            for lo, hi in islice(windows, query.concurrency):
-                pending.append((lo, hi, pool.submit(self._collect, lo, hi, stop)))
-            while pending:
+            while True:
+                for lo, hi in plan.take(in_flight=len(pending), concurrency=query.concurrency):
+                    pending.append((lo, hi, pool.submit(self._collect, lo, hi, stop)))
+                if not pending:
+                    break
                 lo, hi, future = pending.popleft()
                 events = future.result()
-                for nlo, nhi in islice(windows, 1):
-                    pending.append((nlo, nhi, pool.submit(self._collect, nlo, nhi, stop)))
-                stats._window_done()
+                plan.observe(lo, hi, events=len(events))
+                stats._window_done(estimated_total=plan.estimated_total())
                 yield Window(start=from_ms(lo), end=from_ms(hi), events=events)
         finally:
             stop.set()

@@ -31,9 +31,10 @@ import attrs
 import httpx
 
 from ._dates import (
+    AUTO_PAGE_FILL,
+    WindowPlan,
     auto_window_ms,
     ceil_ms,
-    count_windows,
     floor_ms,
     format_ms,
     from_ms,
@@ -271,7 +272,7 @@ def _enum_or_str(value: object, *, name: str) -> str | None:
 class Query:
     """The validated arguments of one ``list_events`` call (what to ask and how to split it)."""
 
-    __slots__ = ("concurrency", "filters", "hi_ms", "lo_ms", "page_size", "step_ms")
+    __slots__ = ("adaptive", "concurrency", "filters", "hi_ms", "lo_ms", "page_size", "step_ms")
 
     def __init__(
         self,
@@ -282,8 +283,10 @@ class Query:
         hi_ms: int,
         step_ms: int | None,
         concurrency: int,
+        adaptive: bool = False,
     ) -> None:
         self.filters = filters
+        self.adaptive = adaptive
         self.page_size = page_size
         self.lo_ms = lo_ms
         self.hi_ms = hi_ms
@@ -297,10 +300,22 @@ class Query:
 
     @property
     def windows_total(self) -> int:
-        """How many windows the listing has (1 when not windowed)."""
+        """How many windows the listing has (1 when not windowed; an estimate when adaptive)."""
         if self.step_ms is None or self.lo_ms is None:
             return 1
-        return count_windows(self.lo_ms, self.hi_ms, self.step_ms)
+        return self.plan().estimated_total()
+
+    def plan(self) -> WindowPlan:
+        """A fresh plan of this listing's windows (each iteration of a stream plans anew)."""
+        assert self.lo_ms is not None
+        assert self.step_ms is not None
+        return WindowPlan(
+            self.lo_ms,
+            self.hi_ms,
+            step_ms=self.step_ms,
+            adaptive=self.adaptive,
+            target_events=int(self.page_size * AUTO_PAGE_FILL),
+        )
 
     @property
     def start(self) -> datetime | None:
@@ -363,6 +378,7 @@ def build_query(
         )
 
     step_ms: int | None = None
+    adaptive = False
     if window is None and concurrency is not None and conc > 1:
         window = "auto"  # asking for parallelism implies splitting the range
     if window is not None:
@@ -370,6 +386,7 @@ def build_query(
             raise InvalidArgumentError("from_ is required when window or concurrency > 1 is given")
         if window == "auto":
             step_ms = auto_window_ms(hi_ms - lo_ms, conc)
+            adaptive = True
         elif isinstance(window, timedelta):
             if window <= timedelta(0):
                 raise InvalidArgumentError(f"window must be a positive timedelta or 'auto', got {window!r}")
@@ -377,7 +394,13 @@ def build_query(
         else:
             raise InvalidArgumentError(f"window must be a timedelta, 'auto' or None, got {window!r}")
     return Query(
-        filters=filters, page_size=page_size, lo_ms=lo_ms, hi_ms=hi_ms, step_ms=step_ms, concurrency=conc
+        filters=filters,
+        page_size=page_size,
+        lo_ms=lo_ms,
+        hi_ms=hi_ms,
+        step_ms=step_ms,
+        concurrency=conc,
+        adaptive=adaptive,
     )
 
 

@@ -13,8 +13,10 @@ from datetime import UTC, datetime, timedelta
 from ._errors import InvalidArgumentError
 
 __all__ = [
+    "AUTO_PAGE_FILL",
     "AUTO_WINDOWS_PER_WORKER",
     "MIN_AUTO_WINDOW_MS",
+    "WindowPlan",
     "auto_window_ms",
     "ceil_ms",
     "count_windows",
@@ -161,3 +163,74 @@ def split_windows(start_ms: int, end_ms: int, step_ms: int) -> Iterator[tuple[in
         e = min(s + step_ms, end_ms)
         yield s, e
         s = e
+
+
+#: ``window="auto"`` starts with windows of at most this length, then adapts to the density.
+FIRST_AUTO_WINDOW_MS = 15 * 60_000
+#: Auto windows aim at this fraction of a page, so most windows take exactly one request.
+AUTO_PAGE_FILL = 0.8
+_MAX_GROWTH = 8
+
+
+class WindowPlan:
+    """Plans the windows of a listing, lazily, in ascending order; sync and async share it.
+
+    A fixed plan (``adaptive=False``) is :func:`split_windows`. An adaptive plan (``window="auto"``)
+    sizes each next window from the event density of the windows seen so far, so that a window
+    holds about ``AUTO_PAGE_FILL`` of a page: one request per window, and memory bounded by the
+    windows in flight (a few pages each) whatever the size of the organization.
+
+    >>> plan = WindowPlan(0, 100_000, step_ms=10_000, adaptive=True, target_events=100)
+    >>> plan.next()
+    (0, 10000)
+    >>> plan.observe(0, 10_000, events=400)  # 4x too dense: the next window is 4x shorter
+    >>> plan.next()
+    (10000, 12500)
+    """
+
+    def __init__(
+        self, start_ms: int, end_ms: int, *, step_ms: int, adaptive: bool, target_events: int
+    ) -> None:
+        if step_ms <= 0:
+            raise ValueError("step_ms must be > 0")
+        self._cursor = start_ms
+        self._end = end_ms
+        self._adaptive = adaptive
+        self._target = max(1, target_events)
+        self._step = min(step_ms, FIRST_AUTO_WINDOW_MS) if adaptive else step_ms
+        self._observed = False
+        self.planned = 0
+
+    def take(self, *, in_flight: int, concurrency: int) -> list[tuple[int, int]]:
+        """The windows to start now so that ``concurrency`` are in flight.
+
+        An adaptive plan starts with one window alone: it learns the density before fanning out.
+        """
+        limit = 1 if self._adaptive and not self._observed else concurrency
+        started: list[tuple[int, int]] = []
+        while in_flight + len(started) < limit and (window := self.next()) is not None:
+            started.append(window)
+        return started
+
+    def next(self) -> tuple[int, int] | None:
+        """The next window ``[s, e)``, or None when the range is covered."""
+        if self._cursor >= self._end:
+            return None
+        start = self._cursor
+        self._cursor = min(start + self._step, self._end)
+        self.planned += 1
+        return start, self._cursor
+
+    def observe(self, start_ms: int, end_ms: int, *, events: int) -> None:
+        """Feed back how many events ``[start_ms, end_ms)`` held (no-op for a fixed plan)."""
+        if not self._adaptive:
+            return
+        self._observed = True
+        span = max(1, end_ms - start_ms)
+        wanted = span * self._target / events if events else span * _MAX_GROWTH
+        low, high = max(1000, span // _MAX_GROWTH), span * _MAX_GROWTH
+        self._step = int(min(max(wanted, low), high))
+
+    def estimated_total(self) -> int:
+        """Windows planned so far plus those the rest of the range needs at the current size."""
+        return self.planned + max(0, -(-(self._end - self._cursor) // self._step))

@@ -56,6 +56,9 @@ class ListStats:
             self.events += events
             self.retries += retries
 
-    def _window_done(self) -> None:
+    def _window_done(self, *, estimated_total: int | None = None) -> None:
         with self._lock:
             self.windows_done += 1
+            if estimated_total is not None:
+                # window="auto" sizes windows as it learns the density: the total is an estimate.
+                self.windows_total = estimated_total

@@ -39,10 +39,6 @@ Format = Literal["jsonl", "csv"]
 MAX_ATTEMPTS_ENV = "WEBEX_EVENTS_MAX_ATTEMPTS"
 EXIT_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a writer whose reader went away
 _STDOUT_BATCH = 1000  # events per write when streaming unwindowed to stdout
-_AUTO_MAX_WINDOW = timedelta(hours=6)
-_AUTO_MIN_WINDOW = timedelta(minutes=1)
-_AUTO_PER_WORKER = 4
-_DEFAULT_CONCURRENCY = 4  # WebexEvents' default
 
 
 @dataclass(frozen=True)
@@ -264,19 +260,17 @@ def _check_range(start: datetime | None, end: datetime) -> None:
         )
 
 
-def _step_ms(window: timedelta | Literal["auto"] | None, span: timedelta, concurrency: int | None) -> int:
-    """Window length of a file export, in ms; ``auto`` here is finer than the library's.
+def _step_ms(window: timedelta | Literal["auto"] | None) -> int | None:
+    """The window length a file export records, in ms; None for ``auto``.
 
-    A window is held in memory and is the unit of resume, so "auto" keeps windows at most
-    6 hours long (and at least 4 per worker, at least 1 minute): bounded memory for large
-    organizations and little work redone after a crash, for one request per empty window.
+    A fixed ``--window`` is pinned so a resumed run uses the same grid. ``auto`` is the library's
+    adaptive plan (windows of about one page, sized from the density seen so far): memory stays
+    bounded by the windows in flight whatever the organization's size, and a resumed run simply
+    plans again from the last completed window, which is just as exact.
     """
-    one_ms = timedelta(milliseconds=1)
     if isinstance(window, timedelta):
-        return max(1, -(-window // one_ms))
-    span_ms = max(1, -(-span // one_ms))
-    pieces = max(_AUTO_PER_WORKER * (concurrency or _DEFAULT_CONCURRENCY), -(-span // _AUTO_MAX_WINDOW))
-    return max(_AUTO_MIN_WINDOW // one_ms, -(-span_ms // pieces))
+        return max(1, -(-window // timedelta(milliseconds=1)))
+    return None
 
 
 def _fingerprint_diff(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
@@ -334,7 +328,7 @@ def _export_file(req: ExportRequest, output: Path, client_factory: Callable[[], 
             range_from=format_instant(start),
             range_to=format_instant(to),
             window_end=format_instant(start),
-            step_ms=_step_ms(req.window, to - start, req.concurrency),
+            step_ms=_step_ms(req.window),
         )
 
     progress = Progress(sys.stderr, enabled=req.show_progress)
