@@ -26,6 +26,12 @@ class _Server(ThreadingHTTPServer):
     request_queue_size = 128
     app: FakeApp
 
+    def handle_error(self, request: object, client_address: object) -> None:
+        """A client that hangs up mid-response (killed exporter, timeout) is normal here."""
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)  # type: ignore[arg-type]
+
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
