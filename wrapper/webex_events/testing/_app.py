@@ -77,6 +77,8 @@ class Reply:
     body: bytes
     delay: float = 0.0
     action: Action = "respond"
+    #: Seconds of Retry-After this reply gives; the wait starts when it is delivered.
+    retry_after: float = 0.0
 
 
 class _BadRequestError(Exception):
@@ -172,11 +174,10 @@ class FakeApp:
         return self._reply(status, tracking, body, delay=delay, **kw)  # type: ignore[arg-type]
 
     def _retry_after(self, status: int, tracking: str, seconds: float, message: str) -> Reply:
-        """An edge rejection with Retry-After; remembers until when clients must wait.
+        """An edge rejection with Retry-After (the wait starts on delivery: see ``delivered``).
 
         Must be called with the lock held.
         """
-        self._blocked_until = max(self._blocked_until, self._clock() + seconds)
         if status == 429:
             self.stats.rate_limited += 1
         text = self.knobs.retry_after_header
@@ -184,7 +185,17 @@ class FakeApp:
         body = serialize({"message": message, "errors": [{"description": message}], "trackingId": tracking})
         self.stats.statuses[status] += 1
         headers = [("Content-Type", JSON_TYPE), ("TrackingID", tracking), ("Retry-After", header)]
-        return Reply(status, headers, body)
+        return Reply(status, headers, body, retry_after=seconds)
+
+    def delivered(self, reply: Reply) -> None:
+        """The adapter has handed ``reply`` to the client: a Retry-After it carries runs from now.
+
+        A request that reached the server after the 429 was decided but before the client could
+        have read it is not "early": no client can recall a request already on its way.
+        """
+        if reply.retry_after:
+            with self._lock:
+                self._blocked_until = max(self._blocked_until, self._clock() + reply.retry_after)
 
     def _delay(self) -> float:
         k = self.knobs

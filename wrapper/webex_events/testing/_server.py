@@ -63,6 +63,8 @@ class _Handler(BaseHTTPRequestHandler):
         if reply.action == "truncate":
             self.send_header("Connection", "close")
         self.end_headers()
+        # Clients act on the status line and headers (e.g. Retry-After) as soon as they arrive.
+        self.server.app.delivered(reply)
         if self.command == "HEAD":
             return
         if reply.action == "truncate":

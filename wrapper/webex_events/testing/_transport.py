@@ -39,7 +39,7 @@ def _dispatch(app: FakeApp, request: httpx.Request) -> Reply:
     return app.handle(request.method, origin, request.url.raw_path.decode("ascii"), request.headers)
 
 
-def _response(reply: Reply, request: httpx.Request, *, is_async: bool) -> httpx.Response:
+def _response(app: FakeApp, reply: Reply, request: httpx.Request, *, is_async: bool) -> httpx.Response:
     if reply.action == "reset":
         raise httpx.ReadError(_RESET, request=request)
     if reply.action == "truncate":
@@ -50,6 +50,8 @@ def _response(reply: Reply, request: httpx.Request, *, is_async: bool) -> httpx.
             _AsyncTruncatedStream(part) if is_async else _TruncatedStream(part)
         )
         return httpx.Response(reply.status, headers=headers, stream=stream, request=request)
+    # The client has the status line and headers now: a Retry-After runs from here.
+    app.delivered(reply)
     return httpx.Response(reply.status, headers=reply.headers, content=reply.body, request=request)
 
 
@@ -72,7 +74,7 @@ class FakeTransport(httpx.BaseTransport):
         reply = _dispatch(self._app, request)
         if reply.delay > 0:
             time.sleep(reply.delay)
-        return _response(reply, request, is_async=False)
+        return _response(self._app, reply, request, is_async=False)
 
 
 class FakeAsyncTransport(httpx.AsyncBaseTransport):
@@ -98,4 +100,4 @@ class FakeAsyncTransport(httpx.AsyncBaseTransport):
         reply = _dispatch(self._app, request)
         if reply.delay > 0:
             await asyncio.sleep(reply.delay)
-        return _response(reply, request, is_async=True)
+        return _response(self._app, reply, request, is_async=True)
