@@ -131,7 +131,7 @@ class WebexEvents:
         """List Events in ``[from_, to)``; arguments are checked now, requests start on iteration.
 
         ``window=None`` sends one query and streams its pages. ``window=timedelta(...)`` or
-        ``"auto"`` (about 4 windows per unit of ``concurrency``, at least 1 minute) splits the
+        ``"auto"`` (windows sized from the density seen, about 0.8 of a page each) splits the
         range and fetches up to ``concurrency`` windows at a time; events come in window order.
 
         >>> from webex_events.testing import FakeWebex

@@ -7,7 +7,6 @@ window arithmetic is then exact (no float or microsecond drift) and bounds compa
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 from ._errors import InvalidArgumentError
@@ -19,14 +18,12 @@ __all__ = [
     "WindowPlan",
     "auto_window_ms",
     "ceil_ms",
-    "count_windows",
     "floor_ms",
     "format_ms",
     "from_ms",
     "is_canonical",
     "micros",
     "parse_created",
-    "split_windows",
     "timedelta_ms",
     "to_aware",
 ]
@@ -134,7 +131,7 @@ def timedelta_ms(value: timedelta) -> int:
 
 
 def auto_window_ms(span_ms: int, concurrency: int) -> int:
-    """``window="auto"``: about 4 windows per unit of concurrency, never shorter than 1 minute.
+    """The first ``window="auto"`` step: 4 windows per worker, at least 1 minute (then adapted).
 
     >>> auto_window_ms(16 * 3_600_000, 4)  # 16 hours, 4 workers: 16 windows of 1 hour
     3600000
@@ -145,26 +142,6 @@ def auto_window_ms(span_ms: int, concurrency: int) -> int:
     return max(MIN_AUTO_WINDOW_MS, -(-span_ms // wanted))
 
 
-def count_windows(start_ms: int, end_ms: int, step_ms: int) -> int:
-    """How many windows :func:`split_windows` yields."""
-    return max(0, -(-(end_ms - start_ms) // step_ms))
-
-
-def split_windows(start_ms: int, end_ms: int, step_ms: int) -> Iterator[tuple[int, int]]:
-    """Half-open windows ``[s, e)`` tiling ``[start_ms, end_ms)``, in ascending order, lazily.
-
-    >>> list(split_windows(0, 25, 10))
-    [(0, 10), (10, 20), (20, 25)]
-    """
-    if step_ms <= 0:
-        raise ValueError("step_ms must be > 0")
-    s = start_ms
-    while s < end_ms:
-        e = min(s + step_ms, end_ms)
-        yield s, e
-        s = e
-
-
 #: ``window="auto"`` starts with windows of at most this length, then adapts to the density.
 FIRST_AUTO_WINDOW_MS = 15 * 60_000
 #: Auto windows aim at this fraction of a page, so most windows take exactly one request.
@@ -173,13 +150,17 @@ _MAX_GROWTH = 8
 
 
 class WindowPlan:
-    """Plans the windows of a listing, lazily, in ascending order; sync and async share it.
+    """Plans the half-open windows ``[s, e)`` tiling a listing's range, lazily, in ascending order.
 
-    A fixed plan (``adaptive=False``) is :func:`split_windows`. An adaptive plan (``window="auto"``)
+    Sync and async clients share it. A fixed plan (``adaptive=False``) cuts the range every
+    ``step_ms``. An adaptive plan (``window="auto"``)
     sizes each next window from the event density of the windows seen so far, so that a window
     holds about ``AUTO_PAGE_FILL`` of a page: one request per window, and memory bounded by the
     windows in flight (a few pages each) whatever the size of the organization.
 
+    >>> fixed = WindowPlan(0, 25, step_ms=10, adaptive=False, target_events=1)
+    >>> [fixed.next(), fixed.next(), fixed.next(), fixed.next()]
+    [(0, 10), (10, 20), (20, 25), None]
     >>> plan = WindowPlan(0, 100_000, step_ms=10_000, adaptive=True, target_events=100)
     >>> plan.next()
     (0, 10000)

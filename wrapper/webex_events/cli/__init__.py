@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 import click
 
-from webex_events import WebexError
+from webex_events import EventResource, EventType, ServiceType, WebexError
 
 from ._csv import CSV_COLUMNS
 from ._errors import EXIT_INTERRUPTED, EXIT_USAGE, CliError, from_webex_error, redact
@@ -38,23 +38,10 @@ from ._resume import ExportState, StateError, state_path
 
 __all__ = ["main"]
 
-_RESOURCES = (
-    "attachmentActions",
-    "businessTexts",
-    "call_records",
-    "convergedRecordings",
-    "file_transcodings",
-    "files",
-    "meetingMessages",
-    "meetings",
-    "meetingTranscripts",
-    "memberships",
-    "messages",
-    "rooms",
-    "tabs",
-)
-_TYPES = ("created", "updated", "deleted", "ended")
-_SERVICE_TYPES = ("calling",)
+# From the generated enums: a value added to spec/ reaches the command with `nox -s generate`.
+_RESOURCES = tuple(member.value for member in EventResource)
+_TYPES = tuple(member.value for member in EventType)
+_SERVICE_TYPES = tuple(member.value for member in ServiceType)
 
 DEMO_EVENTS = 5000
 DEMO_DAYS = 7.0
