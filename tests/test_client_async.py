@@ -133,7 +133,10 @@ _EDGE = fake_org(events=500, seed=12, same_millisecond_fraction=0.3, boundary_fr
 
 def test_faults_of_every_kind_async(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.WARNING, logger="webex_events")
-    fake = fake_org(events=2000, seed=5, fault_rate=0.1, faults=list(Fault), fault_retry_after=0.01)
+    # One thread: nothing runs between the fake handing over a 429 and the client closing its gate.
+    fake = fake_org(
+        events=2000, seed=5, fault_rate=0.1, faults=list(Fault), fault_retry_after=0.01, early_grace=0
+    )
 
     async def main() -> list[Event]:
         async with client_for(fake) as client:
@@ -150,7 +153,7 @@ def test_faults_of_every_kind_async(caplog: pytest.LogCaptureFixture) -> None:
 
 
 def test_rate_limited_async_no_early_requests() -> None:
-    fake = fake_org(events=1200, rate_limit=15, latency=0.002)
+    fake = fake_org(events=1200, rate_limit=15, latency=0.002, early_grace=0)
 
     async def main() -> list[Event]:
         async with client_for(fake, retry=RetryPolicy(max_attempts=20, seed=1)) as client:
@@ -215,7 +218,7 @@ def test_early_break_cancels_tasks() -> None:
 
 
 def test_async_over_loopback() -> None:
-    fake = fake_org(events=700, fault_rate=0.1, faults=list(Fault), fault_retry_after=0.01)
+    fake = fake_org(events=700, fault_rate=0.1, faults=list(Fault), fault_retry_after=0.05)
 
     async def main(base_url: str) -> tuple[list[Event], list[Event]]:
         async with AsyncWebexEvents(token=TOKEN, base_url=base_url, retry=FAST) as client:

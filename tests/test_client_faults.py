@@ -16,9 +16,10 @@ TOKEN = "fault-test-token-0123456789"
 FAST = RetryPolicy(backoff_base=0.001, backoff_cap=0.004, max_attempts=15, seed=11)
 
 
-def faulty(kind: Fault, *, latency: float = 0.0) -> FakeWebex:
+def faulty(kind: Fault, *, latency: float = 0.0, retry_after: float = 0.005, grace: float = 0.0) -> FakeWebex:
     return FakeWebex(
         latency=latency,
+        early_grace=grace,
         events=900,
         seed=21,
         start=START,
@@ -26,7 +27,7 @@ def faulty(kind: Fault, *, latency: float = 0.0) -> FakeWebex:
         token=TOKEN,
         fault_rate=0.1,
         faults=[kind],
-        fault_retry_after=0.005,
+        fault_retry_after=retry_after,
     )
 
 
@@ -40,8 +41,10 @@ def check(fake: FakeWebex, got: list[str]) -> None:
 @pytest.mark.parametrize("kind", list(Fault), ids=lambda kind: kind.value)
 def test_sync_windowed_listing_survives_each_fault_kind(kind: Fault) -> None:
     # Threads: a little latency, as on a real network (a request that passed the gate just
-    # before another thread saw a Retry-After is already on its way and cannot be recalled).
-    fake = faulty(kind, latency=0.002)
+    # before another thread saw a Retry-After is already on its way and cannot be recalled), and
+    # the fake's default early_grace for the moment a preempted thread needs to close the gate;
+    # Retry-After is well above that grace, so a client without a shared gate still shows.
+    fake = faulty(kind, latency=0.002, retry_after=0.05, grace=0.02)
     with WebexEvents(token=TOKEN, transport=fake.transport(), retry=FAST) as client:
         stream = client.list_events(
             from_=START, to=END, window=timedelta(hours=2), concurrency=3, page_size=10

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from datetime import UTC, datetime
 from urllib.parse import parse_qs, urlsplit
@@ -116,6 +117,7 @@ def test_early_request_after_injected_429() -> None:
         faults=[Fault.TOO_MANY_REQUESTS],
         fault_retry_after=0.01,
         clock=clock,
+        early_grace=0,
     )
     with client(fake) as http:
         first = http.get(f"{BASE}/events")
@@ -130,6 +132,44 @@ def test_early_request_after_injected_429() -> None:
         assert fake.stats.rate_limited == 2
 
 
+def test_early_grace_is_the_moment_a_client_needs_to_read_a_429() -> None:
+    clock = Clock(50.0)
+    fake = FakeWebex(events=5, end=END, fault_rate=1.0, faults=["429"], fault_retry_after=0.1, clock=clock)
+    assert fake.knobs.early_grace == 0.02
+    with client(fake) as http:
+        assert http.get(f"{BASE}/events").status_code == 429  # the wait runs 50.0 .. 50.1
+        fake.knobs.fault_rate = 0.0
+        clock.now = 50.015  # inside the grace: still refused, not counted early
+        assert http.get(f"{BASE}/events").status_code == 429
+        assert (fake.stats.waited_out, fake.stats.early_requests) == (1, 0)
+        clock.now = 50.05  # past the grace of the first wait: early
+        assert http.get(f"{BASE}/events").status_code == 429
+        assert (fake.stats.waited_out, fake.stats.early_requests) == (2, 1)
+        clock.now = 50.2  # every wait has run out (the early 429s set their own)
+        assert http.get(f"{BASE}/events").status_code == 200
+    assert fake.stats.early_requests == 1
+    with pytest.raises(ValueError, match="early_grace"):
+        FakeWebex(events=5, end=END, early_grace=-1)
+
+
+def test_threads_that_ignore_retry_after_are_early_despite_the_grace() -> None:
+    """The counter the client tests rely on catches a client without a shared gate."""
+    fake = FakeWebex(events=5, end=END, latency=0.002, fault_rate=0.2, faults=["429"], fault_retry_after=0.1)
+
+    def hammer() -> None:
+        with client(fake) as http:
+            deadline = time.monotonic() + 0.5
+            while time.monotonic() < deadline:
+                http.get(f"{BASE}/events")  # ignores every Retry-After
+
+    threads = [threading.Thread(target=hammer) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert fake.stats.early_requests > 10
+
+
 def test_retry_after_header_override() -> None:
     for text in ("rand(30),add(30)", "Wed, 21 Oct 2015 07:28:00 GMT"):
         fake = FakeWebex(events=5, end=END, fault_rate=1.0, faults=["503"], retry_after_header=text)
@@ -140,7 +180,7 @@ def test_retry_after_header_override() -> None:
 
 @pytest.mark.parametrize("fault", [Fault.LOCKED, Fault.TOO_MANY_REQUESTS, Fault.SERVICE_UNAVAILABLE])
 def test_retry_after_faults(fault: Fault) -> None:
-    fake = FakeWebex(events=5, end=END, fault_rate=1.0, faults=[fault], fault_retry_after=1.5)
+    fake = FakeWebex(events=5, end=END, fault_rate=1.0, faults=[fault], fault_retry_after=1.5, early_grace=0)
     with client(fake) as http:
         r = http.get(f"{BASE}/events")
         assert r.status_code == int(fault.value)

@@ -40,7 +40,9 @@ class FakeStats:
     ``requests``: every request received; ``pages``: successful list pages; ``items``: events in
     them; ``faults``: injected faults (``fault_rate`` and ``gateway_timeout_above``);
     ``rate_limited``: 429 responses sent (rate limit, early requests, injected 429);
-    ``early_requests``: requests that arrived while a Retry-After was still running;
+    ``waited_out``: requests refused with a 429 because a Retry-After was still running;
+    ``early_requests``: those of them that arrived more than ``early_grace`` after that
+    Retry-After was handed to the client (the client had had time to know);
     ``statuses``: responses by status code (0 for a reset connection).
 
     >>> from webex_events.testing import FakeStats
@@ -55,13 +57,14 @@ class FakeStats:
     items: int = 0
     faults: int = 0
     rate_limited: int = 0
+    waited_out: int = 0
     early_requests: int = 0
     statuses: Counter[int] = field(default_factory=Counter)
 
     def reset(self) -> None:
         """Set every counter back to zero."""
         self.requests = self.pages = self.items = self.faults = 0
-        self.rate_limited = self.early_requests = 0
+        self.rate_limited = self.waited_out = self.early_requests = 0
         self.statuses = Counter()
 
 
@@ -119,6 +122,7 @@ class Knobs:
     next_link_max_null: bool = False
     next_link_drops_filters: bool = False
     next_link_origin: str | None = None
+    early_grace: float = 0.02
 
 
 class FakeApp:
@@ -141,6 +145,8 @@ class FakeApp:
         self._rng = random.Random(org.seed ^ 0x5EED)  # noqa: S311 - seeded fault injection
         self._counter = 0
         self._blocked_until = -math.inf
+        # (delivered at, runs until) of each Retry-After still running: "early" is judged per wait.
+        self._waits: list[tuple[float, float]] = []
         self._window = -1
         self._window_count = 0
         self._tracking_key = f"tracking:{org.seed}".encode()
@@ -195,7 +201,20 @@ class FakeApp:
         """
         if reply.retry_after:
             with self._lock:
-                self._blocked_until = max(self._blocked_until, self._clock() + reply.retry_after)
+                now = self._clock()
+                self._blocked_until = max(self._blocked_until, now + reply.retry_after)
+                self._waits.append((now, now + reply.retry_after))
+
+    def _is_early(self, now: float) -> bool:
+        """Whether a request arriving ``now`` ignored a Retry-After its client had had time to read.
+
+        A threaded client needs a moment between reading a 429 and closing its gate, and a thread
+        preempted in that moment (CPython switches threads every 5 ms) lets another request out;
+        ``early_grace`` is that moment. Must be called with the lock held.
+        """
+        self._waits = [wait for wait in self._waits if wait[1] > now]
+        grace = self.knobs.early_grace
+        return any(start + grace <= now for start, _ in self._waits)
 
     def _delay(self) -> float:
         k = self.knobs
@@ -217,7 +236,9 @@ class FakeApp:
             tracking = self._tracking_id()
             now = self._clock()
             if now < self._blocked_until:
-                self.stats.early_requests += 1
+                self.stats.waited_out += 1
+                if self._is_early(now):
+                    self.stats.early_requests += 1
                 wait = _ceil_ms(self._blocked_until - now)
                 return self._retry_after(429, tracking, wait, "Too many requests: retry after the wait.")
             if k.rate_limit is not None:

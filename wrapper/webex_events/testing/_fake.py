@@ -47,7 +47,10 @@ class FakeWebex:
     Extra knobs: ``latency_jitter`` (seeded uniform extra latency), ``cache_json`` (keep each
     event's bytes after first use; default on up to 250 000 events, ~1 kB each) and ``clock``
     (monotonic seconds used for rate-limit windows and Retry-After bookkeeping; inject one in
-    tests to make them independent of wall-clock time).
+    tests to make them independent of wall-clock time) and ``early_grace`` (default 0.02 s: a
+    request arriving this soon after a Retry-After was handed to the client still gets a 429
+    but is not counted early, because a threaded client needs a moment to read the 429 and
+    close its gate; set 0 for the strictest count).
 
     >>> import httpx
     >>> from datetime import UTC, datetime
@@ -92,6 +95,7 @@ class FakeWebex:
         next_link_origin: str | None = None,
         cache_json: bool | None = None,
         clock: Callable[[], float] | None = None,
+        early_grace: float = 0.02,
     ) -> None:
         if end is None:
             now = datetime.now(UTC)
@@ -106,6 +110,8 @@ class FakeWebex:
         ):
             if not 0.0 <= fraction <= 1.0:
                 raise ValueError(f"{name} must be between 0 and 1, got {fraction}")
+        if early_grace < 0:
+            raise ValueError(f"early_grace must be >= 0, got {early_grace}")
         self.start = start
         self.end = end
         self._org = Organization(
@@ -133,6 +139,7 @@ class FakeWebex:
             next_link_max_null=next_link_max_null,
             next_link_drops_filters=next_link_drops_filters,
             next_link_origin=next_link_origin,
+            early_grace=early_grace,
         )
         self._app = FakeApp(self._org, self.knobs, clock=clock or time.monotonic)
         self._events: list[dict[str, Any]] | None = None
