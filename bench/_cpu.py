@@ -19,6 +19,7 @@ import pstats
 import time
 from collections.abc import Callable
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 import httpx
@@ -109,10 +110,25 @@ def main() -> None:
 
         return sum(len(orjson.loads(b)["items"]) for b in pages)
 
-    def wire_decode() -> int:
+    def wire_decode(*, exact: bool) -> int:
         from webex_events._wire import decode_page  # noqa: PLC0415 - internal, for the breakdown
 
-        return sum(len(decode_page(b.decode())) for b in pages)
+        return sum(len(decode_page(b, exact=exact).items) for b in pages)
+
+    def raw_text(event: Any) -> None:
+        _ = event.id, event.created, event.raw_json
+
+    def without_orjson(fn: Callable[[], int]) -> Callable[[], int]:
+        from webex_events import _wire  # noqa: PLC0415 - internal switch, for the comparison
+
+        def run() -> int:
+            saved, _wire._orjson = _wire._orjson, None
+            try:
+                return fn()
+            finally:
+                _wire._orjson = saved
+
+        return run
 
     def httpx_only() -> int:
         with httpx.Client(transport=replay) as client:
@@ -124,10 +140,17 @@ def main() -> None:
         ("json_loads", "`json.loads(page)` (baseline)", json_loads),
         ("orjson_loads", "`orjson.loads(page)`", orjson_loads),
         ("httpx_replay", "httpx request/response per page only (no decoding)", httpx_only),
-        ("wire_decode", "`_wire.decode_page` (items + exact text)", wire_decode),
+        ("wire_fast", "`_wire.decode_page` (exact texts on demand)", partial(wire_decode, exact=False)),
+        ("wire_exact", "`_wire.decode_page(exact=True)`", partial(wire_decode, exact=True)),
         ("ours_iter", "`WebexEvents.list_events`, events not touched", lambda: client_pass(None)),
         ("ours_typed", "`WebexEvents.list_events` + `.id .resource .created`", lambda: client_pass(typed)),
+        (
+            "ours_typed_stdlib",
+            "… the same without orjson installed (stdlib `json` only)",
+            without_orjson(lambda: client_pass(typed)),
+        ),
         ("ours_model", "… + `.model` (full attrs model)", lambda: client_pass(typed_model)),
+        ("ours_raw", "… `.id .created .raw_json` (raw export)", partial(client_pass, raw_text)),
         ("json_from_dict", "`json.loads` + generated `Event.from_dict`", json_from_dict),
     ]
     results: dict[str, tuple[float, int]] = {}

@@ -154,6 +154,11 @@ def test_ctrl_c_exits_130_and_resume_completes(slow_fake: tuple[FakeWebex, str],
     # The file holds only whole windows: every line parses.
     for line in out.read_text(encoding="utf-8").splitlines():
         json.loads(line)
+    # Every whole window written is kept: the checkpoint covers the whole file, not the last
+    # periodic checkpoint before the interrupt.
+    state = json.loads(out.with_name(out.name + ".webex-events-state.json").read_text())
+    assert state["offset"] == out.stat().st_size >= 500_000  # what was written when Ctrl-C came
+    assert state["events"] == len(out.read_bytes().splitlines())
     r = subprocess.run(
         [*_args(url, out), "--resume"], env=_env(), capture_output=True, text=True, check=False
     )

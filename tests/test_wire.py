@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from webex_events import Event, WebexEvents
+from webex_events import Event, WebexEvents, _wire
 from webex_events._wire import decode_object, decode_page
 from webex_events.testing import FakeWebex
 
@@ -21,6 +22,27 @@ json_values = st.recursive(
 objects = st.dictionaries(st.text(max_size=8), json_values, max_size=5)
 
 
+@pytest.fixture(params=["orjson", "stdlib"])
+def decoder(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run a test with the optional orjson decoder and without it."""
+    if request.param == "stdlib":
+        monkeypatch.setattr(_wire, "_orjson", None)
+    else:
+        pytest.importorskip("orjson")
+    return str(request.param)
+
+
+def decode_both(body: bytes) -> list[tuple[Any, str]]:
+    """``(item, exact_text)`` per element, decoded the fast way and the exact way (which agree)."""
+    fast = decode_page(body)
+    assert fast.texts_ready is None  # nothing walked yet
+    exact = decode_page(body, exact=True)
+    assert fast.items == exact.items
+    pairs = [(item, fast.text_of(i)) for i, item in enumerate(fast.items)]
+    assert [text for _, text in pairs] == exact.texts_ready
+    return pairs
+
+
 @settings(max_examples=150, deadline=None)
 @given(
     items=st.lists(objects, max_size=6),
@@ -28,6 +50,7 @@ objects = st.dictionaries(st.text(max_size=8), json_values, max_size=5)
     indent=st.sampled_from([None, 0, 2]),
     ensure_ascii=st.booleans(),
     items_first=st.booleans(),
+    stdlib=st.booleans(),
 )
 def test_decode_page_matches_json_loads_and_spans(
     items: list[dict[str, Any]],
@@ -35,10 +58,17 @@ def test_decode_page_matches_json_loads_and_spans(
     indent: int | None,
     ensure_ascii: bool,
     items_first: bool,
+    stdlib: bool,
 ) -> None:
     page = {"items": items, **other} if items_first else {**other, "items": items}
     text = json.dumps(page, indent=indent, ensure_ascii=ensure_ascii)
-    decoded = decode_page(text)
+    saved = _wire._orjson
+    try:
+        if stdlib:
+            _wire._orjson = None
+        decoded = decode_both(text.encode("utf-8", "surrogatepass"))
+    finally:
+        _wire._orjson = saved
     assert [obj for obj, _ in decoded] == json.loads(text)["items"]
     for obj, raw in decoded:
         assert json.loads(raw) == obj
@@ -47,14 +77,31 @@ def test_decode_page_matches_json_loads_and_spans(
         assert raw[-1] == "}"
 
 
-def test_exact_text_is_kept_not_redumped() -> None:
+def test_exact_text_is_kept_not_redumped(decoder: str) -> None:
     item = '{"id":"é\\u00e9","n":1.50,"created":"2024-01-01T00:00:00.000Z" , "x":[ 1 ,2]}'
     text = '\n{ "items" : [ ' + item + ' ,{"id":"b"}\t] , "next": null }\n'
-    (first, raw), (second, raw2) = decode_page(text)
+    (first, raw), (second, raw2) = decode_both(text.encode())
     assert raw == item
     assert first["id"] == "éé"
     assert raw2 == '{"id":"b"}'
     assert second == {"id": "b"}
+
+
+def test_what_orjson_would_change_is_decoded_as_json_does(decoder: str) -> None:
+    # Integers beyond 64 bits (orjson makes floats of them), lone surrogates, NaN, a repeated key.
+    body = (
+        b'{"items":[{"big":123456789012345678901234567890,"neg":-98765432109876543210},'
+        b'{"s":"\\ud800x","f":NaN,"i":-Infinity},{"k":1,"k":2}],"items2":1}'
+    )
+    pairs = decode_both(body)
+    assert [item for item, _ in pairs] == json.loads(body)["items"]
+    assert pairs[0][0]["big"] == 123456789012345678901234567890
+    assert type(pairs[0][0]["neg"]) is int
+    assert pairs[1][0]["s"] == "\ud800x"
+    assert pairs[2] == ({"k": 2}, '{"k":1,"k":2}')
+    twice = b'{"items":[{"id":"old"}],"items":[{"id":"new"}]}'
+    assert decode_both(twice) == [({"id": "new"}, '{"id":"new"}')]
+    assert decode_both(b'{"items":[{"id":"old"}],"items":null}') == []
 
 
 @pytest.mark.parametrize(
@@ -70,24 +117,34 @@ def test_exact_text_is_kept_not_redumped() -> None:
         '{"items":[{"id":"a"} {"id":"b"}]}',
     ],
 )
-def test_truncated_or_invalid_pages_raise(text: str) -> None:
+@pytest.mark.parametrize("exact", [False, True])
+def test_truncated_or_invalid_pages_raise(text: str, exact: bool, decoder: str) -> None:
     with pytest.raises(json.JSONDecodeError):
-        decode_page(text)
+        decode_page(text.encode(), exact=exact)
 
 
-def test_every_prefix_of_a_page_is_rejected() -> None:
+def test_bytes_that_are_not_utf8_raise(decoder: str) -> None:
+    for exact in (False, True):
+        with pytest.raises(UnicodeDecodeError):
+            decode_page(b'{"items":[{"id":"\xff"}]}', exact=exact)
+
+
+def test_every_prefix_of_a_page_is_rejected(decoder: str) -> None:
     fake = FakeWebex(events=3, seed=5)
     text = '{"items":[' + ",".join(json.dumps(e, ensure_ascii=False) for e in fake.events) + "]}"
-    assert len(decode_page(text)) == 3
-    for cut in range(len(text)):
-        with pytest.raises(json.JSONDecodeError):
-            decode_page(text[:cut])
+    assert len(decode_both(text.encode())) == 3
+    body = text.encode()
+    for cut in range(len(body)):
+        for exact in (False, True):
+            with pytest.raises((json.JSONDecodeError, UnicodeDecodeError)):  # mid-character cut
+                decode_page(body[:cut], exact=exact)
 
 
-def test_page_without_items_and_non_object_items() -> None:
-    assert decode_page('{"other": 1}') == []
-    assert decode_page("{}") == []
-    assert decode_page('{"items":[1,"x",{"id":"a"}]}') == [({"id": "a"}, '{"id":"a"}')]
+def test_page_without_items_and_non_object_items(decoder: str) -> None:
+    assert decode_both(b'{"other": 1}') == []
+    assert decode_both(b"{}") == []
+    mixed = decode_both(b'{"items":[1,"x",{"id":"a"}]}')
+    assert mixed == [(1, "1"), ("x", '"x"'), ({"id": "a"}, '{"id":"a"}')]
 
 
 def test_decode_object() -> None:
@@ -116,3 +173,33 @@ def test_raw_json_is_byte_exact_against_the_fake() -> None:
         assert event.raw_json.encode("utf-8") == fake.event_json(event.id)
     # The fake serves ensure_ascii=False: re-dumping with json.dumps would not match these.
     assert any(not event.raw_json.isascii() for event in events)
+
+
+@pytest.mark.parametrize("concurrency", [1, 3])
+def test_pages_are_walked_only_once_someone_reads_raw_json(
+    decoder: str, concurrency: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    walks: list[int] = []
+    walk = _wire._walk_page
+    monkeypatch.setattr(_wire, "_walk_page", lambda text: walks.append(len(text)) or walk(text))
+    loads: list[int] = []
+    fast = _wire._loads
+    monkeypatch.setattr(_wire, "_loads", lambda body: loads.append(len(body)) or fast(body))
+    fake = FakeWebex(events=400, seed=12)
+    window = timedelta(days=3) if concurrency > 1 else None
+    with WebexEvents(token=fake.token, transport=fake.transport()) as client:
+        kw: dict[str, Any] = {"from_": fake.start, "to": fake.end, "window": window}
+        typed = client.list_events(page_size=50, concurrency=concurrency, **kw)
+        assert sorted(e.id for e in typed) == sorted(fake.expected_ids())
+        assert walks == []  # the typed path never needs the exact texts
+        assert len(loads) == fake.stats.pages
+        del loads[:]
+        exported = [e.raw_json for e in client.list_events(page_size=50, concurrency=concurrency, **kw)]
+    assert sorted(t.encode() for t in exported) == sorted(fake.event_json(i) for i in fake.expected_ids())
+    # No page is walked twice: lazily for the pages decoded before the first raw_json read,
+    # then straight away (the listing switches to the exact way).
+    assert 0 < len(walks) <= fake.stats.pages // 2
+    # Only the pages decoded before the first read took the fast way.
+    assert 1 <= len(loads) < fake.stats.pages // 2
+    if concurrency == 1:
+        assert len(loads) == 1

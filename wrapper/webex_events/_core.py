@@ -54,7 +54,7 @@ from ._errors import (
 from ._event import Event
 from ._models import ListStats
 from ._retry import RETRY_AFTER_STATUSES, RETRY_BACKOFF_STATUSES, RetryPolicy
-from ._wire import decode_object, decode_page
+from ._wire import DecodedPage, TextDemand, decode_object, decode_page
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -272,7 +272,16 @@ def _enum_or_str(value: object, *, name: str) -> str | None:
 class Query:
     """The validated arguments of one ``list_events`` call (what to ask and how to split it)."""
 
-    __slots__ = ("adaptive", "concurrency", "filters", "hi_ms", "lo_ms", "page_size", "step_ms")
+    __slots__ = (
+        "adaptive",
+        "concurrency",
+        "filters",
+        "hi_ms",
+        "lo_ms",
+        "page_size",
+        "step_ms",
+        "text_demand",
+    )
 
     def __init__(
         self,
@@ -292,6 +301,7 @@ class Query:
         self.hi_ms = hi_ms
         self.step_ms = step_ms
         self.concurrency = concurrency
+        self.text_demand = TextDemand()
 
     @property
     def windowed(self) -> bool:
@@ -468,28 +478,33 @@ def origin(url: httpx.URL) -> tuple[str, str, int]:
 # --------------------------------------------------------------------------- the core
 
 
-def _filter(
-    items: list[tuple[dict[str, Any], str]], lo_s: str | None, hi_s: str, lo_us: int | None, hi_us: int
-) -> list[Event]:
-    """Events with ``lo <= created < hi`` (canonical timestamps compared as strings: fast)."""
+def _filter(page: DecodedPage, lo_s: str | None, hi_s: str, lo_us: int | None, hi_us: int) -> list[Event]:
+    """Events with ``lo <= created < hi`` (canonical timestamps compared as strings: fast).
+
+    Elements of ``items`` that are not objects are skipped.
+    """
     new = Event._from_wire
+    texts = page.texts_ready
     out: list[Event] = []
     append = out.append
-    for raw, text in items:
+    for index, raw in enumerate(page.items):
+        if type(raw) is not dict:
+            continue
+        text = None if texts is None else texts[index]
         c = raw.get("created")
         if type(c) is str and len(c) == 24 and c[23] == "Z" and c[10] == "T" and c[19] == ".":
             if c < hi_s and (lo_s is None or lo_s <= c):
-                append(new(raw, text))
+                append(new(raw, text, page, index))
             continue
         dt = parse_created(c) if isinstance(c, str) else None
         if dt is None:
             # Never drop data silently: an event whose time cannot be read is kept.
             logger.warning("event %r has an unparsable created value %r; kept", raw.get("id"), c)
-            append(new(raw, text))
+            append(new(raw, text, page, index))
             continue
         us = micros(dt)
         if us < hi_us and (lo_us is None or lo_us <= us):
-            append(new(raw, text))
+            append(new(raw, text, page, index))
     return out
 
 
@@ -570,7 +585,7 @@ class Core:
         self,
         url: httpx.URL,
         *,
-        parse: Callable[[str], T],
+        parse: Callable[[bytes], T],
         stats: ListStats | None = None,
         listing: _ListState | None = None,
     ) -> Generator[Action, Any, tuple[httpx.URL, httpx.Response, T]]:
@@ -618,7 +633,7 @@ class Core:
                         delay = policy.backoff(attempt=attempt, rng=self._rng)
                 elif 200 <= status < 300:
                     try:
-                        parsed = parse(body.decode("utf-8"))
+                        parsed = parse(body)
                     except ValueError as exc:  # JSONDecodeError / UnicodeDecodeError: cut off mid-read
                         failure = f"undecodable body of HTTP {status} ({type(exc).__name__})"
                         error = WebexConnectionError(
@@ -693,9 +708,15 @@ class Core:
         hi_us = hi_ms * 1000
         state = _ListState(query.page_size)
         url = self.events_url.copy_merge_params(params)
+        demand = query.text_demand
+
+        def parse(body: bytes) -> DecodedPage:
+            # The fast way until someone reads raw_json, then the exact way (see _wire).
+            return decode_page(body, exact=demand.wanted, demand=demand)
+
         while True:
-            url, response, items = yield from self.request(url, parse=decode_page, stats=stats, listing=state)
-            events = _filter(items, lo_s, hi_s, lo_us, hi_us)
+            url, response, page = yield from self.request(url, parse=parse, stats=stats, listing=state)
+            events = _filter(page, lo_s, hi_s, lo_us, hi_us)
             stats._add(pages=1, events=len(events))
             yield Page(events)
             target = next_link(response)

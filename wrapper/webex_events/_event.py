@@ -10,6 +10,7 @@ from webex_events_api.models import Event as EventModel
 from webex_events_api.models import EventData, EventResourceEnum, EventTypeEnum
 
 from ._dates import parse_created
+from ._wire import DecodedPage
 
 __all__ = ["Event"]
 
@@ -20,8 +21,9 @@ _TYPES: dict[str, EventTypeEnum] = {m.value: m for m in EventTypeEnum}
 class Event:
     """One Webex event: the decoded dict, its exact JSON text and typed accessors.
 
-    Creating one costs a few slot assignments; the generated attrs model (``.model``, ``.data``)
-    and the parsed ``.created`` are built on first access. Unknown ``resource``/``type`` values
+    Creating one costs a few slot assignments; the generated attrs model (``.model``, ``.data``),
+    the parsed ``.created`` and the exact ``.raw_json`` are built on first access (until then an
+    event listed from a page keeps a reference to that page's body). Unknown ``resource``/``type`` values
     stay plain strings and unknown fields stay in ``.raw`` (and ``.model.additional_properties``).
 
     >>> e = Event(raw_json='{"id":"E1","resource":"messages","type":"created","actorId":"A",'
@@ -33,10 +35,12 @@ class Event:
     'M'
     """
 
-    __slots__ = ("_created", "_model", "_raw", "_raw_json")
+    __slots__ = ("_created", "_index", "_model", "_page", "_raw", "_raw_json")
 
     _raw: dict[str, Any]
-    _raw_json: str
+    _raw_json: str | None
+    _page: DecodedPage | None
+    _index: int
     _model: EventModel | None
     _created: datetime | None
 
@@ -48,15 +52,22 @@ class Event:
             raw = decoded
         self._raw = dict(raw)
         self._raw_json = raw_json
+        self._page = None
+        self._index = 0
         self._model = None
         self._created = None
 
     @classmethod
-    def _from_wire(cls, raw: dict[str, Any], raw_json: str) -> Event:
-        # Hot path: no validation, no copy (the dict was just decoded for this event).
+    def _from_wire(
+        cls, raw: dict[str, Any], raw_json: str | None, page: DecodedPage | None = None, index: int = 0
+    ) -> Event:
+        # Hot path: no validation, no copy (the dict was just decoded for this event). Either
+        # raw_json is known, or page.text_of(index) gives it.
         self = object.__new__(cls)
         self._raw = raw
         self._raw_json = raw_json
+        self._page = page
+        self._index = index
         self._model = None
         self._created = None
         return self
@@ -69,7 +80,12 @@ class Event:
     @property
     def raw_json(self) -> str:
         """The exact JSON text of this event as the server sent it."""
-        return self._raw_json
+        text = self._raw_json
+        if text is None:
+            assert self._page is not None
+            text = self._raw_json = self._page.text_of(self._index)
+            self._page = None
+        return text
 
     @property
     def id(self) -> str:
@@ -134,10 +150,10 @@ class Event:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Event):
             return NotImplemented
-        return self._raw_json == other._raw_json
+        return self.raw_json == other.raw_json
 
     def __hash__(self) -> int:
-        return hash(self._raw_json)
+        return hash(self.raw_json)
 
     def __repr__(self) -> str:
         resource = self._raw.get("resource")

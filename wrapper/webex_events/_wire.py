@@ -1,8 +1,17 @@
-"""Page text → the items of ``items`` with their exact JSON text.
+"""Page bytes → the items of ``items``, and the exact JSON text of each item when asked.
 
-The page is walked with the C scanner of :mod:`json` (``JSONDecoder.scan_once``): each item is
-decoded by one C call that also reports where it ends, so the exact text Webex sent for the item
-is a slice of the body. Re-serialising would not round-trip (escapes, key order, spacing).
+Two ways to decode a page, chosen per listing:
+
+- *fast* (the default): one ``json.loads`` of the page (``orjson.loads`` when the ``fast`` extra
+  is installed), so decoding costs what a plain decode costs. The exact text of each item is
+  found only when someone first reads an event's ``raw_json``, by one walk of the page text.
+- *exact*: the walk straight away. The page is walked with the C scanner of :mod:`json`
+  (``JSONDecoder.scan_once``): each item is decoded by one C call that also reports where it
+  ends, so the exact text Webex sent for the item is a slice of the body. A listing switches to
+  this as soon as ``raw_json`` has been read once (see ``TextDemand``): a raw export then decodes
+  each page once, not twice.
+
+Re-serialising would not round-trip (escapes, key order, spacing), hence the slices.
 """
 
 from __future__ import annotations
@@ -12,12 +21,20 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["decode_object", "decode_page"]
+__all__ = ["DecodedPage", "TextDemand", "decode_object", "decode_page"]
+
+try:  # the optional `fast` extra
+    import orjson as _orjson
+except ImportError:  # pragma: no cover - depends on the environment
+    _orjson = None  # type: ignore[assignment]
 
 # The C scanner: (text, index) -> (value, end index); typeshed does not declare the attribute.
 _scan_once: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
 _WS = re.compile(r"[ \t\n\r]*")
 _WS_CHARS = " \t\n\r"
+# orjson turns an integer beyond 64 bits into a float; 20 digits in a row send the page to json.
+_DIGITS_AS_ZERO = bytes.maketrans(b"123456789", b"000000000")
+_TWENTY_DIGITS = b"0" * 20
 
 
 def _ws(text: str, idx: int) -> int:
@@ -41,16 +58,105 @@ def _value(text: str, idx: int) -> tuple[Any, int]:
         raise json.JSONDecodeError("Expecting value", text, stop.value) from None
 
 
-def decode_page(text: str) -> list[tuple[dict[str, Any], str]]:
-    """``(item, exact_text)`` for each item of the top-level ``items`` array.
+class TextDemand:
+    """Whether anyone has read the exact text of an event of this listing (shared by its pages).
+
+    Once it has, the listing's next pages are decoded the *exact* way.
+    """
+
+    __slots__ = ("wanted",)
+
+    def __init__(self) -> None:
+        self.wanted = False
+
+
+class DecodedPage:
+    """One decoded List Events page.
+
+    ``items`` holds every element of the page's ``items`` array as decoded (the caller skips
+    the ones that are not objects); ``text_of(i)`` is the exact JSON text of ``items[i]``.
+
+    >>> page = decode_page(b'{"items":[{"id":"a","n":1.50},7]}')
+    >>> page.items
+    [{'id': 'a', 'n': 1.5}, 7]
+    >>> page.text_of(0)
+    '{"id":"a","n":1.50}'
+    """
+
+    __slots__ = ("_body", "_demand", "_texts", "items")
+
+    def __init__(
+        self,
+        items: list[Any],
+        *,
+        body: bytes | str = b"",
+        texts: list[str] | None = None,
+        demand: TextDemand | None = None,
+    ) -> None:
+        self.items = items
+        self._body = body
+        self._texts = texts
+        self._demand = demand
+
+    @property
+    def texts_ready(self) -> list[str] | None:
+        """The exact texts if they have been found already, else None."""
+        return self._texts
+
+    def text_of(self, index: int) -> str:
+        """The exact JSON text of ``items[index]`` (the page is walked on the first call)."""
+        texts = self._texts
+        if texts is None:
+            if self._demand is not None:
+                self._demand.wanted = True
+            body = self._body
+            text = body.decode("utf-8") if isinstance(body, bytes) else body
+            texts = self._texts = [span for _, span in _walk_page(text)]
+            self._body = b""  # the slices are all that is needed from now on
+        return texts[index]
+
+
+def decode_page(body: bytes | str, *, exact: bool = False, demand: TextDemand | None = None) -> DecodedPage:
+    """Decode one List Events page (``exact``: walk it now, see the module docstring).
+
+    Raises :class:`ValueError` (:class:`json.JSONDecodeError`, or :class:`UnicodeDecodeError`
+    for bytes that are not UTF-8) for anything that is not a complete JSON object, a body cut
+    off mid-read included.
+
+    >>> decode_page(b'{"items":[{"id":"a"}]}', exact=True).texts_ready
+    ['{"id":"a"}']
+    """
+    if exact:
+        text = body.decode("utf-8") if isinstance(body, bytes) else body
+        pairs = _walk_page(text)
+        return DecodedPage([item for item, _ in pairs], texts=[span for _, span in pairs], demand=demand)
+    if _orjson is None and isinstance(body, bytes):
+        body = body.decode("utf-8")  # once: the same text serves a later walk
+    document = _loads(body)
+    if type(document) is not dict:
+        raise json.JSONDecodeError("Expecting an object", "", 0)
+    items = document.get("items")
+    return DecodedPage(items if type(items) is list else [], body=body, demand=demand)
+
+
+def _loads(body: bytes | str) -> Any:
+    if _orjson is not None:
+        raw = body if isinstance(body, bytes) else body.encode("utf-8", "surrogatepass")
+        if _TWENTY_DIGITS not in raw.translate(_DIGITS_AS_ZERO):
+            try:
+                return _orjson.loads(raw)
+            except _orjson.JSONDecodeError:
+                pass  # NaN, lone surrogates, a BOM...: let the stdlib decide, as without orjson
+    return json.loads(body.decode("utf-8") if isinstance(body, bytes) else body)
+
+
+def _walk_page(text: str) -> list[tuple[Any, str]]:
+    """``(item, exact_text)`` for each element of the top-level ``items`` array.
 
     Raises :class:`json.JSONDecodeError` for anything that is not a complete JSON object (a body
-    cut off mid-read included). Items that are not objects are skipped.
-
-    >>> decode_page('{"items":[{"id":"a","n":1.50}]}')
-    [({'id': 'a', 'n': 1.5}, '{"id":"a","n":1.50}')]
+    cut off mid-read included).
     """
-    items: list[tuple[dict[str, Any], str]] = []
+    items: list[tuple[Any, str]] = []
     idx = _ws(text, 0)
     _expect(text, idx, "{")
     idx = _ws(text, idx + 1)
@@ -63,8 +169,9 @@ def decode_page(text: str) -> list[tuple[dict[str, Any], str]]:
             idx = _ws(text, idx)
             _expect(text, idx, ":")
             idx = _ws(text, idx + 1)
-            if key == "items" and idx < len(text) and text[idx] == "[":
+            if key == "items":
                 items = []  # a repeated key wins, as in json.loads
+            if key == "items" and idx < len(text) and text[idx] == "[":
                 idx = _items(text, idx, items)
             else:
                 _, idx = _value(text, idx)
@@ -80,7 +187,7 @@ def decode_page(text: str) -> list[tuple[dict[str, Any], str]]:
     return items
 
 
-def _items(text: str, idx: int, out: list[tuple[dict[str, Any], str]]) -> int:
+def _items(text: str, idx: int, out: list[tuple[Any, str]]) -> int:
     """Walk the array starting at ``text[idx] == "["``; return the index after ``]``."""
     scan = _scan_once
     append = out.append
@@ -93,8 +200,7 @@ def _items(text: str, idx: int, out: list[tuple[dict[str, Any], str]]) -> int:
             obj, stop = scan(text, idx)
         except StopIteration as exc:
             raise json.JSONDecodeError("Expecting value", text, exc.value) from None
-        if type(obj) is dict:
-            append((obj, text[idx:stop]))
+        append((obj, text[idx:stop]))
         idx = stop
         if idx < end and text[idx] == ",":
             idx = _ws(text, idx + 1)
@@ -107,12 +213,13 @@ def _items(text: str, idx: int, out: list[tuple[dict[str, Any], str]]) -> int:
         return idx + 1
 
 
-def decode_object(text: str) -> tuple[dict[str, Any], str]:
+def decode_object(body: bytes | str) -> tuple[dict[str, Any], str]:
     """A body that is one JSON object → ``(object, exact_text)`` (surrounding whitespace trimmed).
 
     >>> decode_object(' {"id": "x"}\\n')
     ({'id': 'x'}, '{"id": "x"}')
     """
+    text = body.decode("utf-8") if isinstance(body, bytes) else body
     start = _ws(text, 0)
     obj, stop = _value(text, start)
     if _ws(text, stop) != len(text):
