@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import tracemalloc
 from datetime import timedelta
 from typing import Any
 
@@ -203,3 +204,32 @@ def test_pages_are_walked_only_once_someone_reads_raw_json(
     assert 1 <= len(loads) < fake.stats.pages // 2
     if concurrency == 1:
         assert len(loads) == 1
+
+
+def test_a_raw_export_keeps_texts_not_dicts_and_fields_still_work(decoder: str) -> None:
+    fake = FakeWebex(events=3000, seed=4, unknown_fraction=0.2)
+
+    def listing(client: WebexEvents) -> Any:
+        return client.list_events(page_size=200)
+
+    with WebexEvents(token=fake.token, transport=fake.transport()) as client:
+        tracemalloc.start()
+        typed = [(e, e.id) for e in listing(client)]
+        typed_bytes = tracemalloc.get_traced_memory()[0]
+        del typed
+        tracemalloc.reset_peak()
+        base = tracemalloc.get_traced_memory()[0]
+        exported = [(e, e.raw_json) for e in listing(client)]
+        raw_bytes = tracemalloc.get_traced_memory()[0] - base
+        tracemalloc.stop()
+        # Texts only (after the first page): well under the dicts' footprint.
+        assert raw_bytes < 0.6 * typed_bytes, (raw_bytes, typed_bytes)
+        assert [text.encode() for _, text in exported] == [fake.event_json(i) for i in fake.expected_ids()]
+        # Fields of a text-only event are decoded again on demand, exactly.
+        for event, text in exported[::97]:
+            assert event.raw == json.loads(text)
+            assert event.id == json.loads(text)["id"]
+            assert event.model.to_dict() == json.loads(text)
+        # A consumer that reads both: correct throughout (the listing keeps dicts from then on).
+        both = [(e.raw_json, e.raw) for e in listing(client)]
+    assert all(json.loads(text) == raw for text, raw in both)

@@ -148,7 +148,8 @@ class AsyncWebexEvents:
     @staticmethod
     async def _read(response: httpx.Response) -> bytes | Exception:
         try:
-            return await response.aread()
+            # Joined here, not cached on the response: the page's bytes die with the decode.
+            return b"".join([chunk async for chunk in response.aiter_bytes()])
         except httpx.TransportError as exc:
             return exc
         finally:

@@ -172,7 +172,8 @@ class WebexEvents:
     @staticmethod
     def _read(response: httpx.Response) -> bytes | Exception:
         try:
-            return response.read()
+            # Joined here, not cached on the response: the page's bytes die with the decode.
+            return b"".join(response.iter_bytes())
         except httpx.TransportError as exc:
             return exc
         finally:

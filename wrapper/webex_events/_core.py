@@ -481,10 +481,12 @@ def origin(url: httpx.URL) -> tuple[str, str, int]:
 def _filter(page: DecodedPage, lo_s: str | None, hi_s: str, lo_us: int | None, hi_us: int) -> list[Event]:
     """Events with ``lo <= created < hi`` (canonical timestamps compared as strings: fast).
 
-    Elements of ``items`` that are not objects are skipped.
+    Elements of ``items`` that are not objects are skipped. Events of a ``text_only`` page keep
+    their exact text and not the dict (decoded again if a field is read).
     """
     new = Event._from_wire
     texts = page.texts_ready
+    text_only = page.text_only
     out: list[Event] = []
     append = out.append
     for index, raw in enumerate(page.items):
@@ -493,18 +495,20 @@ def _filter(page: DecodedPage, lo_s: str | None, hi_s: str, lo_us: int | None, h
         text = None if texts is None else texts[index]
         c = raw.get("created")
         if type(c) is str and len(c) == 24 and c[23] == "Z" and c[10] == "T" and c[19] == ".":
-            if c < hi_s and (lo_s is None or lo_s <= c):
-                append(new(raw, text, page, index))
-            continue
-        dt = parse_created(c) if isinstance(c, str) else None
-        if dt is None:
-            # Never drop data silently: an event whose time cannot be read is kept.
-            logger.warning("event %r has an unparsable created value %r; kept", raw.get("id"), c)
-            append(new(raw, text, page, index))
-            continue
-        us = micros(dt)
-        if us < hi_us and (lo_us is None or lo_us <= us):
-            append(new(raw, text, page, index))
+            keep = c < hi_s and (lo_s is None or lo_s <= c)
+        else:
+            dt = parse_created(c) if isinstance(c, str) else None
+            if dt is None:
+                # Never drop data silently: an event whose time cannot be read is kept.
+                logger.warning("event %r has an unparsable created value %r; kept", raw.get("id"), c)
+                keep = True
+            else:
+                us = micros(dt)
+                keep = us < hi_us and (lo_us is None or lo_us <= us)
+        if keep:
+            append(new(None, text, page, index) if text_only else new(raw, text, page, index))
+    if text_only:
+        page.release()
     return out
 
 
@@ -717,9 +721,11 @@ class Core:
         while True:
             url, response, page = yield from self.request(url, parse=parse, stats=stats, listing=state)
             events = _filter(page, lo_s, hi_s, lo_us, hi_us)
+            target = next_link(response)
+            del page, response  # while the consumer has the events, hold nothing else of the page
             stats._add(pages=1, events=len(events))
             yield Page(events)
-            target = next_link(response)
+            del events
             if target is None:
                 return
             url = self.repair_next(url.join(target), params, state)

@@ -37,7 +37,7 @@ class Event:
 
     __slots__ = ("_created", "_index", "_model", "_page", "_raw", "_raw_json")
 
-    _raw: dict[str, Any]
+    _raw: dict[str, Any] | None
     _raw_json: str | None
     _page: DecodedPage | None
     _index: int
@@ -59,10 +59,11 @@ class Event:
 
     @classmethod
     def _from_wire(
-        cls, raw: dict[str, Any], raw_json: str | None, page: DecodedPage | None = None, index: int = 0
+        cls, raw: dict[str, Any] | None, raw_json: str | None, page: DecodedPage | None = None, index: int = 0
     ) -> Event:
-        # Hot path: no validation, no copy (the dict was just decoded for this event). Either
-        # raw_json is known, or page.text_of(index) gives it.
+        # Hot path: no validation, no copy (the dict was just decoded for this event). At least
+        # one of raw and raw_json is given; page.text_of(index) gives a missing raw_json, and a
+        # missing raw is decoded from raw_json (a raw export drops the dicts: see _wire).
         self = object.__new__(cls)
         self._raw = raw
         self._raw_json = raw_json
@@ -75,55 +76,66 @@ class Event:
     @property
     def raw(self) -> dict[str, Any]:
         """The event as decoded from JSON (treat as read-only)."""
-        return self._raw
+        raw = self._raw
+        if raw is None:
+            raw = self._raw = self._decode()
+        return raw
+
+    def _decode(self) -> dict[str, Any]:
+        from ._wire import decode_object  # noqa: PLC0415 - rarely used path
+
+        if self._page is not None:
+            self._page.typed_access()  # the listing keeps the dicts of its next pages
+        return decode_object(self.raw_json)[0]
 
     @property
     def raw_json(self) -> str:
         """The exact JSON text of this event as the server sent it."""
         text = self._raw_json
         if text is None:
-            assert self._page is not None
+            assert self._page is not None  # one of raw_json and page is always set
             text = self._raw_json = self._page.text_of(self._index)
-            self._page = None
+            if self._raw is not None:
+                self._page = None  # needed no more: let the page's other texts go with their events
         return text
 
     @property
     def id(self) -> str:
         """The event ID."""
-        return str(self._raw.get("id", ""))
+        return str(self.raw.get("id", ""))
 
     @property
     def resource(self) -> EventResourceEnum | str:
         """The resource (an :class:`EventResource` member, or the raw string if unknown)."""
-        value = self._raw.get("resource", "")
+        value = self.raw.get("resource", "")
         return _RESOURCES.get(value, value) if isinstance(value, str) else str(value)
 
     @property
     def type(self) -> EventTypeEnum | str:
         """The event type (an :class:`EventType` member, or the raw string if unknown)."""
-        value = self._raw.get("type", "")
+        value = self.raw.get("type", "")
         return _TYPES.get(value, value) if isinstance(value, str) else str(value)
 
     @property
     def actor_id(self) -> str:
         """The ID of the person who performed the action."""
-        return str(self._raw.get("actorId", ""))
+        return str(self.raw.get("actorId", ""))
 
     @property
     def org_id(self) -> str:
         """The ID of the organization."""
-        return str(self._raw.get("orgId", ""))
+        return str(self.raw.get("orgId", ""))
 
     @property
     def app_id(self) -> str | None:
         """The application ID (Webex often sends the string ``"null"``), None if absent."""
-        value = self._raw.get("appId")
+        value = self.raw.get("appId")
         return None if value is None else str(value)
 
     @property
     def created_raw(self) -> str:
         """``created`` exactly as sent."""
-        return str(self._raw.get("created", ""))
+        return str(self.raw.get("created", ""))
 
     @property
     def created(self) -> datetime:
@@ -139,7 +151,7 @@ class Event:
     def model(self) -> EventModel:
         """The generated ``webex_events_api.models.Event``, built on first access."""
         if self._model is None:
-            self._model = EventModel.from_dict(self._raw)
+            self._model = EventModel.from_dict(self.raw)
         return self._model
 
     @property
@@ -156,6 +168,6 @@ class Event:
         return hash(self.raw_json)
 
     def __repr__(self) -> str:
-        resource = self._raw.get("resource")
-        kind = self._raw.get("type")
+        resource = self.raw.get("resource")
+        kind = self.raw.get("type")
         return f"Event(id={self.id!r}, resource={resource!r}, type={kind!r}, created={self.created_raw!r})"

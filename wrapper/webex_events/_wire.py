@@ -9,7 +9,9 @@ Two ways to decode a page, chosen per listing:
   (``JSONDecoder.scan_once``): each item is decoded by one C call that also reports where it
   ends, so the exact text Webex sent for the item is a slice of the body. A listing switches to
   this as soon as ``raw_json`` has been read once (see ``TextDemand``): a raw export then decodes
-  each page once, not twice.
+  each page once, not twice. Unless typed fields have been read too, the events of such a page
+  keep only their text and decode it again if asked: a raw export holds about a quarter of the
+  memory per page in flight.
 
 Re-serialising would not round-trip (escapes, key order, spacing), hence the slices.
 """
@@ -59,15 +61,17 @@ def _value(text: str, idx: int) -> tuple[Any, int]:
 
 
 class TextDemand:
-    """Whether anyone has read the exact text of an event of this listing (shared by its pages).
+    """What the consumer of a listing has read so far (shared by the listing's pages).
 
-    Once it has, the listing's next pages are decoded the *exact* way.
+    ``wanted``: the exact text of an event; the next pages are decoded the *exact* way.
+    ``typed``: a decoded field of an event that had only its text; the next pages keep the dicts.
     """
 
-    __slots__ = ("wanted",)
+    __slots__ = ("typed", "wanted")
 
     def __init__(self) -> None:
         self.wanted = False
+        self.typed = False
 
 
 class DecodedPage:
@@ -102,6 +106,23 @@ class DecodedPage:
     def texts_ready(self) -> list[str] | None:
         """The exact texts if they have been found already, else None."""
         return self._texts
+
+    @property
+    def text_only(self) -> bool:
+        """Whether its events should keep only their texts (exact texts ready, no typed reads yet)."""
+        demand = self._demand
+        return self._texts is not None and demand is not None and not demand.typed
+
+    def typed_access(self) -> None:
+        """An event of this page that kept only its text was asked for a decoded field."""
+        if self._demand is not None:
+            self._demand.typed = True
+
+    def release(self) -> None:
+        """Drop the decoded items and the texts (the events hold what they need)."""
+        self.items = []
+        self._texts = None
+        self._body = b""
 
     def text_of(self, index: int) -> str:
         """The exact JSON text of ``items[index]`` (the page is walked on the first call)."""

@@ -23,6 +23,7 @@ from webex_events import EventResource, EventType, ServiceType, WebexError
 from ._csv import CSV_COLUMNS
 from ._errors import EXIT_INTERRUPTED, EXIT_USAGE, CliError, from_webex_error, redact
 from ._export import ExportRequest, make_client, run_export
+from ._malloc import limit_malloc_arenas
 from ._options import (
     DEFAULT_BASE_URL,
     TOKEN_ENV,
@@ -63,6 +64,7 @@ class _Group(click.Group):
         **extra: Any,
     ) -> Any:
         """Run the command and exit with its code (``standalone_mode=False`` returns it instead)."""
+        limit_malloc_arenas()  # before any worker thread starts
         code = self._run(args, prog_name, complete_var, **extra)
         if not standalone_mode:
             return code
