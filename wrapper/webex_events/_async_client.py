@@ -136,9 +136,10 @@ class AsyncWebexEvents:
 
     async def _send(self, action: Send) -> httpx.Response | Exception:
         request = self._http.build_request("GET", action.url, headers=action.headers)
-        # Re-check the shared gate at the last moment: another task may have just seen a 429.
+        # Take a send slot at the last moment: another task may have just seen a 429, and after
+        # one the gate paces requests (see _gate).
         # A deadline shared with other clients' threads, not an event: polling it is the point.
-        while (wait := self._core.gate.remaining()) > 0:  # noqa: ASYNC110
+        while (wait := self._core.gate.reserve()) > 0:  # noqa: ASYNC110
             await asyncio.sleep(wait)
         try:
             return await self._http.send(request, stream=True, follow_redirects=False, auth=None)

@@ -160,8 +160,9 @@ class WebexEvents:
 
     def _send(self, action: Send) -> httpx.Response | Exception:
         request = self._http.build_request("GET", action.url, headers=action.headers)
-        # Re-check the shared gate at the last moment: another thread may have just seen a 429.
-        while (wait := self._core.gate.remaining()) > 0:
+        # Take a send slot at the last moment: another thread may have just seen a 429, and after
+        # one the gate paces requests (see _gate).
+        while (wait := self._core.gate.reserve()) > 0:
             time.sleep(wait)
         try:
             # auth=None: no client-level auth may replace ours; no redirects may carry the token.

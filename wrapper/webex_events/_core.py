@@ -19,7 +19,6 @@ import json
 import logging
 import os
 import re
-import threading
 import time
 from collections.abc import Callable, Generator, Mapping
 from datetime import UTC, datetime, timedelta
@@ -52,6 +51,7 @@ from ._errors import (
     error_class,
 )
 from ._event import Event
+from ._gate import Gate
 from ._models import ListStats
 from ._retry import RETRY_AFTER_STATUSES, RETRY_BACKOFF_STATUSES, RetryPolicy
 from ._wire import DecodedPage, TextDemand, decode_object, decode_page
@@ -119,25 +119,6 @@ class Page:
 
 
 Action = Send | Read | Sleep | Page
-
-
-class Gate:
-    """The client-wide rate-limit gate: no request of this client leaves before ``blocked_until``."""
-
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
-        self._clock = clock
-        self._lock = threading.Lock()  # held for microseconds only: also fine inside an event loop
-        self._until = 0.0
-
-    def block_for(self, seconds: float) -> None:
-        """Close the gate for ``seconds`` from now (never shortens an existing pause)."""
-        with self._lock:
-            self._until = max(self._until, self._clock() + seconds)
-
-    def remaining(self) -> float:
-        """Seconds until the gate opens (<= 0: open)."""
-        with self._lock:
-            return self._until - self._clock()
 
 
 # --------------------------------------------------------------------------- validation
@@ -627,7 +608,7 @@ class Core:
                 if status in RETRY_AFTER_STATUSES and (retry_after is not None or status != 503):
                     # Close the gate before reading the body: no other request may slip out now.
                     delay = policy.retry_after(retry_after)
-                    self.gate.block_for(delay)
+                    self.gate.block_for(delay, rate_limited=status == 429)
                     gated = True
                 body = yield Read(response)
                 if isinstance(body, Exception):
