@@ -231,6 +231,30 @@ def test_unauthorized_exits_3(fresh_fake: tuple[FakeWebex, str], tmp_path: Path)
     assert "Traceback" not in r.stderr
 
 
+def test_forbidden_exits_3_with_tracking_id(tmp_path: Path) -> None:
+    fk = FakeWebex(events=50, seed=3, start=START, end=END, token=TOKEN, forbidden_token="no-scope-7f3a")
+    with fk.serve() as url:
+        r = run_cli(
+            "export",
+            "--base-url",
+            url,
+            "--from",
+            FROM,
+            "--to",
+            TO,
+            "-o",
+            str(tmp_path / "x.jsonl"),
+            token="no-scope-7f3a",
+        )
+    assert r.returncode == 3, r.stderr
+    assert r.stderr.startswith("webex-events: error: ")
+    assert "403" in r.stderr
+    assert "ROUTER_" in r.stderr  # the tracking id, to quote to Webex support
+    assert "no-scope-7f3a" not in r.stderr
+    assert "Traceback" not in r.stderr
+    assert fk.stats.requests == 1  # a 403 is final: not retried
+
+
 def test_server_errors_exit_4_with_tracking_id(tmp_path: Path) -> None:
     fk = FakeWebex(events=50, seed=3, start=START, end=END, token=TOKEN, fault_rate=1.0, faults=["500"])
     with fk.serve() as url:

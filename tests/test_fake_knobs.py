@@ -374,3 +374,23 @@ def test_invalid_knobs_raise() -> None:
         FakeWebex(events=5, end=datetime(2024, 1, 1))
     with pytest.raises(ValueError, match="'nope' is not a valid Fault"):
         FakeWebex(events=5, faults=["nope"])
+
+
+def test_forbidden_token_gets_403_and_the_library_raises_permission_denied() -> None:
+    from webex_events import PermissionDeniedError, WebexEvents  # noqa: PLC0415
+
+    fake = FakeWebex(events=5, end=END, forbidden_token="no-scope")
+    with httpx.Client(transport=fake.transport(), headers={"Authorization": "Bearer no-scope"}) as http:
+        r = http.get(f"{BASE}/events")
+    assert r.status_code == 403
+    assert r.json()["trackingId"] == r.headers["TrackingID"]
+    assert "scope" in r.json()["message"]
+    with (
+        WebexEvents(token="no-scope", transport=fake.transport()) as client,
+        pytest.raises(PermissionDeniedError) as info,
+    ):
+        list(client.list_events())
+    assert info.value.status_code == 403
+    assert info.value.tracking_id is not None
+    assert "no-scope" not in str(info.value)
+    assert fake.stats.requests == 2  # final: not retried

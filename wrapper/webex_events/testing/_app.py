@@ -123,6 +123,7 @@ class Knobs:
     next_link_drops_filters: bool = False
     next_link_origin: str | None = None
     early_grace: float = 0.02
+    forbidden_token: str | None = None
 
 
 class FakeApp:
@@ -264,6 +265,14 @@ class FakeApp:
             )
         if method != "GET":
             return self._error(405, tracking, f"Method {method} is not allowed.", delay=self._delay())
+        if k.forbidden_token is not None and headers.get("authorization") == f"Bearer {k.forbidden_token}":
+            # A valid token without the compliance scope: Webex answers 403, not 401.
+            return self._error(
+                403,
+                tracking,
+                "The server understood the request, but refused to fulfill it because the access"
+                " token is missing required scopes (spark-compliance:events_read).",
+            )
         if headers.get("authorization") != f"Bearer {k.token}":
             return self._error(
                 401,

@@ -50,7 +50,8 @@ class FakeWebex:
     tests to make them independent of wall-clock time) and ``early_grace`` (default 0.02 s: a
     request arriving this soon after a Retry-After was handed to the client still gets a 429
     but is not counted early, because a threaded client needs a moment to read the 429 and
-    close its gate; set 0 for the strictest count).
+    close its gate; set 0 for the strictest count) and ``forbidden_token`` (a token the fake
+    knows but that lacks the compliance scope: answered 403).
 
     >>> import httpx
     >>> from datetime import UTC, datetime
@@ -96,6 +97,7 @@ class FakeWebex:
         cache_json: bool | None = None,
         clock: Callable[[], float] | None = None,
         early_grace: float = 0.02,
+        forbidden_token: str | None = None,
     ) -> None:
         if end is None:
             now = datetime.now(UTC)
@@ -140,6 +142,7 @@ class FakeWebex:
             next_link_drops_filters=next_link_drops_filters,
             next_link_origin=next_link_origin,
             early_grace=early_grace,
+            forbidden_token=forbidden_token,
         )
         self._app = FakeApp(self._org, self.knobs, clock=clock or time.monotonic)
         self._events: list[dict[str, Any]] | None = None
