@@ -10,7 +10,7 @@ from webex_events_api.models import Event as EventModel
 from webex_events_api.models import EventData, EventResourceEnum, EventTypeEnum
 
 from ._dates import parse_created
-from ._wire import DecodedPage
+from ._wire import DecodedPage, decode_object
 
 __all__ = ["Event"]
 
@@ -46,8 +46,6 @@ class Event:
 
     def __init__(self, *, raw_json: str, raw: Mapping[str, Any] | None = None) -> None:
         if raw is None:
-            from ._wire import decode_object  # noqa: PLC0415 - rarely used path
-
             decoded, raw_json = decode_object(raw_json)
             raw = decoded
         self._raw = dict(raw)
@@ -82,8 +80,6 @@ class Event:
         return raw
 
     def _decode(self) -> dict[str, Any]:
-        from ._wire import decode_object  # noqa: PLC0415 - rarely used path
-
         if self._page is not None:
             self._page.typed_access()  # the listing keeps the dicts of its next pages
         return decode_object(self.raw_json)[0]

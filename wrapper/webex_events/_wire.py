@@ -39,6 +39,11 @@ _DIGITS_AS_ZERO = bytes.maketrans(b"123456789", b"000000000")
 _TWENTY_DIGITS = b"0" * 20
 
 
+def _as_text(body: bytes | str) -> str:
+    """The body as text (UnicodeDecodeError, a ValueError, for bytes that are not UTF-8)."""
+    return body.decode("utf-8") if isinstance(body, bytes) else body
+
+
 def _ws(text: str, idx: int) -> int:
     # Compact JSON has no whitespace: skip the regex call in the common case.
     if idx < len(text) and text[idx] in _WS_CHARS:
@@ -131,7 +136,7 @@ class DecodedPage:
             if self._demand is not None:
                 self._demand.wanted = True
             body = self._body
-            text = body.decode("utf-8") if isinstance(body, bytes) else body
+            text = _as_text(body)
             texts = self._texts = [span for _, span in _walk_page(text)]
             self._body = b""  # the slices are all that is needed from now on
         return texts[index]
@@ -148,7 +153,7 @@ def decode_page(body: bytes | str, *, exact: bool = False, demand: TextDemand | 
     ['{"id":"a"}']
     """
     if exact:
-        text = body.decode("utf-8") if isinstance(body, bytes) else body
+        text = _as_text(body)
         pairs = _walk_page(text)
         return DecodedPage([item for item, _ in pairs], texts=[span for _, span in pairs], demand=demand)
     if _orjson is None and isinstance(body, bytes):
@@ -168,7 +173,7 @@ def _loads(body: bytes | str) -> Any:
                 return _orjson.loads(raw)
             except _orjson.JSONDecodeError:
                 pass  # NaN, lone surrogates, a BOM...: let the stdlib decide, as without orjson
-    return json.loads(body.decode("utf-8") if isinstance(body, bytes) else body)
+    return json.loads(_as_text(body))
 
 
 def _walk_page(text: str) -> list[tuple[Any, str]]:
@@ -240,7 +245,7 @@ def decode_object(body: bytes | str) -> tuple[dict[str, Any], str]:
     >>> decode_object(' {"id": "x"}\\n')
     ({'id': 'x'}, '{"id": "x"}')
     """
-    text = body.decode("utf-8") if isinstance(body, bytes) else body
+    text = _as_text(body)
     start = _ws(text, 0)
     obj, stop = _value(text, start)
     if _ws(text, stop) != len(text):
