@@ -1,9 +1,15 @@
 """Rebuild everything derived from ``spec/openapi.yaml``.
 
-Flow: ``spec/openapi.yaml`` (hand-written, the single source)
+Flow: ``spec/openapi.yaml`` (the single source)
   -> ``spec/event.schema.json`` (the Event JSON Schema, draft 2020-12, derived here)
-  -> ``generated/webex_events_api/`` (openapi-python-client: low-level client + attrs models)
+  -> ``generated/webex_events_api/models/`` (openapi-python-client: attrs models and enums)
   -> ``generated/webex_events_api/wire.py`` (datamodel-code-generator: TypedDicts of the raw JSON)
+  -> ``generated/webex_events_api/spec.py`` (scripts/spec_facts.py: operations, parameters with
+     their ranges and rules, Event fields: what the generators drop and the wrapper, the CLI,
+     the fake server and the CSV export read)
+
+openapi-python-client's HTTP layer (``client.py``, ``api/``, ``errors.py``) is not kept: the
+wrapper's one core sends every request, built from ``spec.py`` (see docs/design.md).
 
 Every tool runs inside a fresh temporary directory with exactly pinned versions
 (``scripts/requirements-generate.txt``), so two runs give byte-identical files.
@@ -12,6 +18,7 @@ Example::
 
     python scripts/regenerate.py                 # rewrite spec/event.schema.json and generated/
     python scripts/regenerate.py --output /tmp/x # write the same tree below /tmp/x instead
+    python scripts/regenerate.py --spec /tmp/s --output /tmp/x  # from another spec/ directory
 """
 
 from __future__ import annotations
@@ -30,6 +37,9 @@ from typing import Any
 
 import yaml
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import spec_facts  # sibling script, not an installed module
+
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = Path("spec") / "openapi.yaml"
 EVENT_SCHEMA = Path("spec") / "event.schema.json"
@@ -46,6 +56,12 @@ JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 #: OpenAPI 3.0 keywords that are not JSON Schema 2020-12 keywords.
 _OPENAPI_ONLY = {"example", "x-enum-descriptions"}
 _TOOLS = ("openapi-python-client", "datamodel-code-generator", "ruff", "pyyaml")
+#: What openapi-python-client writes that nothing uses: the wrapper sends every request itself.
+_UNUSED = ("api", "client.py", "errors.py")
+_PACKAGE_INIT = (
+    '"""Generated from spec/openapi.yaml: ``models`` (attrs), ``wire`` (TypedDicts of the raw JSON)'
+    ' and ``spec`` (operations, parameters and Event fields as data)."""\n'
+)
 
 
 def check_pinned_tools() -> None:
@@ -138,15 +154,19 @@ def _bin(name: str) -> str:
     return str(Path(sys.executable).parent / name)
 
 
-def build(output: Path) -> None:
-    """Write ``spec/event.schema.json`` and ``generated/webex_events_api`` below *output*."""
-    spec_text = (ROOT / SPEC).read_text()
+def build(output: Path, *, spec_dir: Path | None = None) -> None:
+    """Write ``spec/event.schema.json`` and ``generated/webex_events_api`` below *output*.
+
+    ``spec_dir`` is the directory holding ``openapi.yaml`` (default: this repository's spec/).
+    """
+    source = (spec_dir if spec_dir is not None else ROOT / SPEC.parent) / SPEC.name
+    spec_text = source.read_text()
     spec = yaml.safe_load(spec_text)
     schema_text = json.dumps(derive_event_schema(spec), indent=2, ensure_ascii=False) + "\n"
 
     with tempfile.TemporaryDirectory(prefix="webex-events-regenerate-") as tmp:
         work = Path(tmp)
-        shutil.copy(ROOT / SPEC, work / "openapi.yaml")
+        shutil.copy(source, work / "openapi.yaml")
         (work / "event.schema.json").write_text(schema_text)
         package = work / "webex_events_api"
         _run(
@@ -180,6 +200,16 @@ def build(output: Path) -> None:
             ],
             cwd=work,
         )
+        for unused in _UNUSED:
+            target_path = package / unused
+            if target_path.is_dir():
+                shutil.rmtree(target_path)
+            else:
+                target_path.unlink()
+        (package / "__init__.py").write_text(_PACKAGE_INIT)
+        (package / "spec.py").write_text(spec_facts.render(spec))
+        _run([_bin("ruff"), "check", "spec.py", "--isolated", "--no-cache", "--fix-only", "--extend-select=I"], cwd=package)
+        _run([_bin("ruff"), "format", "spec.py", "--isolated", "--no-cache"], cwd=package)
         for path in sorted(package.rglob("*.py")):
             text = path.read_text()
             if path.name == "wire.py":
@@ -211,9 +241,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--output", type=Path, default=ROOT, help="root of the tree to write (default: this repository)"
     )
+    parser.add_argument(
+        "--spec", type=Path, default=None, help="directory holding openapi.yaml (default: this repository's spec/)"
+    )
     args = parser.parse_args(argv)
     check_pinned_tools()
-    build(args.output.resolve())
+    build(args.output.resolve(), spec_dir=None if args.spec is None else args.spec.resolve())
     print(f"regenerate: wrote {args.output / EVENT_SCHEMA} and {args.output / GENERATED}")
 
 

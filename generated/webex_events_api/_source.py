@@ -3,7 +3,7 @@
 
 """Where this package came from (used by scripts/vendor.py and the tests)."""
 
-SPEC_SHA256 = "9b18a2e4335f9253536fd1b4df0c42144b055ab1afa19f1311e157b2431b0e0c"
+SPEC_SHA256 = "f696d9ac5afebb7e2ff10976c6f29ad3e41269cd01304cef0998da4d52c8f6d5"
 GENERATORS = {
     "openapi-python-client": "0.29.1",
     "datamodel-code-generator": "0.89.0",
