@@ -323,7 +323,8 @@ def render(spec: dict[str, Any]) -> str:
         annotation = _SCALARS[p["type"]]
         if p["_enum_class"]:
             annotation = f"{p['_enum_class']} | str" if p["open_enum"] else p["_enum_class"]
-        members.append(f"    {p['python_name']!r}: {annotation},")
+        # None means "not given", as for every optional argument of the wrapper.
+        members.append(f"    {p['python_name']!r}: {annotation} | None,")
     body = "\n".join(members)
     lines.append(
         '\n#: The filters of List Events as keyword arguments (``list_events(**filters)``).\n'

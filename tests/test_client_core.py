@@ -25,7 +25,10 @@ from webex_events import (
     WebexConnectionError,
     WebexEvents,
 )
-from webex_events._core import Page, Read, Send, Sleep, build_query, parse_link_header
+from webex_events._actions import Page, Read, Send, Sleep
+from webex_events._links import parse_link_header
+from webex_events._operations import list_range
+from webex_events._query import build_query
 
 TOKEN = "s3cr3t-core-token-9f8e"
 BASE = "https://webexapis.com/v1"
@@ -330,20 +333,17 @@ def test_get_event_quotes_the_id() -> None:
 def test_core_gate_closes_before_body_is_read() -> None:
     """Driving the core by hand: after a 429's headers, the gate is closed before Read."""
     with make_client(lambda r: page([])) as client:
-        core = client._core
+        core = client._requester
         query = build_query(
-            resource=None,
-            type=None,
-            actor_id=None,
+            filters={},
             from_=None,
             to=None,
-            service_type=None,
             page_size=10,
             window=None,
             concurrency=None,
             default_concurrency=1,
         )
-        gen = core.list_range(query, None, query.hi_ms, ListStats())
+        gen = list_range(core, query, None, query.hi_ms, ListStats())
         action = next(gen)
         assert isinstance(action, Send)
         assert "Bearer" not in repr(action)

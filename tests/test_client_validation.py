@@ -161,7 +161,7 @@ def test_missing_token_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None
 def test_token_never_in_repr() -> None:
     client = WebexEvents(token=TOKEN, transport=httpx.MockTransport(forbidden))
     stream = client.list_events()
-    for text in (repr(client), str(client), repr(stream), repr(client._core), repr(stream.stats)):
+    for text in (repr(client), str(client), repr(stream), repr(client._requester), repr(stream.stats)):
         assert TOKEN not in text
     aclient = AsyncWebexEvents(token=TOKEN, transport=httpx.MockTransport(aforbidden))
     assert TOKEN not in repr(aclient)

@@ -456,10 +456,10 @@ EVENT_FIELDS: tuple[Field, ...] = (
 ListEventsFilters = TypedDict(
     "ListEventsFilters",
     {
-        "resource": EventResourceEnum | str,
-        "type": EventTypeEnum | str,
-        "actor_id": str,
-        "service_type": EventServiceTypeEnum | str,
+        "resource": EventResourceEnum | str | None,
+        "type": EventTypeEnum | str | None,
+        "actor_id": str | None,
+        "service_type": EventServiceTypeEnum | str | None,
     },
     total=False,
 )

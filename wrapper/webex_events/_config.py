@@ -1,0 +1,150 @@
+"""The constructor arguments both clients share, validated once (before any request)."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+
+import attrs
+import httpx
+
+from ._errors import InvalidArgumentError
+from ._requester import Requester
+from ._retry import RetryPolicy
+
+__all__ = [
+    "BASE_URL_ENV",
+    "DEFAULT_BASE_URL",
+    "TOKEN_ENV",
+    "ClientSettings",
+    "configure_client",
+    "http_limits",
+    "resolve_token",
+    "validate_base_url",
+    "validate_concurrency",
+]
+
+DEFAULT_BASE_URL = "https://webexapis.com/v1"
+TOKEN_ENV = "WEBEX_ACCESS_TOKEN"  # noqa: S105 - a variable name, not a secret
+BASE_URL_ENV = "WEBEX_BASE_URL"
+
+
+def resolve_token(token: object) -> str:
+    """The token argument or ``$WEBEX_ACCESS_TOKEN``; InvalidArgumentError if neither is usable."""
+    if token is None:
+        token = os.environ.get(TOKEN_ENV)
+        if token is None:
+            raise InvalidArgumentError(f"token is required: pass token=... or set ${TOKEN_ENV}")
+    if not isinstance(token, str):
+        raise InvalidArgumentError(f"token must be a str, got {type(token).__name__}")
+    token = token.strip()
+    if not token:
+        raise InvalidArgumentError("token must not be empty")
+    if any(c in token for c in "\r\n\0"):
+        raise InvalidArgumentError("token must not contain control characters")
+    return token
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def validate_base_url(base_url: object) -> httpx.URL:
+    """A usable base URL: http(s), a host, no credentials; plain http only to loopback.
+
+    ``None`` means ``$WEBEX_BASE_URL``, else ``https://webexapis.com/v1`` (as in the CLI).
+
+    >>> str(validate_base_url("http://127.0.0.1:8080/v1/"))
+    'http://127.0.0.1:8080/v1'
+    """
+    if base_url is None:
+        base_url = os.environ.get(BASE_URL_ENV, "").strip() or DEFAULT_BASE_URL
+    if not isinstance(base_url, str | httpx.URL):
+        raise InvalidArgumentError(f"base_url must be a str, got {type(base_url).__name__}")
+    try:
+        url = httpx.URL(str(base_url).strip())
+    except (httpx.InvalidURL, ValueError, TypeError):
+        raise InvalidArgumentError("base_url is not a valid URL") from None
+    if url.scheme not in ("http", "https"):
+        raise InvalidArgumentError(
+            f"base_url must use https (or http to loopback), got scheme {url.scheme!r}"
+        )
+    if not url.host:
+        raise InvalidArgumentError("base_url must include a host")
+    if url.userinfo:
+        raise InvalidArgumentError("base_url must not contain credentials; pass token=... instead")
+    if url.scheme == "http" and not _is_loopback(url.host):
+        raise InvalidArgumentError(
+            f"base_url must use https: plain http is only allowed to loopback, got host {url.host!r}"
+        )
+    path = url.path.rstrip("/")
+    return url.copy_with(path=path or "/", query=None, fragment=None)
+
+
+def validate_concurrency(value: object, *, name: str = "concurrency") -> int:
+    """An int >= 1."""
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise InvalidArgumentError(f"{name} must be an int >= 1, got {value!r}")
+    return value
+
+
+def _validate_timeout(value: object) -> float | None:
+    if value is None:
+        return None
+    if not isinstance(value, int | float) or isinstance(value, bool) or not value > 0:
+        raise InvalidArgumentError(f"timeout must be a number of seconds > 0 or None, got {value!r}")
+    return float(value)
+
+
+@attrs.frozen
+class ClientSettings:
+    """What both clients build from their constructor arguments."""
+
+    requester: Requester
+    concurrency: int
+    timeout: float | None
+    owns_http: bool
+
+
+def configure_client(
+    *,
+    token: object,
+    base_url: object,
+    timeout: object,
+    retry: object,
+    concurrency: object,
+    http_client: object,
+    transport: object,
+    http_client_type: type[httpx.Client] | type[httpx.AsyncClient],
+) -> ClientSettings:
+    """Validate the arguments shared by ``WebexEvents`` and ``AsyncWebexEvents``."""
+    url = validate_base_url(base_url)
+    secret = resolve_token(token)
+    timeout_s = _validate_timeout(timeout)
+    workers = validate_concurrency(concurrency)
+    if retry is None:
+        retry = RetryPolicy()
+    elif not isinstance(retry, RetryPolicy):
+        raise InvalidArgumentError(f"retry must be a RetryPolicy, got {type(retry).__name__}")
+    if http_client is not None and transport is not None:
+        raise InvalidArgumentError("pass http_client or transport, not both")
+    if http_client is not None and not isinstance(http_client, http_client_type):
+        raise InvalidArgumentError(
+            f"http_client must be an httpx.{http_client_type.__name__}, got {type(http_client).__name__}"
+        )
+    return ClientSettings(
+        requester=Requester(token=secret, base_url=url, retry=retry),
+        concurrency=workers,
+        timeout=timeout_s,
+        owns_http=http_client is None,
+    )
+
+
+def http_limits(concurrency: int) -> httpx.Limits:
+    """Connection pool size: room for every concurrent window plus retries in flight."""
+    return httpx.Limits(max_connections=max(10, 2 * concurrency))

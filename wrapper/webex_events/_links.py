@@ -1,0 +1,72 @@
+"""RFC 8288 ``Link`` headers and URL origins (what decides where the token may go)."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+
+__all__ = ["next_link", "origin", "parse_link_header"]
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+_LINK_TARGET = re.compile(r"\s*<([^>]*)>")
+_LINK_PARAM = re.compile(
+    r"\s*;\s*([!#$%&'*+\-.^_`|~0-9A-Za-z]+)\s*(?:=\s*(?:\"((?:[^\"\\]|\\.)*)\"|([^\s;,\"]*)))?"
+)
+_QUOTED_PAIR = re.compile(r"\\(.)")
+
+
+def parse_link_header(values: list[str]) -> list[tuple[str, dict[str, str]]]:
+    """RFC 8288 ``Link`` header values → ``[(target, {param: value})]`` (param names lowercased).
+
+    >>> parse_link_header(['<https://x/a?b=1,2>; rel="next last"; title="a;b", <y>; rel=prev'])
+    [('https://x/a?b=1,2', {'rel': 'next last', 'title': 'a;b'}), ('y', {'rel': 'prev'})]
+    """
+    links: list[tuple[str, dict[str, str]]] = []
+    for value in values:
+        pos = 0
+        while pos < len(value):
+            m = _LINK_TARGET.match(value, pos)
+            if m is None:
+                # Garbage: skip to the next link-value (commas inside <> and quotes are handled above).
+                comma = value.find(",", pos)
+                if comma < 0:
+                    break
+                pos = comma + 1
+                continue
+            target = m.group(1).strip()
+            pos = m.end()
+            params: dict[str, str] = {}
+            while (p := _LINK_PARAM.match(value, pos)) is not None:
+                name = p.group(1).lower()
+                raw = p.group(2)
+                val = _QUOTED_PAIR.sub(r"\1", raw) if raw is not None else (p.group(3) or "")
+                params.setdefault(name, val)  # RFC 8288: occurrences after the first are ignored
+                pos = p.end()
+            links.append((target, params))
+            comma = value.find(",", pos)
+            if comma < 0:
+                break
+            pos = comma + 1
+    return links
+
+
+def next_link(response: httpx.Response) -> str | None:
+    """The target of the first ``rel="next"`` link of a response, or None."""
+    values = response.headers.get_list("link")
+    if not values:
+        return None
+    for target, params in parse_link_header(values):
+        if "next" in params.get("rel", "").lower().split():
+            return target
+    return None
+
+
+def origin(url: httpx.URL) -> tuple[str, str, int]:
+    """``(scheme, host, port)`` with the default port filled in.
+
+    >>> origin(httpx.URL("https://WebexAPIs.com/v1"))
+    ('https', 'webexapis.com', 443)
+    """
+    scheme = url.scheme.lower()
+    return scheme, url.host.lower(), url.port or _DEFAULT_PORTS.get(scheme, 0)

@@ -1,0 +1,166 @@
+"""``Query``: the validated arguments of one ``list_events`` call (what to ask, how to split it)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+
+from webex_events_api.spec import LIST_EVENTS
+
+from ._dates import (
+    AUTO_PAGE_FILL,
+    WindowPlan,
+    auto_window_ms,
+    ceil_ms,
+    floor_ms,
+    format_ms,
+    from_ms,
+    timedelta_ms,
+    to_aware,
+)
+from ._errors import InvalidArgumentError
+from ._filters import check_number, filter_values
+from ._wire import TextDemand
+
+__all__ = ["PAGE_SIZE", "Query", "build_query"]
+
+_PAGE_SIZE = LIST_EVENTS.role("page-size")
+#: Default page size: the largest the spec allows (fewest requests).
+PAGE_SIZE = int(_PAGE_SIZE.maximum) if _PAGE_SIZE.maximum is not None else int(_PAGE_SIZE.default or 100)
+
+
+class Query:
+    """The validated arguments of one ``list_events`` call.
+
+    ``filters`` are wire names and values; ``lo_ms``/``hi_ms`` the range in epoch milliseconds
+    (``lo_ms`` None: unbounded); ``step_ms`` the window length (None: not windowed).
+    """
+
+    __slots__ = (
+        "adaptive",
+        "concurrency",
+        "filters",
+        "hi_ms",
+        "lo_ms",
+        "page_size",
+        "step_ms",
+        "text_demand",
+    )
+
+    def __init__(
+        self,
+        *,
+        filters: dict[str, str],
+        page_size: int,
+        lo_ms: int | None,
+        hi_ms: int,
+        step_ms: int | None,
+        concurrency: int,
+        adaptive: bool = False,
+    ) -> None:
+        self.filters = filters
+        self.adaptive = adaptive
+        self.page_size = page_size
+        self.lo_ms = lo_ms
+        self.hi_ms = hi_ms
+        self.step_ms = step_ms
+        self.concurrency = concurrency
+        self.text_demand = TextDemand()
+
+    @property
+    def windowed(self) -> bool:
+        """Whether the range is split into windows fetched concurrently."""
+        return self.step_ms is not None
+
+    @property
+    def windows_total(self) -> int:
+        """How many windows the listing has (1 when not windowed; an estimate when adaptive)."""
+        if self.step_ms is None or self.lo_ms is None:
+            return 1
+        return self.plan().estimated_total()
+
+    def plan(self) -> WindowPlan:
+        """A fresh plan of this listing's windows (each iteration of a stream plans anew)."""
+        assert self.lo_ms is not None
+        assert self.step_ms is not None
+        return WindowPlan(
+            self.lo_ms,
+            self.hi_ms,
+            step_ms=self.step_ms,
+            adaptive=self.adaptive,
+            target_events=int(self.page_size * AUTO_PAGE_FILL),
+        )
+
+    @property
+    def start(self) -> datetime | None:
+        """``from_`` rounded up to the millisecond, or None."""
+        return None if self.lo_ms is None else from_ms(self.lo_ms)
+
+    @property
+    def end(self) -> datetime:
+        """``to`` rounded up to the millisecond (clamped to now)."""
+        return from_ms(self.hi_ms)
+
+
+def build_query(
+    *,
+    filters: Mapping[str, object],
+    from_: object,
+    to: object,
+    page_size: object,
+    window: object,
+    concurrency: object,
+    default_concurrency: int,
+    now: datetime | None = None,
+) -> Query:
+    """Validate ``list_events`` arguments (raises InvalidArgumentError naming the argument).
+
+    >>> q = build_query(filters={"resource": "messages"}, from_=None, to="2024-01-01T00:00:00Z",
+    ...                 page_size=10, window=None, concurrency=None, default_concurrency=4)
+    >>> q.filters, q.page_size, q.windowed
+    ({'resource': 'messages'}, 10, False)
+    """
+    wire = filter_values(filters)
+    size = int(check_number(_PAGE_SIZE, page_size, "page_size"))
+    if concurrency is None:
+        conc = default_concurrency
+    elif not isinstance(concurrency, int) or isinstance(concurrency, bool) or concurrency < 1:
+        raise InvalidArgumentError(f"concurrency must be an int >= 1, got {concurrency!r}")
+    else:
+        conc = concurrency
+
+    current = now if now is not None else datetime.now(UTC)
+    now_ms = floor_ms(current)
+    lo_ms = None if from_ is None else ceil_ms(to_aware(from_, name="from_"))
+    hi_ms = now_ms if to is None else min(ceil_ms(to_aware(to, name="to")), now_ms)
+    if lo_ms is not None and lo_ms > hi_ms:
+        raise InvalidArgumentError(
+            f"from_ must not be after to, got from_={format_ms(lo_ms)} and to={format_ms(hi_ms)}"
+            + (" (to is clamped to now)" if to is None or hi_ms == now_ms else "")
+        )
+
+    step_ms: int | None = None
+    adaptive = False
+    if window is None and concurrency is not None and conc > 1:
+        window = "auto"  # asking for parallelism implies splitting the range
+    if window is not None:
+        if lo_ms is None:
+            raise InvalidArgumentError("from_ is required when window or concurrency > 1 is given")
+        if window == "auto":
+            step_ms = auto_window_ms(hi_ms - lo_ms, conc)
+            adaptive = True
+        elif isinstance(window, timedelta):
+            if window <= timedelta(0):
+                raise InvalidArgumentError(f"window must be a positive timedelta or 'auto', got {window!r}")
+            step_ms = timedelta_ms(window)
+        else:
+            raise InvalidArgumentError(f"window must be a timedelta, 'auto' or None, got {window!r}")
+    return Query(
+        filters=wire,
+        page_size=size,
+        lo_ms=lo_ms,
+        hi_ms=hi_ms,
+        step_ms=step_ms,
+        concurrency=conc,
+        adaptive=adaptive,
+    )

@@ -1,0 +1,186 @@
+"""``Requester``: one GET, sent until it succeeds or the retry policy gives up (sans-IO).
+
+This is the one place that sends requests (the githubkit pattern: what to send is built from the
+spec in ``_operations``; how to send it, with auth, retries, rate limits and typed errors, lives
+here). It yields the actions of ``_actions`` to a driver; headers are inspected before the body is
+read so that a Retry-After closes the shared gate at once.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable, Generator
+from typing import Any, TypeVar
+
+import httpx
+
+from ._actions import Action, Read, Send, Sleep
+from ._errors import APIError, UnsafeNextLinkError, WebexConnectionError, WebexError, error_class
+from ._gate import Gate
+from ._links import origin
+from ._models import ListStats
+from ._retry import RETRY_AFTER_STATUSES, RETRY_BACKOFF_STATUSES, RetryPolicy
+
+__all__ = ["Requester", "Shrink"]
+
+logger = logging.getLogger("webex_events")
+T = TypeVar("T")
+
+#: What to do to a URL after a 504 (Webex: "If your query uses max parameter, please try to
+#: reduce it."): the listing passes a function returning the URL with a smaller page, or None.
+Shrink = Callable[[httpx.URL], httpx.URL | None]
+
+
+class Requester:
+    """Auth, retries, the rate-limit gate and error mapping for every request of one client."""
+
+    def __init__(
+        self,
+        *,
+        token: str,
+        base_url: httpx.URL,
+        retry: RetryPolicy,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._token = token
+        self.base_url = base_url
+        self.origin = origin(base_url)
+        self.retry = retry
+        self.gate = Gate(clock)
+        self._clock = clock
+        self._rng = retry.make_rng()
+        self._headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+
+    def __repr__(self) -> str:
+        return f"Requester(base_url={str(self.base_url)!r})"
+
+    def scrub(self, text: str) -> str:
+        """``text`` with any occurrence of the token masked (servers sometimes echo requests)."""
+        return text.replace(self._token, "***") if self._token in text else text
+
+    def check_origin(self, url: httpx.URL) -> None:
+        """UnsafeNextLinkError unless ``url`` has the base URL's scheme, host and port."""
+        if origin(url) != self.origin:
+            raise UnsafeNextLinkError(
+                f"refusing to follow a link to {url.scheme}://{url.host}:{url.port or ''} "
+                f"(not the origin of base_url {self.origin[0]}://{self.origin[1]}:{self.origin[2]}); "
+                "the token is only sent to base_url"
+            )
+
+    def _api_error(self, status: int, body: bytes, tracking: str | None, url: httpx.URL) -> APIError:
+        message = ""
+        errors: list[str] = []
+        try:
+            payload = json.loads(body.decode("utf-8", "replace")) if body else None
+        except ValueError:
+            payload = None
+        if isinstance(payload, dict):
+            if isinstance(payload.get("message"), str):
+                message = payload["message"]
+            for item in payload.get("errors") or ():
+                if isinstance(item, dict) and isinstance(item.get("description"), str):
+                    errors.append(self.scrub(item["description"]))
+            if not tracking and isinstance(payload.get("trackingId"), str):
+                tracking = payload["trackingId"]
+        if not message:
+            message = httpx.codes.get_reason_phrase(status) or "error"
+            if 300 <= status < 400:
+                message += " (redirects are not followed)"
+        return error_class(status)(
+            status_code=status,
+            message=self.scrub(message),
+            tracking_id=tracking,
+            errors=errors,
+            url=self.scrub(str(url)),
+        )
+
+    def request(
+        self,
+        url: httpx.URL,
+        *,
+        parse: Callable[[bytes], T],
+        stats: ListStats | None = None,
+        shrink: Shrink | None = None,
+    ) -> Generator[Action, Any, tuple[httpx.URL, httpx.Response, T]]:
+        """GET ``url`` until success or the policy gives up; returns ``(final_url, response, parsed)``.
+
+        ``shrink`` is applied to the URL after a 504 (a smaller page may answer in time).
+        """
+        policy = self.retry
+        started = self._clock()
+        attempt = 0
+        while True:
+            attempt += 1
+            while (wait := self.gate.remaining()) > 0:
+                yield Sleep(wait)
+            self.check_origin(url)
+            if stats is not None:
+                stats._add(requests=1)
+            result = yield Send(url, self._headers)
+            delay: float | None
+            gated = False
+            tracking: str | None = None
+            error: WebexError
+            if isinstance(result, Exception):
+                failure = type(result).__name__
+                error = WebexConnectionError(
+                    f"{failure} on GET {self.scrub(str(url))}: {self.scrub(str(result))}"
+                )
+                delay = policy.backoff(attempt=attempt, rng=self._rng)
+            else:
+                response: httpx.Response = result
+                status = response.status_code
+                tracking = response.headers.get("trackingid")
+                retry_after = response.headers.get("retry-after")
+                delay = None
+                if status in RETRY_AFTER_STATUSES and (retry_after is not None or status != 503):
+                    # Close the gate before reading the body: no other request may slip out now.
+                    delay = policy.retry_after(retry_after)
+                    self.gate.block_for(delay, rate_limited=status == 429)
+                    gated = True
+                body = yield Read(response)
+                if isinstance(body, Exception):
+                    failure = f"{type(body).__name__} while reading the body of HTTP {status}"
+                    error = WebexConnectionError(f"{failure} on GET {self.scrub(str(url))}")
+                    if delay is None:
+                        delay = policy.backoff(attempt=attempt, rng=self._rng)
+                elif 200 <= status < 300:
+                    try:
+                        parsed = parse(body)
+                    except ValueError as exc:  # JSONDecodeError / UnicodeDecodeError: cut off mid-read
+                        failure = f"undecodable body of HTTP {status} ({type(exc).__name__})"
+                        error = WebexConnectionError(
+                            f"{failure} on GET {self.scrub(str(url))}: {len(body)} bytes"
+                        )
+                        delay = policy.backoff(attempt=attempt, rng=self._rng)
+                    else:
+                        return url, response, parsed
+                else:
+                    failure = f"HTTP {status}"
+                    error = self._api_error(status, body, tracking, url)
+                    if status in RETRY_AFTER_STATUSES or status in RETRY_BACKOFF_STATUSES:
+                        if delay is None:
+                            delay = policy.backoff(attempt=attempt, rng=self._rng)
+                        if status == 504 and shrink is not None:
+                            url = shrink(url) or url
+                    # other statuses are final: delay stays None
+            if delay is None:
+                raise error
+            if attempt >= policy.max_attempts or (self._clock() - started) + delay > policy.max_total_seconds:
+                raise error
+            logger.warning(
+                "retrying GET %s after %s (attempt %d of %d) in %.3fs; tracking id %s",
+                self.scrub(url.raw_path.decode("ascii", "replace")),
+                failure,
+                attempt,
+                policy.max_attempts,
+                delay,
+                tracking,
+            )
+            if stats is not None:
+                stats._add(retries=1)
+            if not gated:
+                yield Sleep(delay)
+            # gated: the wait happens at the top of the loop, shared with every other request
