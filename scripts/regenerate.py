@@ -208,7 +208,10 @@ def build(output: Path, *, spec_dir: Path | None = None) -> None:
                 target_path.unlink()
         (package / "__init__.py").write_text(_PACKAGE_INIT)
         (package / "spec.py").write_text(spec_facts.render(spec))
-        _run([_bin("ruff"), "check", "spec.py", "--isolated", "--no-cache", "--fix-only", "--extend-select=I"], cwd=package)
+        _run(
+            [_bin("ruff"), "check", "spec.py", "--isolated", "--no-cache", "--fix-only", "--extend-select=I"],
+            cwd=package,
+        )
         _run([_bin("ruff"), "format", "spec.py", "--isolated", "--no-cache"], cwd=package)
         for path in sorted(package.rglob("*.py")):
             text = path.read_text()
@@ -242,7 +245,10 @@ def main(argv: list[str] | None = None) -> None:
         "--output", type=Path, default=ROOT, help="root of the tree to write (default: this repository)"
     )
     parser.add_argument(
-        "--spec", type=Path, default=None, help="directory holding openapi.yaml (default: this repository's spec/)"
+        "--spec",
+        type=Path,
+        default=None,
+        help="directory holding openapi.yaml (default: this repository's spec/)",
     )
     args = parser.parse_args(argv)
     check_pinned_tools()

@@ -196,7 +196,9 @@ def _parameters(spec: dict[str, Any], operation: dict[str, Any], where: str) -> 
         param = _resolve(spec, raw)
         shape = _shape(spec, param.get("schema", {}))
         if shape["type"] not in _SCALARS:
-            raise SystemExit(f"spec_facts: {where} parameter {param['name']}: unsupported type {shape['type']}")
+            raise SystemExit(
+                f"spec_facts: {where} parameter {param['name']}: unsupported type {shape['type']}"
+            )
         role = param.get(_EXTENSION + "role")
         if param["in"] == "path":
             role = "path"
@@ -205,7 +207,9 @@ def _parameters(spec: dict[str, Any], operation: dict[str, Any], where: str) -> 
         elif role not in _ROLES:
             raise SystemExit(f"spec_facts: {where} parameter {param['name']}: unknown role {role!r}")
         if param["in"] not in ("query", "path"):
-            raise SystemExit(f"spec_facts: {where} parameter {param['name']}: `in: {param['in']}` unsupported")
+            raise SystemExit(
+                f"spec_facts: {where} parameter {param['name']}: `in: {param['in']}` unsupported"
+            )
         out.append(
             {
                 "name": param["name"],
@@ -243,7 +247,9 @@ def _fields(spec: dict[str, Any]) -> list[dict[str, Any]]:
                     "path": prefix + name,
                     "type": shape["type"],
                     "enum": shape["enum"],
-                    "description": " ".join(str(resolved.get("description", sub.get("description", ""))).split()),
+                    "description": " ".join(
+                        str(resolved.get("description", sub.get("description", ""))).split()
+                    ),
                     "example": sub.get("example", resolved.get("example")),
                 }
             )
@@ -263,7 +269,9 @@ def _literal(value: object) -> str:
 
 
 def _call(kind: str, fields: dict[str, Any], defaults: dict[str, Any]) -> str:
-    args = [f"{k}={_literal(v)}" for k, v in fields.items() if not k.startswith("_") and defaults.get(k, ...) != v]
+    args = [
+        f"{k}={_literal(v)}" for k, v in fields.items() if not k.startswith("_") and defaults.get(k, ...) != v
+    ]
     return f"{kind}({', '.join(args)})"
 
 
@@ -295,7 +303,9 @@ def render(spec: dict[str, Any]) -> str:
                 continue
             where = f"{method.upper()} {path}"
             params = _parameters(spec, operation, where)
-            operations.append((operation["operationId"], method.upper(), path, operation.get("summary", ""), params))
+            operations.append(
+                (operation["operationId"], method.upper(), path, operation.get("summary", ""), params)
+            )
             if operation["operationId"] == LIST_OPERATION:
                 list_filters = [p for p in params if p["role"] == "filter"]
     for p in list_filters:
@@ -303,20 +313,21 @@ def render(spec: dict[str, Any]) -> str:
             enum_classes.add(p["_enum_class"])
 
     imports = f"from .models import {', '.join(sorted(enum_classes))}\n" if enum_classes else ""
+    # Compact source: the pinned ruff formats it (scripts/regenerate.py).
     lines = [_PRELUDE.format(enum_imports=imports)]
     constants = []
     for operation_id, method, path, summary, params in operations:
         constant = _constant(operation_id)
         constants.append(constant)
-        rendered = ",\n        ".join(_call("Parameter", p, _PARAMETER_DEFAULTS) for p in params)
-        lines.append(
-            f"\n{constant} = Operation(\n    operation_id={operation_id!r},\n    method={method!r},\n"
-            f"    path={path!r},\n    summary={summary!r},\n    parameters=(\n        {rendered},\n    ),\n)\n"
-        )
-    lines.append(f"\nOPERATIONS: dict[str, Operation] = {{op.operation_id: op for op in ({', '.join(constants)},)}}\n")
+        rendered = ", ".join(_call("Parameter", p, _PARAMETER_DEFAULTS) for p in params)
+        head = f"operation_id={operation_id!r}, method={method!r}, path={path!r}, summary={summary!r}"
+        lines.append(f"\n{constant} = Operation({head}, parameters=({rendered},))\n")
+    by_id = f"{{op.operation_id: op for op in ({', '.join(constants)},)}}"
+    lines.append(f"\nOPERATIONS: dict[str, Operation] = {by_id}\n")
 
-    fields = ",\n    ".join(_call("Field", f, _FIELD_DEFAULTS) for f in _fields(spec))
-    lines.append(f"\n#: Every field of the Event schema, in spec order.\nEVENT_FIELDS: tuple[Field, ...] = (\n    {fields},\n)\n")
+    fields = ", ".join(_call("Field", f, _FIELD_DEFAULTS) for f in _fields(spec))
+    lines.append("\n#: Every field of the Event schema, in spec order.\n")
+    lines.append(f"EVENT_FIELDS: tuple[Field, ...] = ({fields},)\n")
 
     members = []
     for p in list_filters:
@@ -324,10 +335,8 @@ def render(spec: dict[str, Any]) -> str:
         if p["_enum_class"]:
             annotation = f"{p['_enum_class']} | str" if p["open_enum"] else p["_enum_class"]
         # None means "not given", as for every optional argument of the wrapper.
-        members.append(f"    {p['python_name']!r}: {annotation} | None,")
-    body = "\n".join(members)
-    lines.append(
-        '\n#: The filters of List Events as keyword arguments (``list_events(**filters)``).\n'
-        f'ListEventsFilters = TypedDict(\n    "ListEventsFilters",\n    {{\n{body}\n    }},\n    total=False,\n)\n'
-    )
+        members.append(f"{p['python_name']!r}: {annotation} | None")
+    lines.append("\n#: The filters of List Events as keyword arguments (``list_events(**filters)``).\n")
+    keys = "{" + ", ".join(members) + "}"
+    lines.append(f'ListEventsFilters = TypedDict("ListEventsFilters", {keys}, total=False)\n')
     return "".join(lines)

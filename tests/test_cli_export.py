@@ -18,6 +18,7 @@ import pytest
 
 from webex_events.cli._csv import CSV_COLUMNS
 from webex_events.testing import FakeWebex
+from webex_events_api.spec import LIST_EVENTS
 
 START = datetime(2024, 3, 1, tzinfo=UTC)
 END = datetime(2024, 3, 4, tzinfo=UTC)
@@ -168,7 +169,8 @@ def test_export_csv_columns(fake: FakeWebex, base_url: str, tmp_path: Path) -> N
         (["--from", FROM, "--format", "xml"], "format"),
         (["--from", FROM, "--window", "soon"], "--window"),
         (["--from", FROM, "--resource", "convergedRecordings"], "service-type"),
-        (["--from", FROM, "--resource", "nonsense"], "resource"),
+        (["--from", FROM, "--resource", ""], "resource"),
+        (["--from", FROM, "--service-type", "calling"], "service-type"),
         (["--from", FROM, "--resume"], "--resume"),
         (["--from", FROM, "--base-url", "http://example.com/v1"], "https"),
         (["--from", FROM, "--token-file", "/nonexistent/token"], "token"),
@@ -369,3 +371,20 @@ def test_demo_resume_rebuilds_the_same_organization(tmp_path: Path) -> None:
     assert r.returncode == 0, r.stderr
     ids = [json.loads(line)["id"] for line in out.read_text(encoding="utf-8").splitlines()]
     assert len(ids) == len(set(ids)) == 5000
+
+
+def test_a_resource_value_newer_than_the_spec_is_sent_with_a_warning(tmp_path: Path) -> None:
+    """Webex adds resources before specs catch up: the CLI sends them, as the library does."""
+    fk = FakeWebex(events=400, seed=9, start=START, end=END, token=TOKEN, unknown_fraction=0.3)
+    known = LIST_EVENTS.parameter("resource").enum
+    newer = next(e["resource"] for e in fk.events if e["resource"] not in known)
+    out = tmp_path / "newer.jsonl"
+    with fk.serve() as url:
+        r = run_cli(
+            "export", "--base-url", url, "--from", FROM, "--to", TO, "--resource", newer, "-o", str(out)
+        )
+    assert r.returncode == 0, r.stderr
+    assert f"--resource {newer!r} is not one of the spec's values" in r.stderr
+    got = [json.loads(line)["id"] for line in out.read_text().splitlines()]
+    assert sorted(got) == sorted(fk.expected_ids(resource=newer, from_=START, to=END))
+    assert got

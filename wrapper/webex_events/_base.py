@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any, ClassVar, Generic, Literal, TypeVar, Unpack
 
 import httpx
+
 from webex_events_api.spec import ListEventsFilters
 
 from ._config import configure_client, http_limits

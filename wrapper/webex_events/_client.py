@@ -62,7 +62,9 @@ class EventStream(StreamBase):
             return
         query, stats = self._query, self.stats
         collected: list[Event] = []
-        for events in self._client._drive(list_range(self._client._requester, query, query.lo_ms, query.hi_ms, stats)):
+        for events in self._client._drive(
+            list_range(self._client._requester, query, query.lo_ms, query.hi_ms, stats)
+        ):
             if stream_pages:
                 yield self._whole(events)
             else:

@@ -113,7 +113,9 @@ def filter_values(
     return wire
 
 
-def unknown_values(wire: Mapping[str, str], *, operation: Operation = LIST_EVENTS) -> list[tuple[Parameter, str]]:
+def unknown_values(
+    wire: Mapping[str, str], *, operation: Operation = LIST_EVENTS
+) -> list[tuple[Parameter, str]]:
     """The filters whose value is not in the spec's enum (accepted: Webex adds values)."""
     return [
         (p, wire[p.name])

@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
+
 from webex_events_api.spec import GET_EVENT_DETAILS, LIST_EVENTS, Operation
 
 from ._actions import Action, Page
@@ -34,7 +35,9 @@ _TO = LIST_EVENTS.role("range-end").name
 _MAX = LIST_EVENTS.role("page-size").name
 
 
-def operation_url(base_url: httpx.URL, operation: Operation, path_values: Mapping[str, str] = {}) -> httpx.URL:  # noqa: B006
+def operation_url(
+    base_url: httpx.URL, operation: Operation, path_values: Mapping[str, str] = {}
+) -> httpx.URL:
     """The URL of ``operation`` below ``base_url``; path parameters are percent-encoded whole.
 
     >>> str(operation_url(httpx.URL("https://h/v1"), GET_EVENT_DETAILS, {"eventId": "a/b?c"}))

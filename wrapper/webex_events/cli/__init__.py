@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 import click
 
-from webex_events import EventResource, EventType, ServiceType, WebexError
+from webex_events import WebexError
 
 from ._csv import CSV_COLUMNS
 from ._errors import EXIT_INTERRUPTED, EXIT_USAGE, CliError, from_webex_error, redact
@@ -36,13 +36,9 @@ from ._options import (
     read_token,
 )
 from ._resume import ExportState, StateError, state_path
+from ._spec_options import FILTER_DEST, filter_options, page_size_option, validate_filters
 
 __all__ = ["main"]
-
-# From the generated enums: a value added to spec/ reaches the command with `nox -s generate`.
-_RESOURCES = tuple(member.value for member in EventResource)
-_TYPES = tuple(member.value for member in EventType)
-_SERVICE_TYPES = tuple(member.value for member in ServiceType)
 
 DEMO_EVENTS = 5000
 DEMO_DAYS = 7.0
@@ -187,21 +183,8 @@ _EXPORT_EPILOG = (
 )
 @click.option("--to", "to", metavar="ISO8601", help="End of the range (exclusive); default now.")
 @click.option("--since", metavar="DURATION", help="Start the range this long before now: 7d, 12h, 90m, 30s.")
-@click.option("--resource", type=click.Choice(_RESOURCES), help="Only events of this resource.")
-@click.option("--type", "type_", type=click.Choice(_TYPES), help="Only events of this type.")
-@click.option("--actor-id", metavar="PERSON_ID", help="Only events performed by this person.")
-@click.option(
-    "--service-type",
-    type=click.Choice(_SERVICE_TYPES),
-    help="Service type (required with convergedRecordings).",
-)
-@click.option(
-    "--page-size",
-    type=click.IntRange(1, 1000),
-    default=1000,
-    show_default=True,
-    help="Events per request (max).",
-)
+@filter_options
+@page_size_option
 @click.option(
     "--window",
     metavar="DURATION|auto",
@@ -229,10 +212,6 @@ def export(
     from_: str | None,
     to: str | None,
     since: str | None,
-    resource: str | None,
-    type_: str | None,
-    actor_id: str | None,
-    service_type: str | None,
     page_size: int,
     window: str | None,
     concurrency: int | None,
@@ -243,6 +222,7 @@ def export(
     quiet: bool,
     base_url: str,
     token_file: Path | None,
+    **options: Any,
 ) -> None:
     """Export events as JSON Lines (exact JSON Webex sent, one per line) or CSV.
 
@@ -261,10 +241,7 @@ def export(
     window_value: Any = None
     if window is not None:
         window_value = "auto" if window.strip().lower() == "auto" else parse_duration(window, "--window")
-    if resource == "convergedRecordings" and service_type is None:
-        raise CliUsageError("--resource convergedRecordings requires --service-type (e.g. calling)")
-    if service_type is not None and resource != "convergedRecordings":
-        raise CliUsageError("--service-type only applies with --resource convergedRecordings")
+    filters = validate_filters(options)
     out_path: Path | None = None if output == "-" else Path(output)
     if out_path is None and resume:
         raise CliUsageError("--resume needs --output FILE (stdout cannot be resumed)")
@@ -287,11 +264,11 @@ def export(
         base_url_checked = check_base_url(base_url)
         _secret = read_token(token_file)
 
+    # Every filter of the spec, given or not: a resume with another filter value is refused.
     fingerprint: dict[str, Any] = {
-        "resource": resource,
-        "type": type_,
-        "actor_id": actor_id,
-        "service_type": service_type,
+        **{
+            name[len(FILTER_DEST) :]: value for name, value in options.items() if name.startswith(FILTER_DEST)
+        },
         "from": format_instant(start) if start is not None else None,
         "to": format_instant(end) if end is not None else None,
         "since_seconds": since_td.total_seconds() if since_td is not None else None,
@@ -313,10 +290,7 @@ def export(
         if demo:
             _secret = token
         req = ExportRequest(
-            resource=resource,
-            type=type_,
-            actor_id=actor_id,
-            service_type=service_type,
+            filters=filters,
             from_=start,
             to=end,
             since=since_td,

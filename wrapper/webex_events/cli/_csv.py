@@ -1,4 +1,4 @@
-"""CSV rendering of events: one row per event, a fixed documented column list."""
+"""CSV rendering of events: one row per event, one column per field of the spec's Event schema."""
 
 from __future__ import annotations
 
@@ -8,47 +8,21 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from webex_events_api.spec import EVENT_FIELDS
+
 __all__ = ["CSV_COLUMNS", "csv_header", "csv_rows"]
 
-#: The columns of ``--format csv``, in order. ``data.X`` is the field ``X`` of the
-#: event's ``data`` object. Missing fields are empty; non-string values (numbers,
-#: booleans, objects, arrays) are written as compact JSON.
-CSV_COLUMNS: tuple[str, ...] = (
-    "id",
-    "resource",
-    "type",
-    "appId",
-    "actorId",
-    "orgId",
-    "created",
-    "data.id",
-    "data.type",
-    "data.created",
-    "data.orgId",
-    "data.creatorId",
-    "data.roomId",
-    "data.roomType",
-    "data.personId",
-    "data.personEmail",
-    "data.text",
-    "data.meetingId",
-    "data.breakoutSessionId",
-    "data.callType",
-    "data.callDirection",
-    "data.callDurationSeconds",
-    "data.isCallAnswered",
-    "data.callStartTime",
-    "data.callingNumber",
-    "data.calledNumber",
-    "data.userId",
-    "data.userType",
-    "data.corelationId",
+#: The columns of ``--format csv``, in order: every field of the spec's Event schema, with
+#: ``data.X`` for the field ``X`` of the event's ``data`` object (``data`` itself is spread over
+#: those columns). Missing fields are empty; non-string values (numbers, booleans, objects,
+#: arrays) are written as compact JSON. A field added to spec/ becomes a column after
+#: ``nox -s generate``.
+CSV_COLUMNS: tuple[str, ...] = tuple(
+    f.path for f in EVENT_FIELDS if not any(g.path.startswith(f.path + ".") for g in EVENT_FIELDS)
 )
 
-# Pre-split once: (is_data_field, key) per column.
-_PLAN: tuple[tuple[bool, str], ...] = tuple(
-    (True, c[5:]) if c.startswith("data.") else (False, c) for c in CSV_COLUMNS
-)
+# Pre-split once: the keys of each column (``data.X`` -> ("data", "X")).
+_PLAN: tuple[tuple[str, ...], ...] = tuple(tuple(c.split(".")) for c in CSV_COLUMNS)
 
 
 def _cell(value: Any) -> str:
@@ -59,11 +33,17 @@ def _cell(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
+def _get(raw: Mapping[str, Any], path: tuple[str, ...]) -> Any:
+    value: Any = raw
+    for key in path:
+        if not isinstance(value, Mapping):
+            return None
+        value = value.get(key)
+    return value
+
+
 def _row(raw: Mapping[str, Any]) -> list[str]:
-    data = raw.get("data")
-    if not isinstance(data, Mapping):
-        data = {}
-    return [_cell(data.get(key) if nested else raw.get(key)) for nested, key in _PLAN]
+    return [_cell(_get(raw, path)) for path in _PLAN]
 
 
 def csv_header() -> str:

@@ -49,10 +49,7 @@ CHECKPOINT_SECONDS = 1.0  # after SIGKILL, a resumed run fetches again at most a
 class ExportRequest:
     """Everything ``export`` needs, validated; ``to``/``from_`` are not yet resolved against now."""
 
-    resource: str | None
-    type: str | None
-    actor_id: str | None
-    service_type: str | None
+    filters: dict[str, Any]  # by Python name, validated (see _spec_options)
     from_: datetime | None
     to: datetime | None
     since: timedelta | None
@@ -178,15 +175,12 @@ def _list(
     window: timedelta | Literal["auto"] | None,
 ) -> EventStream:
     return client.list_events(
-        resource=req.resource,
-        type=req.type,
-        actor_id=req.actor_id,
         from_=start,
         to=end,
-        service_type=req.service_type,
         page_size=req.page_size,
         window=window,
         concurrency=req.concurrency,
+        **req.filters,
     )
 
 
