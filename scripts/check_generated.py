@@ -50,6 +50,11 @@ def compare(expected_root: Path, actual_root: Path) -> list[str]:
             if fresh.exists() and current.exists() and filecmp.cmp(fresh, current, shallow=False):
                 continue
             label = (top / name).as_posix()
+            # Said in words too: an empty file (py.typed, a stray __init__.py) has no diff lines.
+            if not fresh.exists():
+                diff.append(f"only in the work tree (the scripts do not write it): {label}\n")
+            elif not current.exists():
+                diff.append(f"missing from the work tree (the scripts write it): {label}\n")
             diff.extend(
                 difflib.unified_diff(
                     _read_lines(current),

@@ -53,10 +53,31 @@ def rewrite(source: str, package: str) -> str:
     return _MODULE_STRING.sub(lambda m: f"{m.group(1)}{targets[m.group(2)]}{m.group(3)}{m.group(1)}", source)
 
 
+_SPEC_SHA256 = re.compile(r'^SPEC_SHA256 = "([0-9a-f]{64})"$', re.MULTILINE)
+
+
+def check_current() -> str:
+    """The spec hash ``generated/`` was built from; SystemExit if it is not today's spec/.
+
+    ``generated/webex_events_api/_source.py`` records the hash of the spec it was generated
+    from: a copy made from a stale generated/ would not match the spec it claims to follow.
+    """
+    spec_hash = hashlib.sha256(SPEC.read_bytes()).hexdigest()
+    match = _SPEC_SHA256.search((GENERATED / "_source.py").read_text())
+    built_from = match.group(1) if match else None
+    if built_from != spec_hash:
+        raise SystemExit(
+            "vendor: generated/ is stale: it was built from another spec/openapi.yaml"
+            f" (sha256 {built_from or 'unknown'}, spec/ is {spec_hash}); run `nox -s generate` first"
+        )
+    return spec_hash
+
+
 def vendor(destination: Path, package: str) -> Path:
     """Write the vendored copy below *destination*; return the package directory."""
     if not _PACKAGE_NAME.match(package):
         raise SystemExit(f"vendor: --package must be a dotted Python name, got {package!r}")
+    spec_hash = check_current()
     target = destination.joinpath(*package.split("."))
     if target.exists():
         shutil.rmtree(target)
@@ -74,7 +95,7 @@ def vendor(destination: Path, package: str) -> Path:
     record = {
         "vendored_from": "webex-events",
         "version": version,
-        "spec_sha256": hashlib.sha256(SPEC.read_bytes()).hexdigest(),
+        "spec_sha256": spec_hash,
         "package": package,
         "update": "python scripts/vendor.py DEST --package NAME (from a webex-events checkout)",
     }

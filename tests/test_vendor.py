@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -88,3 +89,26 @@ def test_vendor_refuses_a_bad_package_name(tmp_path: Path) -> None:
     )
     assert result.returncode != 0
     assert "dotted Python name" in result.stderr
+
+
+def test_vendor_refuses_a_stale_generated_package(tmp_path: Path) -> None:
+    """generated/ records the spec it came from; a copy of a stale one is refused."""
+    repo = tmp_path / "repo"
+    for name in ("scripts", "spec", "generated", "wrapper"):
+        shutil.copytree(ROOT / name, repo / name, ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("LICENSE", "pyproject.toml"):
+        shutil.copy(ROOT / name, repo / name)
+    spec = repo / "spec" / "openapi.yaml"
+    spec.write_text(spec.read_text() + "\n# edited after the last `nox -s generate`\n")
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    result = subprocess.run(
+        [sys.executable, str(repo / "scripts" / "vendor.py"), str(dest), "--package", PACKAGE],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "generated/ is stale" in result.stderr
+    assert "nox -s generate" in result.stderr
+    assert not any(dest.iterdir())
