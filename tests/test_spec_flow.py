@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _regen import copy_spec, load, regenerate, run_python, save
+from _regen import ROOT, copy_spec, load, regenerate, run_python, save
 
 pytestmark = pytest.mark.slow
 
@@ -50,6 +50,9 @@ def recording_client():
 def forbidden(request):
     raise AssertionError(f"no request may be sent, got {request.url}")
 """
+
+
+API_REFERENCE = {"API_REFERENCE": str(ROOT / "scripts" / "api_reference.py")}
 
 
 def _changed(tmp_path: Path, change: Any) -> Path:
@@ -92,6 +95,12 @@ assert other == [] == fake.expected_ids(from_=START, to=END, org_id="another-org
 
 code, help_text, _ = cli("export", "--help")
 assert code == 0 and "--org-id" in help_text and "organization only" in help_text, help_text
+# the public API snapshot (docs/api.md) shows the change as a diff
+import subprocess
+snapshot = subprocess.run(
+    [sys.executable, os.environ["API_REFERENCE"], "--check"], capture_output=True, text=True, check=False
+)
+assert snapshot.returncode == 1 and "+| `org_id` |" in snapshot.stdout, snapshot.stdout + snapshot.stderr
 with fake.serve() as url:
     for value, expected in ((org, len(got)), ("another-org", 0)):
         out = Path("org.jsonl")
@@ -100,6 +109,7 @@ with fake.serve() as url:
         assert code == 0, err
         assert len(out.read_text().splitlines()) == expected
 """,
+        env=API_REFERENCE,
     )
 
 
