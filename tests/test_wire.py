@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from webex_events import Event, WebexEvents, _wire
-from webex_events._wire import decode_object, decode_page
+from webex_events._wire import MalformedBodyError, decode_object, decode_page
 from webex_events.testing import FakeWebex
 
 json_values = st.recursive(
@@ -102,7 +102,9 @@ def test_what_orjson_would_change_is_decoded_as_json_does(decoder: str) -> None:
     assert pairs[2] == ({"k": 2}, '{"k":1,"k":2}')
     twice = b'{"items":[{"id":"old"}],"items":[{"id":"new"}]}'
     assert decode_both(twice) == [({"id": "new"}, '{"id":"new"}')]
-    assert decode_both(b'{"items":[{"id":"old"}],"items":null}') == []
+    for exact in (False, True):  # the last key wins, as in json.loads: null is not a page
+        with pytest.raises(MalformedBodyError, match="'items' is null"):
+            decode_page(b'{"items":[{"id":"old"}],"items":null}', exact=exact)
 
 
 @pytest.mark.parametrize(
@@ -141,18 +143,32 @@ def test_every_prefix_of_a_page_is_rejected(decoder: str) -> None:
                 decode_page(body[:cut], exact=exact)
 
 
-def test_page_without_items_and_non_object_items(decoder: str) -> None:
-    assert decode_both(b'{"other": 1}') == []
-    assert decode_both(b"{}") == []
-    mixed = decode_both(b'{"items":[1,"x",{"id":"a"}]}')
-    assert mixed == [(1, "1"), ("x", '"x"'), ({"id": "a"}, '{"id":"a"}')]
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b'{"other": 1}', "'items' is missing, not an array"),
+        (b"{}", "'items' is missing, not an array"),
+        (b'{"items": null}', "'items' is null, not an array"),
+        (b'{"items": {"0": {"id": "a"}}}', "'items' is an object, not an array"),
+        (b'{"items": "[]"}', "'items' is a string, not an array"),
+        (b'{"items":[{"id":"a"},1,"x"]}', "items[1] is a number, not an object"),
+        (b'{"items":[{"id":"a"},null]}', "items[1] is null, not an object"),
+        (b'{"items":[[{"id":"a"}]]}', "items[0] is an array, not an object"),
+    ],
+)
+def test_a_page_that_is_not_an_array_of_objects_is_malformed(body: bytes, message: str, decoder: str) -> None:
+    """Never an empty page: a compliance export must not lose events silently."""
+    for exact in (False, True):
+        with pytest.raises(MalformedBodyError, match=message.replace("[", r"\[").replace("]", r"\]")):
+            decode_page(body, exact=exact)
+    assert decode_both(b'{"items":[]}') == []
 
 
 def test_decode_object() -> None:
     assert decode_object(' {"id": "x"}\n') == ({"id": "x"}, '{"id": "x"}')
     with pytest.raises(json.JSONDecodeError):
         decode_object('{"id": "x"')
-    with pytest.raises(json.JSONDecodeError):
+    with pytest.raises(MalformedBodyError, match="the body is an array, not an object"):
         decode_object("[1]")
 
 

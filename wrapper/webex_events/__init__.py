@@ -16,9 +16,12 @@ from ._errors import (
     AuthenticationError,
     BadRequestError,
     InvalidArgumentError,
+    MalformedResponseError,
     NotFoundError,
+    PagingLoopError,
     PermissionDeniedError,
     RateLimitError,
+    ResponseTooLargeError,
     ServerError,
     UnsafeNextLinkError,
     WebexConnectionError,
@@ -27,6 +30,7 @@ from ._errors import (
 from ._event import Event
 from ._models import ListStats, Window
 from ._retry import RetryPolicy
+from ._version import __version__
 
 __all__ = [
     "APIError",
@@ -40,9 +44,12 @@ __all__ = [
     "EventType",
     "InvalidArgumentError",
     "ListStats",
+    "MalformedResponseError",
     "NotFoundError",
+    "PagingLoopError",
     "PermissionDeniedError",
     "RateLimitError",
+    "ResponseTooLargeError",
     "RetryPolicy",
     "ServerError",
     "ServiceType",
@@ -51,4 +58,5 @@ __all__ = [
     "WebexError",
     "WebexEvents",
     "Window",
+    "__version__",
 ]

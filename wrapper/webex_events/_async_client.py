@@ -10,7 +10,7 @@ from typing import Any, Self
 
 import httpx
 
-from ._actions import Page, Read, Send, Sleep
+from ._actions import BodyTooLargeError, Page, Read, Send, Sleep, read_capped
 from ._base import ClientBase, StreamBase, WindowSchedule
 from ._event import Event
 from ._models import Window
@@ -142,11 +142,15 @@ class AsyncWebexEvents(ClientBase[AsyncEventStream, httpx.AsyncClient, httpx.Asy
             return exc
 
     @staticmethod
-    async def _read(response: httpx.Response) -> bytes | Exception:
+    async def _read(action: Read) -> bytes | Exception:
+        response = action.response
         try:
+            body = read_capped(response, action.limit)
+            async for chunk in response.aiter_bytes():
+                body.add(chunk)
             # Joined here, not cached on the response: the page's bytes die with the decode.
-            return b"".join([chunk async for chunk in response.aiter_bytes()])
-        except httpx.TransportError as exc:
+            return b"".join(body.chunks)
+        except (httpx.TransportError, BodyTooLargeError) as exc:
             return exc
         finally:
             await response.aclose()
@@ -169,7 +173,7 @@ class AsyncWebexEvents(ClientBase[AsyncEventStream, httpx.AsyncClient, httpx.Asy
                 elif type(action) is Send:
                     result = await self._send(action)
                 elif type(action) is Read:
-                    result = await self._read(action.response)
+                    result = await self._read(action)
                 elif type(action) is Sleep:
                     await asyncio.sleep(action.seconds)
                 else:  # pragma: no cover - the core yields nothing else

@@ -17,9 +17,11 @@ from webex_events_api.spec import ListEventsFilters
 
 from ._config import configure_client, http_limits
 from ._dates import from_ms
+from ._errors import InvalidArgumentError
 from ._event import Event
 from ._models import ListStats, Window
 from ._query import PAGE_SIZE, Query, build_query
+from ._requester import MAX_RESPONSE_BYTES
 from ._retry import RetryPolicy
 
 __all__ = ["ClientBase", "StreamBase", "WindowSchedule"]
@@ -46,6 +48,7 @@ class ClientBase(Generic[StreamT, HttpT, TransportT]):
         concurrency: int = 4,
         http_client: HttpT | None = None,
         transport: TransportT | None = None,
+        max_response_bytes: int = MAX_RESPONSE_BYTES,
     ) -> None:
         settings = configure_client(
             token=token,
@@ -56,16 +59,23 @@ class ClientBase(Generic[StreamT, HttpT, TransportT]):
             http_client=http_client,
             transport=transport,
             http_client_type=self._http_type,
+            max_response_bytes=max_response_bytes,
         )
         self._requester = settings.requester
         self._concurrency = settings.concurrency
         self._owns_http = settings.owns_http
-        self._http: HttpT = http_client or self._http_type(  # type: ignore[assignment]
-            transport=transport,  # type: ignore[arg-type]
-            timeout=settings.timeout,
-            follow_redirects=False,
-            limits=http_limits(settings.concurrency),
-        )
+        try:
+            self._http: HttpT = http_client or self._http_type(  # type: ignore[assignment]
+                transport=transport,  # type: ignore[arg-type]
+                timeout=settings.timeout,
+                follow_redirects=False,
+                limits=http_limits(settings.concurrency),
+            )
+        except ImportError as exc:  # e.g. ALL_PROXY=socks5://... without the socksio package
+            raise InvalidArgumentError(
+                f"cannot set up HTTP from the environment's proxy settings: {exc}"
+                " (for a SOCKS proxy: pip install 'httpx[socks]')"
+            ) from None
 
     def __repr__(self) -> str:
         base_url = str(self._requester.base_url)

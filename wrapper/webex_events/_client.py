@@ -11,7 +11,7 @@ from typing import Any, Self, TypeVar
 
 import httpx
 
-from ._actions import Page, Read, Send, Sleep
+from ._actions import BodyTooLargeError, Page, Read, Send, Sleep, read_capped
 from ._base import ClientBase, StreamBase, WindowSchedule
 from ._event import Event
 from ._models import Window
@@ -161,11 +161,15 @@ class WebexEvents(ClientBase[EventStream, httpx.Client, httpx.BaseTransport]):
             return exc
 
     @staticmethod
-    def _read(response: httpx.Response) -> bytes | Exception:
+    def _read(action: Read) -> bytes | Exception:
+        response = action.response
         try:
+            body = read_capped(response, action.limit)
+            for chunk in response.iter_bytes():
+                body.add(chunk)
             # Joined here, not cached on the response: the page's bytes die with the decode.
-            return b"".join(response.iter_bytes())
-        except httpx.TransportError as exc:
+            return b"".join(body.chunks)
+        except (httpx.TransportError, BodyTooLargeError) as exc:
             return exc
         finally:
             response.close()
@@ -189,7 +193,7 @@ class WebexEvents(ClientBase[EventStream, httpx.Client, httpx.BaseTransport]):
                 elif type(action) is Send:
                     result = self._send(action)
                 elif type(action) is Read:
-                    result = self._read(action.response)
+                    result = self._read(action)
                 elif type(action) is Sleep:
                     if stop is None:
                         time.sleep(action.seconds)

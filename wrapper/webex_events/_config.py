@@ -9,7 +9,7 @@ import attrs
 import httpx
 
 from ._errors import InvalidArgumentError
-from ._requester import Requester
+from ._requester import MAX_RESPONSE_BYTES, Requester
 from ._retry import RetryPolicy
 
 __all__ = [
@@ -40,8 +40,16 @@ def resolve_token(token: object) -> str:
     token = token.strip()
     if not token:
         raise InvalidArgumentError("token must not be empty")
-    if any(c in token for c in "\r\n\0"):
-        raise InvalidArgumentError("token must not contain control characters")
+    # Checked here, not by the HTTP library at request time (where the error is raw and late).
+    # The message never contains the token.
+    if token[:7].lower() == "bearer ":
+        raise InvalidArgumentError("token must be given without the 'Bearer ' prefix (it is added for you)")
+    if not token.isascii():
+        raise InvalidArgumentError(
+            "token must be ASCII (Webex access tokens are); check for a pasted character"
+        )
+    if any(not 0x21 <= ord(c) <= 0x7E for c in token):
+        raise InvalidArgumentError("token must not contain whitespace or control characters")
     return token
 
 
@@ -121,12 +129,14 @@ def configure_client(
     http_client: object,
     transport: object,
     http_client_type: type[httpx.Client] | type[httpx.AsyncClient],
+    max_response_bytes: object = MAX_RESPONSE_BYTES,
 ) -> ClientSettings:
     """Validate the arguments shared by ``WebexEvents`` and ``AsyncWebexEvents``."""
     url = validate_base_url(base_url)
     secret = resolve_token(token)
     timeout_s = _validate_timeout(timeout)
     workers = validate_concurrency(concurrency)
+    cap = validate_concurrency(max_response_bytes, name="max_response_bytes")
     if retry is None:
         retry = RetryPolicy()
     elif not isinstance(retry, RetryPolicy):
@@ -138,7 +148,7 @@ def configure_client(
             f"http_client must be an httpx.{http_client_type.__name__}, got {type(http_client).__name__}"
         )
     return ClientSettings(
-        requester=Requester(token=secret, base_url=url, retry=retry),
+        requester=Requester(token=secret, base_url=url, retry=retry, max_response_bytes=cap),
         concurrency=workers,
         timeout=timeout_s,
         owns_http=http_client is None,

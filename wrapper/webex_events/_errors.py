@@ -10,9 +10,12 @@ __all__ = [
     "AuthenticationError",
     "BadRequestError",
     "InvalidArgumentError",
+    "MalformedResponseError",
     "NotFoundError",
+    "PagingLoopError",
     "PermissionDeniedError",
     "RateLimitError",
+    "ResponseTooLargeError",
     "ServerError",
     "UnsafeNextLinkError",
     "WebexConnectionError",
@@ -48,6 +51,33 @@ class WebexConnectionError(WebexError):
     """A transport failure (connection, timeout, body cut off) that persisted after retries.
 
     >>> issubclass(WebexConnectionError, WebexError)
+    True
+    """
+
+
+class PagingLoopError(WebexError):
+    """The server's next-page link leads back to a page this listing already fetched.
+
+    Following it would never end and would yield the same events again, so the listing stops.
+
+    >>> issubclass(PagingLoopError, WebexError)
+    True
+    """
+
+
+class MalformedResponseError(WebexError):
+    """A complete 200 response that is not what the spec says (no ``items`` list, an item that is
+    not an object...), still so after retries: never taken for an empty page.
+
+    >>> issubclass(MalformedResponseError, WebexError)
+    True
+    """
+
+
+class ResponseTooLargeError(WebexError):
+    """A response body larger than the client's ``max_response_bytes`` (after shrinking the page).
+
+    >>> issubclass(ResponseTooLargeError, WebexError)
     True
     """
 

@@ -18,7 +18,7 @@ from webex_events_api.spec import GET_EVENT_DETAILS, LIST_EVENTS, Operation
 
 from ._actions import Action, Page
 from ._dates import format_ms, micros, parse_created
-from ._errors import InvalidArgumentError
+from ._errors import InvalidArgumentError, PagingLoopError
 from ._event import Event
 from ._links import next_link
 from ._models import ListStats
@@ -140,8 +140,13 @@ def list_range(
         # The fast way until someone reads raw_json, then the exact way (see _wire).
         return decode_page(body, exact=demand.wanted, demand=demand)
 
+    # Every URL this range has asked for: a next link back to one of them is a loop (A -> A or
+    # A -> B -> A) that would never end and would yield the same events again.
+    followed = {str(url)}
+    pages = 0
     while True:
         url, response, page = yield from requester.request(url, parse=parse, stats=stats, shrink=size.shrink)
+        pages += 1
         events = _in_range(page, lo_s, hi_s, lo_us, hi_us)
         target = next_link(response)
         del page, response  # while the consumer has the events, hold nothing else of the page
@@ -151,6 +156,12 @@ def list_range(
         if target is None:
             return
         url = _repair_next(requester, url.join(target), params, size.value)
+        if str(url) in followed:
+            raise PagingLoopError(
+                f"the server's next link after page {pages} leads back to a page already fetched"
+                f" in this listing ({requester.scrub(str(url))}); stopped to avoid an endless loop"
+            )
+        followed.add(str(url))
 
 
 def _repair_next(requester: Requester, url: httpx.URL, params: Mapping[str, str], size: int) -> httpx.URL:

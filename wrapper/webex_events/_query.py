@@ -22,9 +22,12 @@ from ._errors import InvalidArgumentError
 from ._filters import check_number, filter_values
 from ._wire import TextDemand
 
-__all__ = ["PAGE_SIZE", "Query", "build_query"]
+__all__ = ["MAX_WINDOWS", "PAGE_SIZE", "Query", "build_query"]
 
 _PAGE_SIZE = LIST_EVENTS.role("page-size")
+#: A fixed ``window`` may cut a range into at most this many windows (one request each at least):
+#: ``timedelta(microseconds=1)`` over ten years would otherwise mean 3e11 windows.
+MAX_WINDOWS = 1_000_000
 #: Default page size: the largest the spec allows (fewest requests).
 PAGE_SIZE = int(_PAGE_SIZE.maximum) if _PAGE_SIZE.maximum is not None else int(_PAGE_SIZE.default or 100)
 
@@ -133,6 +136,10 @@ def build_query(
     now_ms = floor_ms(current)
     lo_ms = None if from_ is None else ceil_ms(to_aware(from_, name="from_"))
     hi_ms = now_ms if to is None else min(ceil_ms(to_aware(to, name="to")), now_ms)
+    # No event predates 1970; clamping there keeps "since year 1" valid (the range start is
+    # sent 1 ms early, which year 1 cannot represent).
+    lo_ms = None if lo_ms is None else max(lo_ms, 0)
+    hi_ms = max(hi_ms, 0)
     if lo_ms is not None and lo_ms > hi_ms:
         raise InvalidArgumentError(
             f"from_ must not be after to, got from_={format_ms(lo_ms)} and to={format_ms(hi_ms)}"
@@ -153,6 +160,12 @@ def build_query(
             if window <= timedelta(0):
                 raise InvalidArgumentError(f"window must be a positive timedelta or 'auto', got {window!r}")
             step_ms = timedelta_ms(window)
+            windows = -(-(hi_ms - lo_ms) // step_ms)
+            if windows > MAX_WINDOWS:
+                raise InvalidArgumentError(
+                    f"window={window!r} cuts this range into {windows:,} windows (at most {MAX_WINDOWS:,}):"
+                    " use a longer window or window='auto'"
+                )
         else:
             raise InvalidArgumentError(f"window must be a timedelta, 'auto' or None, got {window!r}")
     return Query(

@@ -16,12 +16,22 @@ from typing import Any, TypeVar
 
 import httpx
 
-from ._actions import Action, Read, Send, Sleep
-from ._errors import APIError, UnsafeNextLinkError, WebexConnectionError, WebexError, error_class
+from ._actions import Action, BodyTooLargeError, Read, Send, Sleep
+from ._errors import (
+    APIError,
+    MalformedResponseError,
+    ResponseTooLargeError,
+    UnsafeNextLinkError,
+    WebexConnectionError,
+    WebexError,
+    error_class,
+)
 from ._gate import Gate
 from ._links import origin
 from ._models import ListStats
+from ._redact import redact
 from ._retry import RETRY_AFTER_STATUSES, RETRY_BACKOFF_STATUSES, RetryPolicy
+from ._wire import MalformedBodyError
 
 __all__ = ["Requester", "Shrink"]
 
@@ -29,8 +39,13 @@ logger = logging.getLogger("webex_events")
 T = TypeVar("T")
 
 #: What to do to a URL after a 504 (Webex: "If your query uses max parameter, please try to
-#: reduce it."): the listing passes a function returning the URL with a smaller page, or None.
+#: reduce it.") or a body over the size cap: the listing passes a function returning the URL
+#: with a smaller page, or None when the page cannot shrink.
 Shrink = Callable[[httpx.URL], httpx.URL | None]
+
+#: Default cap on one response body. A full page of 1000 events is a few MB; far more is a
+#: broken or hostile server, and holding it whole would cost that much memory per window.
+MAX_RESPONSE_BYTES = 32 * 1024 * 1024
 
 
 class Requester:
@@ -42,9 +57,11 @@ class Requester:
         token: str,
         base_url: httpx.URL,
         retry: RetryPolicy,
+        max_response_bytes: int = MAX_RESPONSE_BYTES,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._token = token
+        self.max_response_bytes = max_response_bytes
         self.base_url = base_url
         self.origin = origin(base_url)
         self.retry = retry
@@ -57,11 +74,20 @@ class Requester:
         return f"Requester(base_url={str(self.base_url)!r})"
 
     def scrub(self, text: str) -> str:
-        """``text`` with any occurrence of the token masked (servers sometimes echo requests)."""
-        return text.replace(self._token, "***") if self._token in text else text
+        """``text`` with the token masked (servers and proxies sometimes echo requests)."""
+        return redact(text, self._token)
 
     def check_origin(self, url: httpx.URL) -> None:
-        """UnsafeNextLinkError unless ``url`` has the base URL's scheme, host and port."""
+        """UnsafeNextLinkError unless ``url`` has the base URL's scheme, host and port, no userinfo.
+
+        Credentials in a link would make httpx send Basic auth chosen by the server instead of
+        our Bearer token.
+        """
+        if url.userinfo:
+            raise UnsafeNextLinkError(
+                f"refusing to follow a link with credentials (user:password@) to {url.host}; "
+                "the only credential sent is the token, to base_url"
+            )
         if origin(url) != self.origin:
             raise UnsafeNextLinkError(
                 f"refusing to follow a link to {url.scheme}://{url.host}:{url.port or ''} "
@@ -91,7 +117,7 @@ class Requester:
         return error_class(status)(
             status_code=status,
             message=self.scrub(message),
-            tracking_id=tracking,
+            tracking_id=None if tracking is None else self.scrub(tracking),
             errors=errors,
             url=self.scrub(str(url)),
         )
@@ -133,6 +159,7 @@ class Requester:
                 response: httpx.Response = result
                 status = response.status_code
                 tracking = response.headers.get("trackingid")
+                tracking = None if tracking is None else self.scrub(tracking)
                 retry_after = response.headers.get("retry-after")
                 delay = None
                 if status in RETRY_AFTER_STATUSES and (retry_after is not None or status != 503):
@@ -140,8 +167,24 @@ class Requester:
                     delay = policy.retry_after(retry_after)
                     self.gate.block_for(delay, rate_limited=status == 429)
                     gated = True
-                body = yield Read(response)
-                if isinstance(body, Exception):
+                body = yield Read(response, self.max_response_bytes)
+                if isinstance(body, BodyTooLargeError):
+                    smaller = shrink(url) if shrink is not None else None
+                    if smaller is None:
+                        raise ResponseTooLargeError(
+                            f"the body of HTTP {status} on GET {self.scrub(str(url))} is larger than"
+                            f" max_response_bytes={self.max_response_bytes} ({body})"
+                        )
+                    logger.warning(
+                        "GET %s: body over max_response_bytes=%d (%s); asking for a smaller page",
+                        self.scrub(url.raw_path.decode("ascii", "replace")),
+                        self.max_response_bytes,
+                        body,
+                    )
+                    url = smaller
+                    attempt -= 1  # a smaller page is a new request, not a retry of a failed one
+                    continue
+                elif isinstance(body, Exception):
                     failure = f"{type(body).__name__} while reading the body of HTTP {status}"
                     error = WebexConnectionError(f"{failure} on GET {self.scrub(str(url))}")
                     if delay is None:
@@ -149,6 +192,12 @@ class Requester:
                 elif 200 <= status < 300:
                     try:
                         parsed = parse(body)
+                    except MalformedBodyError as exc:  # complete JSON, wrong shape: retried, then raised
+                        failure = f"a malformed body of HTTP {status} ({exc})"
+                        error = MalformedResponseError(
+                            f"{exc} in the body of HTTP {status} on GET {self.scrub(str(url))}"
+                        )
+                        delay = policy.backoff(attempt=attempt, rng=self._rng)
                     except ValueError as exc:  # JSONDecodeError / UnicodeDecodeError: cut off mid-read
                         failure = f"undecodable body of HTTP {status} ({type(exc).__name__})"
                         error = WebexConnectionError(

@@ -23,7 +23,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["DecodedPage", "TextDemand", "decode_object", "decode_page"]
+__all__ = ["DecodedPage", "MalformedBodyError", "TextDemand", "decode_object", "decode_page"]
 
 try:  # the optional `fast` extra
     import orjson as _orjson
@@ -37,6 +37,32 @@ _WS_CHARS = " \t\n\r"
 # orjson turns an integer beyond 64 bits into a float; 20 digits in a row send the page to json.
 _DIGITS_AS_ZERO = bytes.maketrans(b"123456789", b"000000000")
 _TWENTY_DIGITS = b"0" * 20
+
+
+class MalformedBodyError(ValueError):
+    """Complete JSON of the wrong shape: no ``items`` list, an item that is not an object..."""
+
+
+_JSON_TYPES = {dict: "an object", list: "an array", str: "a string", int: "a number", float: "a number"}
+
+
+def _json_type(value: object) -> str:
+    return "null" if value is None else "a boolean" if isinstance(value, bool) else _JSON_TYPES[type(value)]
+
+
+def _check_items(items: object) -> list[Any]:
+    """``items`` if it is a list of objects; MalformedBodyError otherwise (never an empty page)."""
+    if type(items) is not list:
+        raise MalformedBodyError(
+            f"'items' is {'missing' if items is _MISSING else _json_type(items)}, not an array"
+        )
+    for index, item in enumerate(items):
+        if type(item) is not dict:
+            raise MalformedBodyError(f"items[{index}] is {_json_type(item)}, not an object")
+    return items
+
+
+_MISSING: Any = object()
 
 
 def _as_text(body: bytes | str) -> str:
@@ -85,9 +111,9 @@ class DecodedPage:
     ``items`` holds every element of the page's ``items`` array as decoded (the caller skips
     the ones that are not objects); ``text_of(i)`` is the exact JSON text of ``items[i]``.
 
-    >>> page = decode_page(b'{"items":[{"id":"a","n":1.50},7]}')
+    >>> page = decode_page(b'{"items":[{"id":"a","n":1.50},{}]}')
     >>> page.items
-    [{'id': 'a', 'n': 1.5}, 7]
+    [{'id': 'a', 'n': 1.5}, {}]
     >>> page.text_of(0)
     '{"id":"a","n":1.50}'
     """
@@ -137,7 +163,7 @@ class DecodedPage:
                 self._demand.wanted = True
             body = self._body
             text = _as_text(body)
-            texts = self._texts = [span for _, span in _walk_page(text)]
+            texts = self._texts = [span for _, span in _walk_page(text) or ()]
             self._body = b""  # the slices are all that is needed from now on
         return texts[index]
 
@@ -147,7 +173,8 @@ def decode_page(body: bytes | str, *, exact: bool = False, demand: TextDemand | 
 
     Raises :class:`ValueError` (:class:`json.JSONDecodeError`, or :class:`UnicodeDecodeError`
     for bytes that are not UTF-8) for anything that is not a complete JSON object, a body cut
-    off mid-read included.
+    off mid-read included, and :class:`MalformedBodyError` when ``items`` is not an array of
+    objects.
 
     >>> decode_page(b'{"items":[{"id":"a"}]}', exact=True).texts_ready
     ['{"id":"a"}']
@@ -155,14 +182,15 @@ def decode_page(body: bytes | str, *, exact: bool = False, demand: TextDemand | 
     if exact:
         text = _as_text(body)
         pairs = _walk_page(text)
-        return DecodedPage([item for item, _ in pairs], texts=[span for _, span in pairs], demand=demand)
+        items = _check_items([item for item, _ in pairs] if pairs is not None else _MISSING)
+        return DecodedPage(items, texts=[span for _, span in pairs or ()], demand=demand)
     if _orjson is None and isinstance(body, bytes):
         body = body.decode("utf-8")  # once: the same text serves a later walk
     document = _loads(body)
     if type(document) is not dict:
         raise json.JSONDecodeError("Expecting an object", "", 0)
-    items = document.get("items")
-    return DecodedPage(items if type(items) is list else [], body=body, demand=demand)
+    items = _check_items(document.get("items", _MISSING))
+    return DecodedPage(items, body=body, demand=demand)
 
 
 def _loads(body: bytes | str) -> Any:
@@ -176,13 +204,13 @@ def _loads(body: bytes | str) -> Any:
     return json.loads(_as_text(body))
 
 
-def _walk_page(text: str) -> list[tuple[Any, str]]:
-    """``(item, exact_text)`` for each element of the top-level ``items`` array.
+def _walk_page(text: str) -> list[tuple[Any, str]] | None:
+    """``(item, exact_text)`` for each element of the top-level ``items`` array (None: no array).
 
     Raises :class:`json.JSONDecodeError` for anything that is not a complete JSON object (a body
     cut off mid-read included).
     """
-    items: list[tuple[Any, str]] = []
+    items: list[tuple[Any, str]] | None = None
     idx = _ws(text, 0)
     _expect(text, idx, "{")
     idx = _ws(text, idx + 1)
@@ -195,12 +223,13 @@ def _walk_page(text: str) -> list[tuple[Any, str]]:
             idx = _ws(text, idx)
             _expect(text, idx, ":")
             idx = _ws(text, idx + 1)
-            if key == "items":
-                items = []  # a repeated key wins, as in json.loads
             if key == "items" and idx < len(text) and text[idx] == "[":
+                items = []  # a repeated key wins, as in json.loads
                 idx = _items(text, idx, items)
             else:
-                _, idx = _value(text, idx)
+                value, idx = _value(text, idx)
+                if key == "items":
+                    raise MalformedBodyError(f"'items' is {_json_type(value)}, not an array")
             idx = _ws(text, idx)
             if idx < len(text) and text[idx] == ",":
                 idx = _ws(text, idx + 1)
@@ -251,5 +280,5 @@ def decode_object(body: bytes | str) -> tuple[dict[str, Any], str]:
     if _ws(text, stop) != len(text):
         raise json.JSONDecodeError("Extra data", text, stop)
     if type(obj) is not dict:
-        raise json.JSONDecodeError("Expecting an object", text, start)
+        raise MalformedBodyError(f"the body is {_json_type(obj)}, not an object")
     return obj, text[start:stop]

@@ -21,6 +21,7 @@ from webex_events import (
     PermissionDeniedError,
     WebexError,
 )
+from webex_events._redact import redact
 
 EXIT_OK = 0
 EXIT_IO = 1  # local failure (cannot write the output)
@@ -57,10 +58,3 @@ def from_webex_error(exc: WebexError) -> CliError:
     if not isinstance(exc, APIError):
         message = f"{type(exc).__name__}: {message}"
     return CliError(message, EXIT_API)
-
-
-def redact(text: str, secret: str | None) -> str:
-    """Remove the token from a message (defence in depth: it should never be there)."""
-    if secret and len(secret) >= 4 and secret in text:
-        return text.replace(secret, "[REDACTED]")
-    return text
