@@ -24,6 +24,7 @@ class Answer:
     body: bytes = b'{"items":[]}'
     trickle: float = 0.0
     chunk: int = 0  # bytes per piece when trickling (0: all at once)
+    stall: float = 0.0  # seconds before the status line (a server that hangs)
 
 
 Scenario = Callable[[int, str, dict[str, str]], Answer]
@@ -61,6 +62,8 @@ def hostile_server(scenario: Scenario, *, max_requests: int = 200) -> Iterator[H
                 self.end_headers()
                 return
             answer = scenario(number, self.path, headers)
+            if answer.stall:
+                time.sleep(answer.stall)
             self.send_response(answer.status)
             for name, value in answer.headers.items():
                 self.send_header(name, value)

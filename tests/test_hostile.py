@@ -8,6 +8,7 @@ import logging
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -25,6 +26,7 @@ from webex_events import (
     RetryPolicy,
     ServerError,
     UnsafeNextLinkError,
+    WebexConnectionError,
     WebexEvents,
 )
 
@@ -50,14 +52,18 @@ def cursor_of(path: str) -> str | None:
     return httpx.URL(path).params.get("cursor")
 
 
-def listing(base_url: str, **kwargs: Any) -> list[str]:
-    with WebexEvents(token=TOKEN, base_url=base_url, retry=FAST) as client:
+def listing(
+    base_url: str, *, retry: RetryPolicy = FAST, timeout: float | None = 30.0, **kwargs: Any
+) -> list[str]:
+    with WebexEvents(token=TOKEN, base_url=base_url, retry=retry, timeout=timeout) as client:
         return [e.id for e in client.list_events(page_size=10, **kwargs)]
 
 
-def alisting(base_url: str, **kwargs: Any) -> list[str]:
+def alisting(
+    base_url: str, *, retry: RetryPolicy = FAST, timeout: float | None = 30.0, **kwargs: Any
+) -> list[str]:
     async def main() -> list[str]:
-        async with AsyncWebexEvents(token=TOKEN, base_url=base_url, retry=FAST) as client:
+        async with AsyncWebexEvents(token=TOKEN, base_url=base_url, retry=retry, timeout=timeout) as client:
             return [e.id async for e in client.list_events(page_size=10, **kwargs)]
 
     return asyncio.run(main())
@@ -202,7 +208,48 @@ def test_a_streamed_body_is_cut_at_the_cap_without_content_length() -> None:
     assert len(chunks_sent) < 200  # stopped reading soon after the cap, not at the end
 
 
-# ------------------------------------------------------------------------------ 6. bad input up front
+# ------------------------------------------------------------------------------ 6. deadlines
+
+
+def _timed(
+    lister: Any, base_url: str, retry: RetryPolicy, timeout: float | None
+) -> tuple[BaseException, float]:
+    started = time.monotonic()
+    with pytest.raises(WebexConnectionError) as info:
+        lister(base_url, retry=retry, timeout=timeout)
+    return info.value, time.monotonic() - started
+
+
+TRICKLE = Answer(body=page(*range(20)), trickle=0.2)  # ~2 kB at one byte per 0.2 s: minutes
+TWO_TRIES = RetryPolicy(backoff_base=0.001, backoff_cap=0.002, max_attempts=2, max_total_seconds=60, seed=0)
+
+
+@pytest.mark.parametrize("lister", LISTERS)
+def test_a_trickled_body_fails_within_the_attempt_deadline(lister: Any) -> None:
+    with hostile_server(lambda n, p, h: TRICKLE) as server:
+        error, elapsed = _timed(lister, server.base_url, TWO_TRIES, timeout=1.0)
+    assert "deadline" in str(error)
+    assert len(server.requests) == 2
+    assert elapsed < 2 * 1.0 + 1.0  # two attempts of 1 s, plus a byte interval of slack each
+
+
+@pytest.mark.parametrize("lister", LISTERS)
+def test_the_total_budget_is_a_deadline_inside_an_attempt(lister: Any) -> None:
+    budget = RetryPolicy(backoff_base=0.001, backoff_cap=0.002, max_attempts=5, max_total_seconds=1.5, seed=0)
+    with hostile_server(lambda n, p, h: TRICKLE) as server:
+        _, elapsed = _timed(lister, server.base_url, budget, timeout=30.0)
+    assert elapsed < 1.5 + 0.7
+    assert len(server.requests) == 1
+
+
+@pytest.mark.parametrize("lister", LISTERS)
+def test_a_server_that_never_answers_fails_within_the_attempt_deadline(lister: Any) -> None:
+    with hostile_server(lambda n, p, h: Answer(stall=10.0)) as server:
+        _, elapsed = _timed(lister, server.base_url, TWO_TRIES, timeout=0.5)
+    assert elapsed < 2 * 0.5 + 1.0
+
+
+# ------------------------------------------------------------------------------ 7. bad input up front
 
 
 @pytest.mark.parametrize(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncGenerator, AsyncIterator, Generator
 from contextlib import aclosing
 from types import TracebackType
@@ -10,13 +11,27 @@ from typing import Any, Self
 
 import httpx
 
-from ._actions import BodyTooLargeError, Page, Read, Send, Sleep, read_capped
+from ._actions import (
+    BodyTooLargeError,
+    Page,
+    Read,
+    Send,
+    Sleep,
+    capped_timeout,
+    read_capped,
+    set_attempt_deadline,
+)
 from ._base import ClientBase, StreamBase, WindowSchedule
 from ._event import Event
 from ._models import Window
 from ._operations import get_event, list_range
 
 __all__ = ["AsyncEventStream", "AsyncWebexEvents"]
+
+
+def _before(deadline: float | None) -> asyncio.Timeout:
+    """Cancel the block at ``deadline`` (a ``time.monotonic()`` instant; None: never)."""
+    return asyncio.timeout(None if deadline is None else max(deadline - time.monotonic(), 0.0))
 
 
 class AsyncEventStream(StreamBase):
@@ -130,26 +145,39 @@ class AsyncWebexEvents(ClientBase[AsyncEventStream, httpx.AsyncClient, httpx.Asy
     # -- the driver: how this client sends, reads and sleeps -----------------------------
 
     async def _send(self, action: Send) -> httpx.Response | Exception:
-        request = self._http.build_request("GET", action.url, headers=action.headers)
         # Take a send slot at the last moment: another task may have just seen a 429, and after
         # one the gate paces requests (see _gate).
         # A deadline shared with other clients' threads, not an event: polling it is the point.
         while (wait := self._requester.gate.reserve()) > 0:  # noqa: ASYNC110
             await asyncio.sleep(wait)
+        now = time.monotonic()
+        deadline = action.deadline(now)
+        timeout = capped_timeout(self._http.timeout, deadline, now)
+        request = self._http.build_request("GET", action.url, headers=action.headers, timeout=timeout)
         try:
-            return await self._http.send(request, stream=True, follow_redirects=False, auth=None)
+            async with _before(deadline):
+                response = await self._http.send(request, stream=True, follow_redirects=False, auth=None)
+        except TimeoutError:
+            return httpx.ReadTimeout("the attempt's deadline passed before the headers", request=request)
         except httpx.TransportError as exc:
             return exc
+        set_attempt_deadline(response, deadline)
+        return response
 
     @staticmethod
     async def _read(action: Read) -> bytes | Exception:
         response = action.response
         try:
             body = read_capped(response, action.limit)
-            async for chunk in response.aiter_bytes():
-                body.add(chunk)
+            async with _before(body.deadline):
+                async for chunk in response.aiter_bytes():
+                    body.add(chunk)
             # Joined here, not cached on the response: the page's bytes die with the decode.
             return b"".join(body.chunks)
+        except TimeoutError:
+            return httpx.ReadTimeout(
+                "the attempt's deadline passed during the body", request=response.request
+            )
         except (httpx.TransportError, BodyTooLargeError) as exc:
             return exc
         finally:

@@ -11,7 +11,16 @@ from typing import Any, Self, TypeVar
 
 import httpx
 
-from ._actions import BodyTooLargeError, Page, Read, Send, Sleep, read_capped
+from ._actions import (
+    BodyTooLargeError,
+    Page,
+    Read,
+    Send,
+    Sleep,
+    capped_timeout,
+    read_capped,
+    set_attempt_deadline,
+)
 from ._base import ClientBase, StreamBase, WindowSchedule
 from ._event import Event
 from ._models import Window
@@ -149,16 +158,21 @@ class WebexEvents(ClientBase[EventStream, httpx.Client, httpx.BaseTransport]):
     # -- the driver: how this client sends, reads and sleeps -----------------------------
 
     def _send(self, action: Send) -> httpx.Response | Exception:
-        request = self._http.build_request("GET", action.url, headers=action.headers)
         # Take a send slot at the last moment: another thread may have just seen a 429, and after
         # one the gate paces requests (see _gate).
         while (wait := self._requester.gate.reserve()) > 0:
             time.sleep(wait)
+        now = time.monotonic()
+        deadline = action.deadline(now)
+        timeout = capped_timeout(self._http.timeout, deadline, now)
+        request = self._http.build_request("GET", action.url, headers=action.headers, timeout=timeout)
         try:
             # auth=None: no client-level auth may replace ours; no redirects may carry the token.
-            return self._http.send(request, stream=True, follow_redirects=False, auth=None)
+            response = self._http.send(request, stream=True, follow_redirects=False, auth=None)
         except httpx.TransportError as exc:
             return exc
+        set_attempt_deadline(response, deadline)
+        return response
 
     @staticmethod
     def _read(action: Read) -> bytes | Exception:

@@ -148,7 +148,9 @@ def configure_client(
             f"http_client must be an httpx.{http_client_type.__name__}, got {type(http_client).__name__}"
         )
     return ClientSettings(
-        requester=Requester(token=secret, base_url=url, retry=retry, max_response_bytes=cap),
+        requester=Requester(
+            token=secret, base_url=url, retry=retry, attempt_timeout=timeout_s, max_response_bytes=cap
+        ),
         concurrency=workers,
         timeout=timeout_s,
         owns_http=http_client is None,

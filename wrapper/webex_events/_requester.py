@@ -57,10 +57,13 @@ class Requester:
         token: str,
         base_url: httpx.URL,
         retry: RetryPolicy,
+        attempt_timeout: float | None = None,
         max_response_bytes: int = MAX_RESPONSE_BYTES,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._token = token
+        #: Each attempt (connect, headers and the whole body) ends by then; None: no limit.
+        self.attempt_timeout = attempt_timeout
         self.max_response_bytes = max_response_bytes
         self.base_url = base_url
         self.origin = origin(base_url)
@@ -144,7 +147,13 @@ class Requester:
             self.check_origin(url)
             if stats is not None:
                 stats._add(requests=1)
-            result = yield Send(url, self._headers)
+            # The total budget is a deadline inside attempts too, not only a check between them.
+            result = yield Send(
+                url,
+                self._headers,
+                attempt_timeout=self.attempt_timeout,
+                total_deadline=started + policy.max_total_seconds,
+            )
             delay: float | None
             gated = False
             tracking: str | None = None
@@ -186,7 +195,8 @@ class Requester:
                     continue
                 elif isinstance(body, Exception):
                     failure = f"{type(body).__name__} while reading the body of HTTP {status}"
-                    error = WebexConnectionError(f"{failure} on GET {self.scrub(str(url))}")
+                    detail = f": {self.scrub(str(body))}" if str(body) else ""
+                    error = WebexConnectionError(f"{failure} on GET {self.scrub(str(url))}{detail}")
                     if delay is None:
                         delay = policy.backoff(attempt=attempt, rng=self._rng)
                 elif 200 <= status < 300:
