@@ -103,7 +103,9 @@ class EventStream(StreamBase):
                 yield schedule.finished(lo, hi, future.result())
         finally:
             stop.set()
-            pool.shutdown(wait=True, cancel_futures=True)
+            # Not waiting: a worker blocked on a stalled server ends at its attempt's deadline on its
+            # own; the consumer (a Ctrl-C in the CLI) must not wait for it.
+            pool.shutdown(wait=False, cancel_futures=True)
 
 
 class WebexEvents(ClientBase[EventStream, httpx.Client, httpx.BaseTransport]):

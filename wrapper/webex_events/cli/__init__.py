@@ -1,13 +1,14 @@
 """The ``webex-events`` command: export, get, fake-server.
 
 Exit codes: 0 done, 1 local I/O failure, 2 bad usage (nothing sent), 3 authentication or
-permission refused (401/403), 4 API failure after retries, 130 interrupted (Ctrl-C, or SIGTERM
-during an export).
+permission refused (401/403), 4 API failure after retries, 130 interrupted by Ctrl-C (SIGINT),
+143 stopped by SIGTERM.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 import textwrap
 from collections.abc import Iterator, Sequence
@@ -64,6 +65,12 @@ class _Group(click.Group):
         code = self._run(args, prog_name, complete_var, **extra)
         if not standalone_mode:
             return code
+        if code > 128:
+            # Stopped by a signal: what was written is checkpointed; do not wait for worker
+            # threads still blocked on a server that stopped answering (they hold nothing).
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(code)
         sys.exit(code)
 
     def _run(
@@ -118,7 +125,7 @@ def main() -> None:
     `webex-events export --demo --since 7d --output demo.jsonl`.
 
     Exit codes: 0 done, 1 local I/O failure, 2 bad usage (nothing sent), 3 token refused
-    (401/403), 4 API failure after retries, 130 interrupted.
+    (401/403), 4 API failure after retries, 130 interrupted (Ctrl-C), 143 stopped (SIGTERM).
     """
 
 
@@ -201,6 +208,7 @@ _EXPORT_EPILOG = (
 )
 @click.option("--output", "-o", default="-", show_default=True, help="Output file, or - for stdout.")
 @click.option("--resume", is_flag=True, help="Continue the unfinished export to --output.")
+@click.option("--force", is_flag=True, help="Overwrite --output if it exists (refused otherwise, unless --resume).")
 @click.option(
     "--demo", is_flag=True, help="Export from a built-in fake organization (offline, no token needed)."
 )
@@ -218,6 +226,7 @@ def export(
     fmt: str | None,
     output: str,
     resume: bool,
+    force: bool,
     demo: bool,
     quiet: bool,
     base_url: str,
@@ -300,6 +309,7 @@ def export(
             fmt=fmt_value,
             output=out_path,
             resume=resume,
+            force=force,
             base_url=str(url),
             demo=demo,
             show_progress=not quiet,

@@ -2,19 +2,26 @@
 
 Durability protocol for a file output (what makes ``--resume`` exact after SIGKILL):
 
+0. An exclusive lock on the output (``OUTPUT.webex-events.lock``, see ``_lock``) is held for the
+   whole run: a second export to the same file is refused.
 1. The state file is written (atomically) before the output is created or truncated.
 2. Windows are written whole (signals wait until a window's bytes are written). At least every
    ``CHECKPOINT_SECONDS``, and on Ctrl-C or an API failure, a checkpoint makes what is written
    durable: flush + fsync the output, then atomically replace the state file with (end of the
    last window written, output size). A checkpoint per window would cost two fsyncs each: that
    made the export wait on the disk rather than the network.
-3. A resumed run truncates the output to the recorded size (dropping partial lines and the
-   windows written after the last checkpoint) and lists again from the recorded window end.
-4. On success the state file is removed.
+3. A resumed run checks the state (its own digest, its instants, its window length) and that
+   the output's first ``offset`` bytes still have the recorded SHA-256, truncates the output to
+   that size (dropping partial lines and the windows written after the last checkpoint) and
+   lists again from the recorded window end.
+4. On success the state file is removed. A new export that fails before writing any window
+   leaves neither output nor state behind, so the same command simply runs again.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import os
 import signal
 import sys
@@ -31,9 +38,10 @@ from webex_events import Event, EventStream, ListStats, RetryPolicy, WebexError,
 
 from ._csv import csv_header, csv_rows
 from ._errors import EXIT_INTERRUPTED, EXIT_IO, EXIT_USAGE, CliError, from_webex_error
+from ._lock import locked_output
 from ._options import format_instant, now_utc, parse_instant
 from ._progress import Progress, format_seconds
-from ._resume import ExportState, StateError, state_path
+from ._resume import ExportState, StateError, fsync_dir, state_path
 
 __all__ = ["ExportRequest", "make_client", "run_export"]
 
@@ -59,6 +67,7 @@ class ExportRequest:
     fmt: Format
     output: Path | None  # None: stdout
     resume: bool
+    force: bool
     base_url: str
     demo: bool
     show_progress: bool
@@ -86,10 +95,17 @@ def make_client(token: str, base_url: str, concurrency: int | None = None) -> We
 
 _in_critical = False
 _pending_signal: int | None = None
+_received_signal: int = signal.SIGINT
+
+
+def interrupted_exit_code() -> int:
+    """128 + the signal that stopped the export (130 for Ctrl-C, 143 for SIGTERM), as shells do."""
+    return 128 + int(_received_signal)
 
 
 def _on_signal(signum: int, _frame: FrameType | None) -> None:
-    global _pending_signal  # noqa: PLW0603 - a signal handler can only talk through globals
+    global _pending_signal, _received_signal  # noqa: PLW0603 - a signal handler talks through globals
+    _received_signal = signum
     if _in_critical:
         _pending_signal = signum
         return
@@ -231,7 +247,7 @@ def _export_stdout(req: ExportRequest, client_factory: Callable[[], WebexEvents]
         raise from_webex_error(exc) from None
     except KeyboardInterrupt:
         progress.finish()
-        raise CliError("interrupted", EXIT_INTERRUPTED) from None
+        raise CliError("interrupted", interrupted_exit_code()) from None
     except BrokenPipeError:
         # The reader went away (e.g. `| head`): stop quietly with SIGPIPE's status, like other tools;
         # stdout is pointed at /dev/null so the interpreter's final flush cannot fail again.
@@ -276,19 +292,14 @@ def _fingerprint_diff(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
 
 
 def _export_file(req: ExportRequest, output: Path, client_factory: Callable[[], WebexEvents]) -> None:
-    spath = state_path(output)
-    state: ExportState | None = None
-    if spath.exists():
-        if not req.resume:
-            raise CliError(
-                f"{spath} records an unfinished export to {output}; pass --resume to continue it,"
-                " or remove both files to start over",
-                EXIT_USAGE,
-            )
-        try:
-            state = ExportState.load(spath)
-        except StateError as exc:
-            raise CliError(f"{exc}; remove it (and {output}) to start over", EXIT_USAGE) from None
+    with locked_output(output):
+        _export_locked(req, output, client_factory)
+
+
+def _resumable_state(req: ExportRequest, output: Path, spath: Path) -> tuple[ExportState, hashlib._Hash]:
+    """The recorded state of the unfinished export, checked against the arguments and the output."""
+    try:
+        state = ExportState.load(spath)
         diff = _fingerprint_diff(state.fingerprint, req.fingerprint)
         if diff:
             raise CliError(
@@ -302,13 +313,32 @@ def _export_file(req: ExportRequest, output: Path, client_factory: Callable[[], 
         except FileNotFoundError:
             size = -1
         if size < state.offset:
+            raise StateError(f"--resume: {output} is shorter than recorded in {spath} (was it modified?)")
+        return state, state.check_output(output)
+    except StateError as exc:
+        raise CliError(f"{exc}; remove {spath} and {output} to start over", EXIT_USAGE) from None
+
+
+def _export_locked(req: ExportRequest, output: Path, client_factory: Callable[[], WebexEvents]) -> None:
+    spath = state_path(output)
+    state: ExportState | None = None
+    hasher = hashlib.sha256()
+    if spath.exists():
+        if not req.resume:
             raise CliError(
-                f"--resume: {output} is shorter than recorded in {spath} (was it modified?);"
-                " remove both files to start over",
+                f"{spath} records an unfinished export to {output}; pass --resume to continue it,"
+                " or remove both files to start over",
                 EXIT_USAGE,
             )
+        state, hasher = _resumable_state(req, output, spath)
     elif req.resume:
         sys.stderr.write(f"webex-events: no unfinished export found for {output}; starting a new export\n")
+    fresh = state is None
+    if fresh and output.exists() and not (req.force or req.resume):
+        # Compliance evidence is not overwritten by accident (--resume says "this file is mine").
+        raise CliError(
+            f"{output} exists; pass --force to overwrite it, or choose another --output", EXIT_USAGE
+        )
 
     if state is None:
         to = _resolve_to(req)
@@ -339,7 +369,7 @@ def _export_file(req: ExportRequest, output: Path, client_factory: Callable[[], 
     resume_from = parse_instant(state.window_end, "state")
     end = parse_instant(state.range_to, "state")
 
-    written = _Written(state)
+    written = _Written(state, hasher)
     with _signals():
         try:
             with _critical():
@@ -352,8 +382,8 @@ def _export_file(req: ExportRequest, output: Path, client_factory: Callable[[], 
                 fh.truncate(state.offset)
                 fh.seek(state.offset)
                 if state.offset == 0:
-                    fh.write(_header(req.fmt))
-                _checkpoint(fh, state, spath, resume_from)
+                    written.write(fh, _header(req.fmt))
+                _checkpoint(fh, state, spath, resume_from, hasher)
             stats: ListStats | None = None
             if resume_from < end:
                 with client_factory() as client:
@@ -362,7 +392,7 @@ def _export_file(req: ExportRequest, output: Path, client_factory: Callable[[], 
                     for win in stream.windows():
                         data = _render(win.events, req.fmt)
                         with _critical():
-                            fh.write(data)
+                            written.write(fh, data)
                             counters.events += len(win.events)
                             written.add(len(win.events), win.end)
                             if time.monotonic() - last_checkpoint >= CHECKPOINT_SECONDS:
@@ -377,14 +407,21 @@ def _export_file(req: ExportRequest, output: Path, client_factory: Callable[[], 
         except WebexError as exc:
             progress.finish()
             written.save_or_rewind(fh, spath)
-            raise _with_resume_hint(from_webex_error(exc), output) from None
+            err = from_webex_error(exc)
+            if fresh and written.nothing_written():
+                _forget(output, spath)  # nothing to resume: the same command just runs again
+                raise err from None
+            raise _with_resume_hint(err, output) from None
         except KeyboardInterrupt:
             progress.finish()
             written.save_or_rewind(fh, spath)
+            if fresh and written.nothing_written():
+                _forget(output, spath)
+                raise CliError("interrupted before any window was written", interrupted_exit_code()) from None
             raise CliError(
                 f"interrupted: progress saved ({state.events:,} events up to {state.window_end});"
                 " run the same command with --resume to continue",
-                EXIT_INTERRUPTED,
+                interrupted_exit_code(),
             ) from None
         except OSError as exc:
             progress.finish()
@@ -394,22 +431,40 @@ def _export_file(req: ExportRequest, output: Path, client_factory: Callable[[], 
     sys.stderr.write(_summary(counters, stats, str(output)) + "\n")
 
 
-class _Written:
-    """Whole windows written since the last checkpoint (see the protocol in the module docstring)."""
+def _forget(output: Path, spath: Path) -> None:
+    """Remove the output and state of a new export that wrote no window (a header at most)."""
+    for path in (spath, output):
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+    fsync_dir(output.absolute().parent)
 
-    def __init__(self, state: ExportState) -> None:
+
+class _Written:
+    """What was written since the last checkpoint (see the protocol in the module docstring)."""
+
+    def __init__(self, state: ExportState, hasher: hashlib._Hash) -> None:
         self.state = state
+        self.hasher = hasher  # over every byte of the output so far
         self.events = 0  # since the last checkpoint
         self.window_end: datetime | None = None  # end of the last window written, if not saved
+        self.windows = 0  # in this run
+
+    def write(self, fh: BinaryIO, data: bytes) -> None:
+        fh.write(data)
+        self.hasher.update(data)
 
     def add(self, events: int, window_end: datetime) -> None:
         self.events += events
         self.window_end = window_end
+        self.windows += 1
+
+    def nothing_written(self) -> bool:
+        return self.windows == 0 and self.state.events == 0
 
     def checkpoint(self, fh: BinaryIO, spath: Path) -> None:
         if self.window_end is not None:
             self.state.events += self.events
-            _checkpoint(fh, self.state, spath, self.window_end)
+            _checkpoint(fh, self.state, spath, self.window_end, self.hasher)
             self.events, self.window_end = 0, None
 
     def save_or_rewind(self, fh: BinaryIO, spath: Path) -> None:
@@ -422,11 +477,14 @@ class _Written:
         _rewind(fh, self.state)
 
 
-def _checkpoint(fh: BinaryIO, state: ExportState, spath: Path, window_end: datetime) -> None:
-    """Make the output durable, then record (window end, output size) atomically."""
+def _checkpoint(
+    fh: BinaryIO, state: ExportState, spath: Path, window_end: datetime, hasher: hashlib._Hash
+) -> None:
+    """Make the output durable, then record (window end, output size, its digest) atomically."""
     fh.flush()
     os.fsync(fh.fileno())
     state.offset = fh.tell()
+    state.output_sha256 = hasher.hexdigest()
     state.window_end = format_instant(window_end)
     state.save(spath)
 

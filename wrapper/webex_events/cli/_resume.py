@@ -2,24 +2,34 @@
 
 ``OUTPUT.webex-events-state.json`` records what is needed to continue an export
 exactly: a fingerprint of the arguments, the resolved range, the end of the last
-window fully written and the byte size of the output after it (both made durable
-before the state is). It never contains the access token.
+window fully written, the byte size of the output after it and the SHA-256 of those
+bytes (all made durable before the state is). It never contains the access token.
+
+The state is not trusted on resume: it carries a digest of its own content (an edited
+or corrupted file is refused), its instants must describe a window inside its range,
+its window length must give a bounded number of windows, and the output's first
+``offset`` bytes must still have the recorded digest.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import tempfile
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+
+from webex_events._query import MAX_WINDOWS
 
 __all__ = ["STATE_SUFFIX", "ExportState", "StateError", "fsync_dir", "state_path"]
 
 STATE_SUFFIX = ".webex-events-state.json"
-_VERSION = 1
+_VERSION = 2
+_CHUNK = 1 << 20
 
 
 class StateError(Exception):
@@ -56,11 +66,17 @@ class ExportState:
     offset: int = 0
     events: int = 0
     step_ms: int | None = None  # window length actually used (pins an "auto" grid)
+    output_sha256: str = hashlib.sha256().hexdigest()  # of the output's first `offset` bytes
     version: int = field(default=_VERSION)
+
+    def _content_digest(self) -> str:
+        content = json.dumps(asdict(self), sort_keys=True, separators=(",", ":")).encode("utf-8")
+        return hashlib.sha256(content).hexdigest()
 
     def save(self, path: Path) -> None:
         """Write atomically: temp file in the same directory, fsync, os.replace, fsync dir."""
-        data = json.dumps(asdict(self), indent=1, sort_keys=True).encode("utf-8") + b"\n"
+        record = {**asdict(self), "digest": self._content_digest()}
+        data = json.dumps(record, indent=1, sort_keys=True).encode("utf-8") + b"\n"
         fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
         try:
             with os.fdopen(fd, "wb") as fh:
@@ -89,12 +105,48 @@ class ExportState:
                 offset=int(raw["offset"]),
                 events=int(raw["events"]),
                 step_ms=None if raw.get("step_ms") is None else int(raw["step_ms"]),
+                output_sha256=str(raw["output_sha256"]),
             )
+            recorded = raw["digest"]
         except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
             raise StateError(f"cannot read state file {path}: {exc}") from None
-        if state.offset < 0:
-            raise StateError(f"{path}: negative offset")
+        if recorded != state._content_digest():
+            raise StateError(f"{path} was edited or corrupted (its digest does not match its content)")
+        state._check(path)
         return state
+
+    def _check(self, path: Path) -> None:
+        """The recorded instants and sizes describe a possible export (StateError otherwise)."""
+        try:
+            start, end, done = (datetime.fromisoformat(v) for v in (self.range_from, self.range_to, self.window_end))
+        except ValueError:
+            raise StateError(f"{path}: an instant is not ISO 8601") from None
+        if not start < end or not start <= done <= end:
+            raise StateError(f"{path}: the last window written ({self.window_end}) is not inside its range")
+        if self.offset < 0 or self.events < 0:
+            raise StateError(f"{path}: negative offset or event count")
+        if self.step_ms is not None:
+            span_ms = (end - start).total_seconds() * 1000
+            if self.step_ms < 1 or span_ms / self.step_ms > MAX_WINDOWS:
+                raise StateError(f"{path}: window length {self.step_ms} ms gives too many windows")
+
+    def check_output(self, output: Path) -> hashlib._Hash:
+        """The output's first ``offset`` bytes still have the recorded digest; returns the hash.
+
+        The hash continues over what the resumed export writes (see ``_export``).
+        """
+        digest = hashlib.sha256()
+        remaining = self.offset
+        try:
+            with open(output, "rb") as fh:
+                while remaining and (chunk := fh.read(min(_CHUNK, remaining))):
+                    digest.update(chunk)
+                    remaining -= len(chunk)
+        except FileNotFoundError:
+            pass
+        if remaining or digest.hexdigest() != self.output_sha256:
+            raise StateError(f"{output} is not what the unfinished export wrote (was it modified?)")
+        return digest
 
     @staticmethod
     def remove(path: Path) -> None:

@@ -1,0 +1,73 @@
+"""An exclusive lock on an export's output (and so on its state file) while a command writes it.
+
+Two exports to one file would interleave their windows and both report success; the second is
+refused instead, naming the holder. The lock is an advisory ``flock`` on ``OUTPUT.lock``, held
+for the life of the command and released by the kernel if the process dies (kill -9 included),
+so a stale lock can never block the next run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import socket
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from ._errors import EXIT_USAGE, CliError
+
+__all__ = ["LOCK_SUFFIX", "lock_path", "locked_output"]
+
+LOCK_SUFFIX = ".webex-events.lock"
+
+
+def lock_path(output: Path) -> Path:
+    """Return the lock file path of an output file."""
+    return output.with_name(output.name + LOCK_SUFFIX)
+
+
+def _holder(path: Path) -> str:
+    try:
+        info = json.loads(path.read_text(encoding="utf-8"))
+        since = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(float(info["since"])))
+        return f"pid {int(info['pid'])} on {info['host']}, since {since}"
+    except (OSError, ValueError, KeyError, TypeError):
+        return "another process"
+
+
+@contextlib.contextmanager
+def locked_output(output: Path) -> Iterator[None]:
+    """Hold the lock of ``output`` while the block runs; CliError (exit 2) if someone else does."""
+    path = lock_path(output)
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise CliError(
+                f"{output} is being written by another webex-events ({_holder(path)}); wait for it to"
+                f" finish or stop it (its lock: {path})",
+                EXIT_USAGE,
+            ) from None
+        # The previous holder may have removed the file between our open and our lock: then we
+        # hold a lock on a file nobody else can see, so start again on the new one.
+        try:
+            same = os.path.samestat(os.fstat(fd), os.stat(path))
+        except FileNotFoundError:
+            same = False
+        if same:
+            break
+        os.close(fd)
+    try:
+        record = {"pid": os.getpid(), "host": socket.gethostname(), "since": time.time()}
+        os.ftruncate(fd, 0)
+        os.write(fd, json.dumps(record).encode() + b"\n")
+        yield
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()  # while still holding it: a waiter re-checks the file (above)
+        os.close(fd)
