@@ -208,7 +208,9 @@ _EXPORT_EPILOG = (
 )
 @click.option("--output", "-o", default="-", show_default=True, help="Output file, or - for stdout.")
 @click.option("--resume", is_flag=True, help="Continue the unfinished export to --output.")
-@click.option("--force", is_flag=True, help="Overwrite --output if it exists (refused otherwise, unless --resume).")
+@click.option(
+    "--force", is_flag=True, help="Overwrite --output if it exists (refused otherwise, unless --resume)."
+)
 @click.option(
     "--demo", is_flag=True, help="Export from a built-in fake organization (offline, no token needed)."
 )

@@ -37,7 +37,7 @@ from typing import Any, BinaryIO, Literal
 from webex_events import Event, EventStream, ListStats, RetryPolicy, WebexError, WebexEvents
 
 from ._csv import csv_header, csv_rows
-from ._errors import EXIT_INTERRUPTED, EXIT_IO, EXIT_USAGE, CliError, from_webex_error
+from ._errors import EXIT_IO, EXIT_USAGE, CliError, from_webex_error
 from ._lock import locked_output
 from ._options import format_instant, now_utc, parse_instant
 from ._progress import Progress, format_seconds

@@ -118,7 +118,8 @@ class ExportState:
     def _check(self, path: Path) -> None:
         """The recorded instants and sizes describe a possible export (StateError otherwise)."""
         try:
-            start, end, done = (datetime.fromisoformat(v) for v in (self.range_from, self.range_to, self.window_end))
+            instants = (self.range_from, self.range_to, self.window_end)
+            start, end, done = (datetime.fromisoformat(v) for v in instants)
         except ValueError:
             raise StateError(f"{path}: an instant is not ISO 8601") from None
         if not start < end or not start <= done <= end:
