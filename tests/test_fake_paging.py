@@ -12,9 +12,15 @@ import httpx
 import pytest
 
 from webex_events.testing import FakeWebex
+from webex_events_api.spec import LIST_EVENTS
 
 END = datetime(2024, 3, 1, tzinfo=UTC)
 BASE = "https://webexapis.com/v1"
+# The page-size bounds are the spec's.
+_SIZE = LIST_EVENTS.role("page-size")
+assert _SIZE.minimum is not None
+assert _SIZE.maximum is not None
+MIN, MAX = int(_SIZE.minimum), int(_SIZE.maximum)
 
 
 def _iso(dt: datetime) -> str:
@@ -94,11 +100,13 @@ def test_next_link_is_absolute_keeps_filters_and_ends(fake: FakeWebex) -> None:
         assert query["type"] == ["created"]
         assert query["max"] == ["20"]
         assert "cursor" in query
-        first = http.get("/events", params={"max": "1000"})
-        assert len(first.json()["items"]) == 1000
-        last = http.get(first.links["next"]["url"])
-        assert "Link" not in last.headers
-        assert len(last.json()["items"]) == 500
+        first = http.get("/events", params={"max": str(MAX)})
+        assert len(first.json()["items"]) == MAX
+        last, seen = first, MAX
+        while "Link" in last.headers:
+            last = http.get(last.links["next"]["url"])
+            seen += len(last.json()["items"])
+        assert seen == 1500
         # The default max is 100.
         assert len(http.get("/events").json()["items"]) == 100
 
@@ -188,7 +196,7 @@ def test_dates_with_offsets_and_sub_millisecond_precision(fake: FakeWebex) -> No
 
 
 def test_to_in_the_future_means_now(fake: FakeWebex) -> None:
-    ids, _ = collect(fake, {"to": "2999-01-01T00:00:00.000Z", "max": "1000"})
+    ids, _ = collect(fake, {"to": "2999-01-01T00:00:00.000Z", "max": str(MAX)})
     assert ids == fake.expected_ids()
     assert fake.expected_ids(to=datetime(2999, 1, 1, tzinfo=UTC)) == ids
 
@@ -203,11 +211,11 @@ def test_events_after_now_are_not_listed() -> None:
     )
     visible = fake.expected_ids()
     assert 0 < len(visible) < 300
-    ids, _ = collect(fake, {"max": "1000"})
+    ids, _ = collect(fake, {"max": str(MAX)})
     assert ids == visible
 
 
-@pytest.mark.parametrize("bad", ["0", "1001", "abc", "null", "-1", "1.5", ""])
+@pytest.mark.parametrize("bad", [str(MIN - 1), str(MAX + 1), "abc", "null", "-1", "1.5", ""])
 def test_bad_max_is_400(fake: FakeWebex, bad: str) -> None:
     with httpx.Client(transport=fake.transport(), headers={"Authorization": f"Bearer {fake.token}"}) as http:
         r = http.get(f"{BASE}/events", params={"max": bad})
@@ -227,5 +235,5 @@ def test_bad_dates_and_cursor_are_400(fake: FakeWebex, name: str, value: str) ->
 
 def test_max_boundaries_are_accepted(fake: FakeWebex) -> None:
     with httpx.Client(transport=fake.transport(), headers={"Authorization": f"Bearer {fake.token}"}) as http:
-        assert len(http.get(f"{BASE}/events?max=1").json()["items"]) == 1
-        assert len(http.get(f"{BASE}/events?max=1000").json()["items"]) == 1000
+        assert len(http.get(f"{BASE}/events?max={MIN}").json()["items"]) == MIN
+        assert len(http.get(f"{BASE}/events?max={MAX}").json()["items"]) == MAX

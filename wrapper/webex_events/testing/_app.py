@@ -27,10 +27,9 @@ from ._org import Organization, serialize
 __all__ = ["FakeApp", "FakeStats", "Reply", "parse_datetime_us"]
 
 JSON_TYPE = "application/json;charset=UTF-8"
-_MAX_DEFAULT = 100
-_MAX_LIMIT = 1000
 _DIGITS = re.compile(r"[0-9]{1,7}")
-_FILTERS = (("resource", "res"), ("type", "typ"), ("actorId", "actor"), ("serviceType", "svc"))
+# The fake's own continuation parameter of a next link (opaque to clients: the spec has none).
+_CURSOR = "cursor"
 
 
 @dataclass
@@ -368,19 +367,23 @@ class FakeApp:
         self, params: dict[str, str], origin: str, path: str, tracking: str
     ) -> tuple[bytes, str | None, int] | Reply:
         k, org = self.knobs, self.org
-        raw_max = params.get("max")
-        if raw_max is None:
-            limit = _MAX_DEFAULT
-        elif not _DIGITS.fullmatch(raw_max) or not 1 <= int(raw_max) <= _MAX_LIMIT:
-            raise _BadRequestError(
-                f"max must be an integer between 1 and {_MAX_LIMIT}, inclusive (got {raw_max!r})."
-            )
+        facts = org.facts
+        size_name = facts.page_size.name
+        raw_size = params.get(size_name)
+        if raw_size is None:
+            limit = facts.page_default
+        elif not _DIGITS.fullmatch(raw_size) or not (
+            facts.page_min <= int(raw_size) and (facts.page_max is None or int(raw_size) <= facts.page_max)
+        ):
+            raise _BadRequestError(facts.page_size_error(raw_size))
         else:
-            limit = int(raw_max)
-        if params.get("resource") == "convergedRecordings" and not params.get("serviceType"):
-            raise _BadRequestError("serviceType is mandatory when resource is convergedRecordings.")
+            limit = int(raw_size)
+        broken = facts.check_required(params)
+        if broken is not None:
+            raise _BadRequestError(broken)
+        start_name, end_name = facts.range_start.name, facts.range_end.name
         dates: dict[str, int] = {}
-        for name in ("from", "to"):
+        for name in (start_name, end_name):
             if name in params:
                 try:
                     dates[name] = parse_datetime_us(params[name])
@@ -395,16 +398,16 @@ class FakeApp:
             return self._error(
                 504,
                 tracking,
-                "An upstream server failed to respond on time. If your query uses max parameter, "
-                "please try to reduce it.",
+                "An upstream server failed to respond on time. If your query uses"
+                f" {size_name} parameter, please try to reduce it.",
                 delay=self._delay(),
             )
 
         now_us = int(self._wall_clock() * 1_000_000)
-        to_us = min(dates.get("to", now_us), now_us)  # "to" in the future means up to now
+        to_us = min(dates.get(end_name, now_us), now_us)  # an end in the future means up to now
         hi_ms = to_us // 1000 if k.to_inclusive else -(-to_us // 1000) - 1
-        if "from" in dates:
-            from_us = dates["from"]
+        if start_name in dates:
+            from_us = dates[start_name]
             lo_ms = -(-from_us // 1000) if k.from_inclusive else from_us // 1000 + 1
         else:
             lo_ms = -(1 << 62)
@@ -412,15 +415,10 @@ class FakeApp:
         if hi_pos is not None:
             hi = min(hi, hi_pos)
 
-        filters: dict[str, int] = {}
-        for param, column in _FILTERS:
-            value = params.get(param)
-            if value:
-                code = org.code(column, value)
-                if code is None:  # a value no event has: an empty result, not an error
-                    lo = hi
-                    break
-                filters[column] = code
+        # Each filter of the spec selects by equality on its Event field.
+        filters = org.conditions((path, params[p.name]) for p, path in facts.filters if params.get(p.name))
+        if filters is None:  # a value no event has: an empty result, not an error
+            filters, lo = {}, hi
         positions = list(org.select(filters, lo, hi, limit=limit + 1))
         more = len(positions) > limit
         del positions[limit:]
@@ -429,17 +427,18 @@ class FakeApp:
         return body, link, len(positions)
 
     def _cursor_pos(self, params: dict[str, str]) -> int | None:
-        text = params.get("cursor")
+        text = params.get(_CURSOR)
         return None if text is None else self._uncursor(text)
 
     def _next_link(self, params: dict[str, str], origin: str, path: str, limit: int, last: int) -> str:
         k = self.knobs
+        size_name = self.org.facts.page_size.name
         keep = (
             {}
             if k.next_link_drops_filters
-            else {n: v for n, v in params.items() if n not in ("max", "cursor")}
+            else {n: v for n, v in params.items() if n not in (size_name, _CURSOR)}
         )
-        keep["max"] = "null" if k.next_link_max_null else str(limit)
-        keep["cursor"] = self._cursor(last)
+        keep[size_name] = "null" if k.next_link_max_null else str(limit)
+        keep[_CURSOR] = self._cursor(last)
         base = (k.next_link_origin or origin).rstrip("/")
         return f"{base}{path}?{urlencode(keep, quote_via=quote, safe=':')}"

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, TextIO
 
 from ._app import FakeApp, FakeStats, Knobs
+from ._facts import wire_text
 from ._faults import Fault, parse_faults
 from ._org import Organization
 from ._server import run_app, serve_app
@@ -200,30 +201,45 @@ class FakeWebex:
     def expected_ids(
         self,
         *,
-        resource: str | None = None,
-        type: str | None = None,
-        actor_id: str | None = None,
         from_: datetime | None = None,
         to: datetime | None = None,
-        service_type: str | None = None,
+        **filters: object,
     ) -> list[str]:
         """Ids of the events matching the filters in half-open ``[from_, to)``, newest first.
 
-        Independent of the server's inclusivity switches; ``to`` None or in the future means now.
+        ``filters`` are the spec's List Events filters by Python name (``resource=``,
+        ``actor_id=``, ``service_type=``, ...; None means not given), each selecting by equality
+        on its Event field as the server does. Independent of the server's inclusivity switches;
+        ``to`` None or in the future means now.
+
+        >>> fake = FakeWebex(events=50, seed=1)
+        >>> fake.expected_ids(resource="messages") == [
+        ...     e["id"] for e in fake.events if e["resource"] == "messages"
+        ... ]
+        True
+        >>> fake.expected_ids(colour="red")
+        Traceback (most recent call last):
+        TypeError: expected_ids() got an unexpected keyword argument 'colour'
         """
         org = self._org
+        pairs = []
+        for name, value in filters.items():
+            found = org.facts.by_python.get(name)
+            if found is None:
+                raise TypeError(f"expected_ids() got an unexpected keyword argument {name!r}")
+            if value is not None:
+                text = wire_text(value)
+                if text is None:
+                    return []
+                pairs.append((found[1], text))
+        conditions = org.conditions(pairs)
+        if conditions is None:
+            return []
         now_us = int(time.time() * 1_000_000)
         to_us = now_us if to is None else min(_to_us(to, "to"), now_us)
         lo_ms = -(1 << 62) if from_ is None else -(-_to_us(from_, "from_") // 1000)
         lo, hi = org.bounds(lo_ms, -(-to_us // 1000) - 1)
-        filters: dict[str, int] = {}
-        for column, value in (("res", resource), ("typ", type), ("actor", actor_id), ("svc", service_type)):
-            if value is not None:
-                code = org.code(column, value)
-                if code is None:
-                    return []
-                filters[column] = code
-        return [org.event_id(p) for p in org.select(filters, lo, hi)]
+        return [org.event_id(p) for p in org.select(conditions, lo, hi)]
 
 
 def run_server(

@@ -4,20 +4,31 @@ Only what filtering needs is materialized up front (one sorted ``created`` colum
 per-event codes), so 1 000 000 events cost a few seconds and a few dozen MB. Everything else of an
 event (ids, ``data``) is derived from ``blake2b(seed, position)`` when the event is first served,
 so the content never depends on which events were served first.
+
+What the spec states comes from its facts (``_facts``): the resource and type values, the
+required-when rules (an event of a resource a rule names carries the field the rule asks for), and
+every Event field (a field the fake's own model lacks is emitted from its example). What is left
+here is realism for the names the fake knows: weights, type mixes, the ``data`` of each resource.
 """
 
 from __future__ import annotations
 
 import base64
 import bisect
+import copy
 import hashlib
 import json
 import random
+import re
 import threading
 from array import array
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Final, NamedTuple
+
+from webex_events_api.spec import EVENT_FIELDS, LIST_EVENTS, Field, Operation
+
+from ._facts import DEFAULT_FACTS, SpecFacts, get_path, sample, wire_text
 
 __all__ = [
     "KNOWN_RESOURCES",
@@ -28,46 +39,96 @@ __all__ = [
     "webex_id",
 ]
 
-KNOWN_RESOURCES: Final = (
-    "messages",
-    "memberships",
-    "meetings",
-    "meetingMessages",
-    "meetingTranscripts",
-    "call_records",
-    "convergedRecordings",
-    "files",
-    "file_transcodings",
-    "tabs",
-    "rooms",
-    "attachmentActions",
-    "businessTexts",
-)
-_RESOURCE_WEIGHTS: Final = (35, 10, 6, 8, 3, 10, 4, 7, 3, 2, 3, 4, 5)
-# Values Webex may add tomorrow; a client must pass them through untouched.
-_UNKNOWN_RESOURCES: Final = ("whiteboards", "slidoPolls", "aiAssistantSummaries")
-KNOWN_TYPES: Final = ("created", "updated", "deleted", "ended")
-_UNKNOWN_TYPES: Final = ("archived", "moderated")
-_ALL_RESOURCES: Final = KNOWN_RESOURCES + _UNKNOWN_RESOURCES
-_ALL_TYPES: Final = KNOWN_TYPES + _UNKNOWN_TYPES
-_SERVICE_TYPES: Final = ("", "calling", "customerAssist")  # index 0: the event has none
-
-# Cumulative probabilities of (created, updated, deleted, ended) per known resource.
-_TYPE_TABLE: Final[dict[str, tuple[float, float, float, float]]] = {
-    "messages": (0.8, 0.9, 1.0, 1.0),
-    "memberships": (0.6, 0.8, 1.0, 1.0),
-    "meetings": (0.0, 0.0, 0.0, 1.0),
-    "meetingMessages": (0.9, 0.9, 1.0, 1.0),
-    "meetingTranscripts": (0.9, 0.9, 1.0, 1.0),
-    "call_records": (1.0, 1.0, 1.0, 1.0),
-    "convergedRecordings": (0.7, 0.9, 1.0, 1.0),
-    "files": (1.0, 1.0, 1.0, 1.0),
-    "file_transcodings": (0.8, 1.0, 1.0, 1.0),
-    "tabs": (0.5, 0.8, 1.0, 1.0),
-    "rooms": (0.5, 1.0, 1.0, 1.0),
-    "attachmentActions": (1.0, 1.0, 1.0, 1.0),
-    "businessTexts": (1.0, 1.0, 1.0, 1.0),
+# The fake's realism for the resources it knows, by name: relative weights (most traffic is
+# messages). Which resources exist is the spec's business (the ``resource`` field's enum): a spec
+# resource this table does not know gets _DEFAULT_RESOURCE_WEIGHT, a name the spec dropped is
+# never drawn. The order is the draw order, kept so that a seed keeps its data.
+_RESOURCE_WEIGHTS: Final[dict[str, int]] = {
+    "messages": 35,
+    "memberships": 10,
+    "meetings": 6,
+    "meetingMessages": 8,
+    "meetingTranscripts": 3,
+    "call_records": 10,
+    "convergedRecordings": 4,
+    "files": 7,
+    "file_transcodings": 3,
+    "tabs": 2,
+    "rooms": 3,
+    "attachmentActions": 4,
+    "businessTexts": 5,
 }
+_DEFAULT_RESOURCE_WEIGHT: Final = 3
+# Relative weights of the types of each resource the fake knows (meetings only ever end). A type
+# outside the spec is ignored; a resource without an entry (or without a spec type in it) gets
+# every spec type uniformly.
+_TYPE_WEIGHTS: Final[dict[str, dict[str, int]]] = {
+    "messages": {"created": 80, "updated": 10, "deleted": 10},
+    "memberships": {"created": 60, "updated": 20, "deleted": 20},
+    "meetings": {"ended": 100},
+    "meetingMessages": {"created": 90, "deleted": 10},
+    "meetingTranscripts": {"created": 90, "deleted": 10},
+    "call_records": {"created": 100},
+    "convergedRecordings": {"created": 70, "updated": 20, "deleted": 10},
+    "files": {"created": 100},
+    "file_transcodings": {"created": 80, "updated": 20},
+    "tabs": {"created": 50, "updated": 30, "deleted": 20},
+    "rooms": {"created": 50, "updated": 50},
+    "attachmentActions": {"created": 100},
+    "businessTexts": {"created": 100},
+}
+# Values Webex may add tomorrow (used with ``unknown_fraction``; a client must pass them through
+# untouched). Whatever the spec lists is known, not future: it is left out of these.
+_FUTURE_RESOURCES: Final = ("whiteboards", "slidoPolls", "aiAssistantSummaries")
+_FUTURE_TYPES: Final = ("archived", "moderated")
+_FUTURE_SERVICE_TYPES: Final = ("customerAssist",)
+
+# The fake's own storage: compact per-event columns for the Event fields filtered most, by field
+# path. Filters on any other field use a slow column built from the events (see ``_column``).
+_SERVICE_TYPE: Final = "data.serviceType"
+_SERVICE_KEY: Final = _SERVICE_TYPE.partition(".")[2]
+_FAST_COLUMNS: Final = {"resource": "res", "type": "typ", "actorId": "actor", _SERVICE_TYPE: "svc"}
+
+
+def _future(candidates: Sequence[str], known: Sequence[str], stem: str) -> tuple[str, ...]:
+    """The candidates the spec does not list (a made-up name if it lists them all)."""
+    out = tuple(c for c in candidates if c not in known)
+    n = 1
+    while not out:
+        out = (f"{stem}{n}",) if f"{stem}{n}" not in known else ()
+        n += 1
+    return out
+
+
+def _spec_resources(facts: SpecFacts) -> tuple[str, ...]:
+    # A spec without a resource enum still needs names to draw: the fake's own.
+    return facts.resources or tuple(_RESOURCE_WEIGHTS)
+
+
+def _spec_types(facts: SpecFacts) -> tuple[str, ...]:
+    return facts.types or tuple(dict.fromkeys(t for table in _TYPE_WEIGHTS.values() for t in table))
+
+
+KNOWN_RESOURCES: Final = _spec_resources(DEFAULT_FACTS)
+KNOWN_TYPES: Final = _spec_types(DEFAULT_FACTS)
+_UNKNOWN_RESOURCES: Final = _future(_FUTURE_RESOURCES, KNOWN_RESOURCES, "futureResource")
+_UNKNOWN_TYPES: Final = _future(_FUTURE_TYPES, KNOWN_TYPES, "futureType")
+
+
+def _type_table(resource: str, types: Sequence[str]) -> tuple[list[float], list[int]]:
+    """Cumulative probabilities and type codes of ``resource`` (draw: first cumulative > u)."""
+    weights = _TYPE_WEIGHTS.get(resource, {})
+    pairs = sorted((types.index(t), w) for t, w in weights.items() if t in types and w > 0)
+    if not pairs:
+        pairs = [(code, 1) for code in range(len(types))]
+    total = sum(w for _, w in pairs)
+    running, cum, codes = 0, [], []
+    for code, w in pairs:
+        running += w
+        cum.append(running / total)  # integer sums: the last one is exactly 1.0
+        codes.append(code)
+    return cum, codes
+
 
 _PEOPLE: Final = (
     ("Matt Jones", "matt@example.com"),
@@ -173,6 +234,8 @@ class Organization:
 
     Events are kept in ascending ``created`` order by *position*; the server lists them newest
     first, ties (same millisecond) by descending position, which is stable across requests.
+    ``operation`` and ``fields`` are the spec facts it follows (default: the generated ones);
+    its filters, resources, types and Event fields all come from them.
     """
 
     def __init__(
@@ -186,11 +249,15 @@ class Organization:
         same_millisecond_fraction: float,
         boundary_fraction: float,
         cache_json: bool = True,
+        operation: Operation = LIST_EVENTS,
+        fields: Sequence[Field] = EVENT_FIELDS,
     ) -> None:
         if events < 0:
             raise ValueError(f"events must be >= 0, got {events}")
         if end_ms <= start_ms:
             raise ValueError("end must be after start")
+        default = operation is LIST_EVENTS and fields is EVENT_FIELDS
+        self.facts = facts = DEFAULT_FACTS if default else SpecFacts(operation, fields)
         self.size = events
         self.seed = seed
         self.start_ms = start_ms
@@ -214,41 +281,136 @@ class Organization:
         ]
         self.meetings = [rng.getrandbits(128).to_bytes(16, "big").hex() for _ in range(30)]
 
+        # Value tables of the compact columns (a code is an index). Resources: the spec's, in the
+        # weight table's order (the draw order), then future ones; types: the spec's, then future.
+        spec_resources, spec_types = _spec_resources(facts), _spec_types(facts)
+        drawn = [r for r in _RESOURCE_WEIGHTS if r in spec_resources]
+        drawn += [r for r in spec_resources if r not in _RESOURCE_WEIGHTS]
+        future_res = _future(_FUTURE_RESOURCES, spec_resources, "futureResource")
+        self.resources: tuple[str, ...] = (*drawn, *future_res)
+        self.types: tuple[str, ...] = (*spec_types, *_future(_FUTURE_TYPES, spec_types, "futureType"))
+        known_svc = facts.values_of(_SERVICE_TYPE)
+        future_svc = _future(_FUTURE_SERVICE_TYPES, known_svc, "futureServiceType")
+        self.service_types: tuple[str, ...] = ("", *known_svc, *future_svc)  # index 0: the event has none
+        if max(len(self.resources), len(self.types), len(self.service_types)) > 256:
+            raise ValueError("the fake keeps one byte per value: at most 256 resources, types, service types")
+        n_res, n_typ = len(drawn), len(spec_types)
+        tables = [_type_table(r, spec_types) for r in drawn]
+        # Which resources (and types) must carry a service type: the required-when rules.
+        need = self._needs(_SERVICE_TYPE)
+
         self.ms = self._times(rng, events, same_millisecond_fraction, boundary_fraction)
-        res_codes = rng.choices(range(len(KNOWN_RESOURCES)), weights=_RESOURCE_WEIGHTS, k=events)
+        weights = [_RESOURCE_WEIGHTS.get(r, _DEFAULT_RESOURCE_WEIGHT) for r in drawn]
+        res_codes = rng.choices(range(n_res), weights=weights, k=events)
         self.actor = bytes(rng.choices(range(len(_PEOPLE)), weights=_ACTOR_WEIGHTS, k=events))
         res = bytearray(events)
         typ = bytearray(events)
         svc = bytearray(events)
         self.unknown = bytearray(events)
         rnd = rng.random
-        n_known_res = len(KNOWN_RESOURCES)
-        conv = KNOWN_RESOURCES.index("convergedRecordings")
-        tables = [_TYPE_TABLE[r] for r in KNOWN_RESOURCES]
+        need_res = need["resource"]
+        n_future_res, n_future_typ = len(self.resources) - n_res, len(self.types) - n_typ
+        svc_future = len(known_svc) + 1
         for i in range(events):
             r = res_codes[i]
             u = rnd()
-            table = tables[r]
-            t = 0 if u < table[0] else 1 if u < table[1] else 2 if u < table[2] else 3
+            cum, codes = tables[r]
+            t = codes[bisect.bisect_right(cum, u)]
             if unknown_fraction and rnd() < unknown_fraction:
                 self.unknown[i] = 1
-                if r == conv:
-                    svc[i] = 2  # an unknown service type
+                if need_res[r]:
+                    svc[i] = svc_future  # an unknown service type
                 elif rnd() < 0.5:
-                    r = n_known_res + int(rnd() * len(_UNKNOWN_RESOURCES))
+                    r = n_res + int(rnd() * n_future_res)
                 else:
-                    t = len(KNOWN_TYPES) + int(rnd() * len(_UNKNOWN_TYPES))
-            if r == conv and not svc[i]:
-                svc[i] = 1
+                    t = n_typ + int(rnd() * n_future_typ)
             res[i] = r
             typ[i] = t
+        if events >= len(spec_resources) + len(spec_types):
+            for p in _cover(
+                res, typ, tables, n_res=n_res, n_typ=n_typ, sizes=(len(self.resources), len(self.types))
+            ):
+                svc[p] = 0  # refilled below if its new resource or type needs one
+        # Every event a rule makes carry a service type gets one of the spec's (by position).
+        fill = tuple(range(1, len(known_svc) + 1)) or (svc_future,)
+        for column, flags in ((res, need_res), (typ, need["type"])):
+            for code in (c for c, needed in enumerate(flags) if needed):
+                for match in re.finditer(re.escape(bytes([code])), column):
+                    i = match.start()
+                    if not svc[i]:
+                        svc[i] = fill[i % len(fill)]
         self.res = bytes(res)
         self.typ = bytes(typ)
         self.svc = bytes(svc)
-        self._index_cache: dict[tuple[str, int], array[int]] = {}
-        self._index_lock = threading.Lock()
+        self._builders: list[_Builder] = [_BUILDERS.get(r, _build_from_schema) for r in drawn]
+        self._builders += [_build_unknown] * n_future_res
+        self.schema_data = tuple(
+            (f.path[len("data.") :], f.example)
+            for f in facts.fields
+            if f.path.startswith("data.") and "." not in f.path[len("data.") :] and f.example is not None
+        )
+        self._fast: dict[str, bytes] = {path: getattr(self, attr) for path, attr in _FAST_COLUMNS.items()}
+        self._tables: dict[str, tuple[str, ...]] = {
+            "resource": self.resources,
+            "type": self.types,
+            "actorId": self.actor_ids,
+            _SERVICE_TYPE: self.service_types,
+        }
+        self._extras = self._find_extras() if events else ()
+        self._fills = self._find_fills()
+        self._slow: dict[str, tuple[list[str | None], frozenset[str]]] = {}
+        self._index_cache: dict[tuple[str, int | str], array[int]] = {}
+        self._index_lock = threading.RLock()
         # One slot per event; bytes are filled in as events are first served (~1 kB each).
         self._json: list[bytes | None] | None = [None] * events if cache_json else None
+
+    def _needs(self, path: str) -> dict[str, list[bool]]:
+        """Per resource and per type code: whether a required-when rule makes its events carry ``path``.
+
+        Only rules keyed on the resource or the type reach a compact column this way; a field
+        without a column is filled in per event instead (``_find_fills``).
+        """
+        tables = {"resource": self.resources, "type": self.types}
+        need = {key: [False] * len(table) for key, table in tables.items()}
+        for rule in self.facts.requirements:
+            if rule.field == path and rule.key in tables:
+                for value in rule.values:
+                    if value in tables[rule.key]:
+                        need[rule.key][tables[rule.key].index(value)] = True
+        return need
+
+    def _find_extras(self) -> tuple[tuple[str | None, str, object], ...]:
+        """Spec Event fields the fake's own model never writes: (None or "data", name, value).
+
+        What the model writes is found by probing it (``_probe``), not listed, so a field the spec
+        gains is emitted on about half of the events (``event_dict``) with no edit here.
+        """
+        event, _data = self._event(0, self._digest(0))
+        produced_data = _probe(self)
+        extras: list[tuple[str | None, str, object]] = []
+        for f in self.facts.fields:
+            if f.path in _FAST_COLUMNS:
+                continue
+            head, _, rest = f.path.partition(".")
+            value = sample(f.type, f.example, f.enum)
+            if not rest and head not in event:
+                extras.append((None, head, value))
+            elif rest and head == "data" and "." not in rest and rest not in produced_data:
+                extras.append(("data", rest, value))
+        return tuple(extras)
+
+    def _find_fills(self) -> tuple[tuple[str, tuple[str, ...], str, tuple[object, ...]], ...]:
+        """Required-when rules on fields without a compact column: (key, values, field, options)."""
+        fills = []
+        for rule in self.facts.requirements:
+            if rule.field in _FAST_COLUMNS:
+                continue
+            p, field = rule.parameter, self.facts.by_path.get(rule.field)
+            options: tuple[object, ...] = p.enum or (
+                (sample(field.type, field.example, field.enum),) if field is not None else (sample(p.type),)
+            )
+            fills.append((rule.key, rule.values, rule.field, options))
+        return tuple(fills)
 
     def _times(self, rng: random.Random, n: int, same_ms: float, boundary: float) -> array[int]:
         start, end = self.start_ms, self.end_ms
@@ -302,10 +464,10 @@ class Organization:
     # ---- content --------------------------------------------------------------------------------
 
     def resource(self, pos: int) -> str:
-        return _ALL_RESOURCES[self.res[pos]]
+        return self.resources[self.res[pos]]
 
     def type(self, pos: int) -> str:
-        return _ALL_TYPES[self.typ[pos]]
+        return self.types[self.typ[pos]]
 
     def event_json(self, pos: int) -> bytes:
         """The exact bytes served for the event at ``pos`` (built once, then cached)."""
@@ -318,17 +480,19 @@ class Organization:
             cached = cache[pos] = serialize(self.event_dict(pos))
         return cached
 
-    def event_dict(self, pos: int) -> dict[str, Any]:
-        d = self._digest(pos)
+    def _event(self, pos: int, d: bytes) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The event at ``pos`` as the fake's own model makes it, and its ``data``."""
         rand = _Rand(d)
-        resource, etype = self.resource(pos), self.type(pos)
+        code = self.res[pos]
+        etype = self.types[self.typ[pos]]
         actor_id, actor_name, actor_email = self.people[self.actor[pos]]
         created = format_ms(self.ms[pos])
-        builder = _BUILDERS.get(resource, _build_unknown)
-        data = builder(_Ctx(self, pos, rand, etype, actor_id, actor_name, actor_email, created))
+        data = self._builders[code](_Ctx(self, pos, rand, etype, actor_id, actor_name, actor_email, created))
+        if self.svc[pos]:  # the column is the truth: a builder that has no such field gets it
+            data.setdefault(_SERVICE_KEY, self.service_types[self.svc[pos]])
         event: dict[str, Any] = {
             "id": self.event_id(pos, d),
-            "resource": resource,
+            "resource": self.resources[code],
             "type": etype,
             "appId": self.app_id if rand.chance(0.1) else "null",
             "actorId": actor_id,
@@ -336,6 +500,20 @@ class Organization:
             "created": created,
             "data": data,
         }
+        return event, data
+
+    def event_dict(self, pos: int) -> dict[str, Any]:
+        d = self._digest(pos)
+        event, data = self._event(pos, d)
+        # Spec fields the model lacks: on about half of the events, chosen by the event's digest
+        # (not by serving order), so the same event always has the same fields.
+        for k, (where, name, value) in enumerate(self._extras):
+            target = event if where is None else data
+            if name not in target and d[k // 8 % 64] >> (k % 8) & 1:
+                target[name] = copy.deepcopy(value)
+        for k, (key, values, path, options) in enumerate(self._fills):
+            if wire_text(get_path(event, key)) in values and get_path(event, path) is None:
+                _set_path(event, path, copy.deepcopy(options[d[63 - k % 64] % len(options)]))
         if self.unknown[pos]:
             event["region"] = "us-east-2"
             event["schemaVersion"] = 3
@@ -344,32 +522,61 @@ class Organization:
 
     # ---- selection --------------------------------------------------------------------------------
 
-    def _index(self, column: str, code: int) -> array[int]:
-        """Ascending positions whose ``column`` equals ``code`` (built once per value)."""
-        key = (column, code)
-        found = self._index_cache.get(key)
+    def _column(self, path: str) -> bytes | list[str | None]:
+        """Each event's value of the field at ``path`` (a code for a compact column)."""
+        fast = self._fast.get(path)
+        if fast is not None:
+            return fast
+        return self._slow_column(path)[0]
+
+    def _slow_column(self, path: str) -> tuple[list[str | None], frozenset[str]]:
+        """The values (as query text) of a field without a compact column, and the set of them.
+
+        Built once per field by building every event: O(events) event builds (~20 µs each), fine
+        for a test-sized organization, some seconds per million events.
+        """
+        found = self._slow.get(path)
         if found is None:
             with self._index_lock:
-                found = self._index_cache.get(key)
+                found = self._slow.get(path)
                 if found is None:
-                    col: bytes = getattr(self, column)
-                    found = array("l", (i for i, c in enumerate(col) if c == code))
-                    self._index_cache[key] = found
+                    values = [wire_text(get_path(self.event_dict(p), path)) for p in range(self.size)]
+                    found = self._slow[path] = (values, frozenset(v for v in values if v is not None))
         return found
 
-    def code(self, column: str, value: str) -> int | None:
-        """The code of ``value`` in ``column`` (None: no event can match)."""
-        table: Sequence[str]
-        if column == "res":
-            table = _ALL_RESOURCES
-        elif column == "typ":
-            table = _ALL_TYPES
-        elif column == "actor":
-            table = self.actor_ids
-        else:
-            table = _SERVICE_TYPES[1:]
-            return table.index(value) + 1 if value in table else None
-        return table.index(value) if value in table else None
+    def _index(self, path: str, key: int | str) -> array[int]:
+        """Ascending positions whose field at ``path`` has ``key`` (built once per value)."""
+        found = self._index_cache.get((path, key))
+        if found is None:
+            column = self._column(path)
+            with self._index_lock:
+                found = self._index_cache.get((path, key))
+                if found is None:
+                    found = array("l", (i for i, c in enumerate(column) if c == key))
+                    self._index_cache[(path, key)] = found
+        return found
+
+    def code(self, path: str, value: str) -> int | str | None:
+        """The key of ``value`` for the Event field at ``path`` (None: no event can match).
+
+        A code for a compact column, the value itself for any other field.
+        """
+        table = self._tables.get(path)
+        if table is not None:
+            if value not in table or (path == _SERVICE_TYPE and not value):  # code 0: no service type
+                return None
+            return table.index(value)
+        return value if value in self._slow_column(path)[1] else None
+
+    def conditions(self, values: Iterable[tuple[str, str]]) -> dict[str, int | str] | None:
+        """``select`` filters for (field path, query value) pairs; None if no event can match."""
+        filters: dict[str, int | str] = {}
+        for path, value in values:
+            key = self.code(path, value)
+            if key is None or filters.get(path, key) != key:
+                return None
+            filters[path] = key
+        return filters
 
     def bounds(self, lo_ms: int, hi_ms: int) -> tuple[int, int]:
         """Positions ``[lo, hi)`` of events with ``lo_ms <= created <= hi_ms``."""
@@ -377,22 +584,21 @@ class Organization:
 
     def select(
         self,
-        filters: dict[str, int],
+        filters: Mapping[str, int | str],
         lo: int,
         hi: int,
         *,
         limit: int | None = None,
     ) -> Iterator[int]:
-        """Positions in ``[lo, hi)`` matching all ``filters`` (column -> code), descending."""
+        """Positions in ``[lo, hi)`` matching all ``filters`` (field path -> key), descending."""
         if lo >= hi:
             return
-        checks: list[tuple[bytes, int]] = [(getattr(self, col), c) for col, c in filters.items()]
         count = 0
-        if checks:
+        if filters:
             # Walk the smallest per-value index and check the other columns on each hit.
-            col, c = min(filters.items(), key=lambda kv: len(self._index(*kv)))
-            idx = self._index(col, c)
-            checks = [(getattr(self, k), v) for k, v in filters.items() if k != col]
+            path, key = min(filters.items(), key=lambda kv: len(self._index(*kv)))
+            idx = self._index(path, key)
+            checks = [(self._column(k), v) for k, v in filters.items() if k != path]
             j = bisect.bisect_left(idx, hi) - 1
             while j >= 0:
                 p = idx[j]
@@ -407,6 +613,87 @@ class Organization:
         else:
             stop = hi - limit if limit is not None else lo
             yield from range(hi - 1, max(lo, stop) - 1, -1)
+
+
+def _set_path(event: dict[str, Any], path: str, value: object) -> None:
+    """Set a dotted path of an event (creating objects on the way) unless a value is there."""
+    *heads, last = path.split(".")
+    node = event
+    for head in heads:
+        node = node.setdefault(head, {})
+        if not isinstance(node, dict):
+            return
+    node.setdefault(last, value)
+
+
+def _cover(
+    res: bytearray,
+    typ: bytearray,
+    tables: Sequence[tuple[list[float], list[int]]],
+    *,
+    n_res: int,
+    n_typ: int,
+    sizes: tuple[int, int],
+) -> set[int]:
+    """Give every spec resource and type that the random draw left out a few events.
+
+    The spec promises those values, so a test over the default organization must meet each of
+    them. Returns the positions changed; a resource's event gets a type that resource has (its
+    most likely one) when its drawn type is not, and a type goes to an event of a resource that
+    has it when one is near.
+    """
+    allowed = [set(codes) for _cum, codes in tables]
+    main = []
+    for cum, codes in tables:
+        shares = [c - (cum[k - 1] if k else 0.0) for k, c in enumerate(cum)]
+        main.append(codes[shares.index(max(shares))])
+    touched = set()
+    all_res, all_typ = sizes
+    for p, code in _cover_column(res, n_res, all_res, None):
+        touched.add(p)
+        if typ[p] not in allowed[code]:
+            typ[p] = main[code]
+    for p, _code in _cover_column(typ, n_typ, all_typ, lambda p, c: res[p] < n_res and c in allowed[res[p]]):
+        touched.add(p)
+    return touched
+
+
+def _cover_column(
+    column: bytearray, n_known: int, n_all: int, prefer: Callable[[int, int], bool] | None
+) -> list[tuple[int, int]]:
+    """Assign each known code missing from ``column`` up to 3 evenly spaced positions.
+
+    A position is taken only from a value with more than that many events (so no value present
+    before goes missing), preferably one ``prefer`` accepts (looked for nearby only: cheap).
+    """
+    size = len(column)
+    counts = [column.count(c) for c in range(n_all)]
+    missing = [c for c in range(n_known) if not counts[c]]
+    if not missing:
+        return []
+    per = max(1, min(3, size // (10 * n_all)))
+    slots = len(missing) * per
+    out = []
+    for s in range(slots):
+        code = missing[s % len(missing)]
+        start = (2 * s + 1) * size // (2 * slots)
+        passes = ((True, min(size, 4096)), (False, size)) if prefer else ((False, size),)
+        found = None
+        for preferred, steps in passes:
+            for step in range(steps):
+                p = (start + step) % size
+                if counts[column[p]] > per and (not preferred or (prefer is not None and prefer(p, code))):
+                    found = p
+                    break
+            if found is not None:
+                break
+        if found is None:
+            break  # too few events to spare one: nothing more can be covered
+        counts[column[found]] -= 1
+        counts[code] += 1
+        column[found] = code
+        out.append((found, code))
+    return out
 
 
 class _Ctx(NamedTuple):
@@ -563,9 +850,10 @@ def _build_call_record(c: _Ctx) -> dict[str, Any]:
 
 def _build_recording(c: _Ctx) -> dict[str, Any]:
     org, pos, rand, _etype, actor, _name, email, created = c
-    return {
-        "id": rand.uuid(1).replace("-", ""),
-        "serviceType": _SERVICE_TYPES[org.svc[pos]],
+    data: dict[str, Any] = {"id": rand.uuid(1).replace("-", "")}
+    if org.svc[pos]:  # the service type the columns gave it (a rule of the spec decides which)
+        data["serviceType"] = org.service_types[org.svc[pos]]
+    data |= {
         "topic": f"Call with +1 408 555 {rand.byte():04d}",
         "ownerId": actor,
         "ownerEmail": email,
@@ -576,6 +864,7 @@ def _build_recording(c: _Ctx) -> dict[str, Any]:
         "orgId": org.data_org_id,
         "created": created,
     }
+    return data
 
 
 def _build_file(c: _Ctx) -> dict[str, Any]:
@@ -675,6 +964,30 @@ def _build_unknown(c: _Ctx) -> dict[str, Any]:
     }
 
 
+def _kind(resource: str) -> str:
+    """The kind in a Webex id for a resource name: ``whiteboards`` -> ``WHITEBOARDS``."""
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", resource).upper()
+
+
+def _build_from_schema(c: _Ctx) -> dict[str, Any]:
+    """``data`` of a spec resource without a dedicated builder: the spec's examples of ``data``.
+
+    Every ``data`` field with an example carries it; the identity fields are this event's own
+    (a generated id of the resource's kind, this organization, the event's time).
+    """
+    org, pos, rand, _etype, _actor, _name, _email, created = c
+    own: dict[str, object] = {
+        "id": webex_id(_kind(org.resource(pos)), rand.uuid(1)),
+        "orgId": org.data_org_id,
+        "created": created,
+    }
+    data: dict[str, Any] = {"id": own["id"]}
+    for name, example in org.schema_data:
+        data[name] = own[name] if name in own else copy.deepcopy(example)
+    data["created"] = created
+    return data
+
+
 _BUILDERS: Final[dict[str, _Builder]] = {
     "messages": _build_message,
     "memberships": _build_membership,
@@ -690,3 +1003,28 @@ _BUILDERS: Final[dict[str, _Builder]] = {
     "attachmentActions": _build_attachment_action,
     "businessTexts": _build_business_text,
 }
+
+_PROBED: dict[tuple[str, ...], frozenset[str]] = {}
+
+
+def _probe(org: Organization) -> frozenset[str]:
+    """The ``data`` keys the dedicated builders write, found by running them, plus the compact columns.
+
+    Each builder runs over fixed contexts (every type, digests of all zero bits, all one bits and
+    a few fixed pseudo-random ones, so each ``chance`` branch goes both ways) on ``org``'s events.
+    The keys depend only on the builders and the types, so the answer is kept per set of types.
+    """
+    found = _PROBED.get(org.types)
+    if found is None:
+        keys = {path.partition(".")[2] for path in _FAST_COLUMNS if path.startswith("data.")}
+        digests = [bytes(64), bytes([255]) * 64]
+        digests += [hashlib.blake2b(b"probe:%d" % n, digest_size=64).digest() for n in range(14)]
+        for n, digest in enumerate(digests):
+            pos = n % org.size
+            actor, name, email = org.people[n % len(org.people)]
+            created = format_ms(org.ms[pos])
+            for etype in org.types:
+                for build in _BUILDERS.values():
+                    keys.update(build(_Ctx(org, pos, _Rand(digest), etype, actor, name, email, created)))
+        found = _PROBED[org.types] = frozenset(keys)
+    return found
