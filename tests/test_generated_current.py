@@ -103,7 +103,7 @@ def test_files_on_one_side_only_are_reported_even_when_empty(tmp_path: Path) -> 
     (package / "models" / "extra.py").write_text("")
     stale = _run(repo / "scripts" / "check_generated.py")
     assert stale.returncode == 1
-    assert "missing from the work tree (the scripts write it): generated/webex_events_api/py.typed" in stale.stdout
-    assert "only in the work tree (the scripts do not write it): generated/webex_events_api/models/extra.py" in (
-        stale.stdout
-    )
+    missing = "missing from the work tree (the scripts write it): generated/webex_events_api/py.typed"
+    extra = "only in the work tree (the scripts do not write it): generated/webex_events_api/models/extra.py"
+    assert missing in stale.stdout
+    assert extra in stale.stdout

@@ -10,7 +10,6 @@ import pytest
 import yaml
 
 from webex_events_api import wire
-from webex_events_api.spec import EVENT_FIELDS, LIST_EVENTS
 from webex_events_api.models import (
     Event,
     EventCollectionResponse,
@@ -19,6 +18,7 @@ from webex_events_api.models import (
     EventTypeEnum,
     Recipient,
 )
+from webex_events_api.spec import EVENT_FIELDS, LIST_EVENTS
 
 DATA = Path(__file__).parent / "data"
 ROOT = Path(__file__).parent.parent

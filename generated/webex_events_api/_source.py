@@ -3,7 +3,7 @@
 
 """Where this package came from (used by scripts/vendor.py and the tests)."""
 
-SPEC_SHA256 = "f696d9ac5afebb7e2ff10976c6f29ad3e41269cd01304cef0998da4d52c8f6d5"
+SPEC_SHA256 = "7e521a621e531be2bd07375bd4ffd5192e728d76ee6b5c480f8d6adec5abeff2"
 GENERATORS = {
     "openapi-python-client": "0.29.1",
     "datamodel-code-generator": "0.89.0",
