@@ -159,7 +159,12 @@ def test_rate_limited_async_no_early_requests() -> None:
         async with client_for(fake, retry=RetryPolicy(max_attempts=20, seed=1)) as client:
             return await collect(
                 # 48 requests: however they straddle the fake's one-second windows, one gets > 15.
-                client, from_=START, to=END, window=timedelta(hours=2), concurrency=4, page_size=50
+                client,
+                from_=START,
+                to=END,
+                window=timedelta(hours=2),
+                concurrency=4,
+                page_size=50,
             )
 
     got = ids(run(main()))
