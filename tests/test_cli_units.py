@@ -48,8 +48,8 @@ def test_parse_instant() -> None:
     assert parse_instant("2024-01-31T10:00:00Z", "--from") == datetime(2024, 1, 31, 10, tzinfo=UTC)
     assert parse_instant("2024-01-31T12:00:00+02:00", "--from") == datetime(2024, 1, 31, 10, tzinfo=UTC)
     assert parse_instant("2024-01-31", "--from") == datetime(2024, 1, 31, tzinfo=UTC)
-    with pytest.raises(CliUsageError, match="time zone"):
-        parse_instant("2024-01-31T10:00:00", "--from")
+    # one rule for every form: without an offset it is UTC (as a bare date is)
+    assert parse_instant("2024-01-31T10:00:00", "--from") == datetime(2024, 1, 31, 10, tzinfo=UTC)
     with pytest.raises(CliUsageError, match="ISO 8601"):
         parse_instant("last tuesday", "--from")
 

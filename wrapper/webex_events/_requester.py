@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import socket
 import time
 from collections.abc import Callable, Generator
 from typing import Any, TypeVar
@@ -46,6 +47,16 @@ Shrink = Callable[[httpx.URL], httpx.URL | None]
 #: Default cap on one response body. A full page of 1000 events is a few MB; far more is a
 #: broken or hostile server, and holding it whole would cost that much memory per window.
 MAX_RESPONSE_BYTES = 32 * 1024 * 1024
+
+
+def _unresolvable(exc: BaseException) -> bool:
+    """Whether a transport error comes from a failed name lookup (``socket.gaierror``)."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, socket.gaierror):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 class Requester:
@@ -163,6 +174,12 @@ class Requester:
                 error = WebexConnectionError(
                     f"{failure} on GET {self.scrub(str(url))}: {self.scrub(str(result))}"
                 )
+                if _unresolvable(result):
+                    # A host name that does not resolve will not resolve in a second either.
+                    raise WebexConnectionError(
+                        f"cannot resolve the host of {self.scrub(str(url))}: {self.scrub(str(result))}"
+                        " (check base_url and the network's DNS)"
+                    )
                 delay = policy.backoff(attempt=attempt, rng=self._rng)
             else:
                 response: httpx.Response = result

@@ -8,10 +8,12 @@ permission refused (401/403), 4 API failure after retries, 130 interrupted by Ct
 from __future__ import annotations
 
 import contextlib
+import functools
+import logging
 import os
 import sys
 import textwrap
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -24,6 +26,8 @@ from webex_events import WebexError
 from ._csv import CSV_COLUMNS
 from ._errors import EXIT_INTERRUPTED, EXIT_USAGE, CliError, from_webex_error, redact
 from ._export import ExportRequest, make_client, run_export
+from ._logging import LEVELS, LogFormat, emit, json_mode
+from ._logging import configure as configure_logging
 from ._malloc import limit_malloc_arenas
 from ._options import (
     DEFAULT_BASE_URL,
@@ -110,12 +114,45 @@ class _Group(click.Group):
 
 
 def _error(message: str) -> None:
-    text = redact(" ".join(message.split()), _secret)
-    sys.stderr.write(f"webex-events: error: {text}\n")
-    sys.stderr.flush()
+    emit(logging.ERROR, "error", _mask(" ".join(message.split())))
 
 
-@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+def _mask(text: str) -> str:
+    return redact(text, _secret)
+
+
+def logging_options(f: Any) -> Any:
+    """``--log-level``, ``--log-format``, ``-v``: set up the ``webex_events`` logger, then run."""
+
+    @functools.wraps(f)
+    def run(*args: Any, log_level: str | None, log_format: LogFormat, verbose: int, **kwargs: Any) -> Any:
+        configure_logging(
+            level=log_level, fmt=log_format, verbose=verbose, quiet=bool(kwargs.get("quiet")), redact=_mask
+        )
+        return f(*args, **kwargs)
+
+    run = click.option(
+        "--log-level",
+        type=click.Choice(LEVELS, case_sensitive=False),
+        default=None,
+        envvar="WEBEX_EVENTS_LOG_LEVEL",
+        show_envvar=True,
+        help="Diagnostics shown on stderr (retries are warnings). Default: warning; -q: error.",
+    )(run)
+    run = click.option(
+        "--log-format",
+        type=click.Choice(["text", "json"]),
+        default="text",
+        envvar="WEBEX_EVENTS_LOG_FORMAT",
+        show_envvar=True,
+        help="text: timestamped lines; json: one JSON object per line (cron, SIEM collectors).",
+    )(run)
+    return click.option(
+        "-v", "--verbose", count=True, help="More diagnostics: -v info, -vv debug (see --log-level)."
+    )(run)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "show_default": True})
 @click.version_option(package_name="webex-events", prog_name="webex-events")
 def main() -> None:
     """Export and read the events of a Webex organization (Webex Events API).
@@ -160,6 +197,17 @@ def _demo_server(end: datetime) -> Iterator[tuple[str, str]]:
         yield str(base_url), str(fake.token)
 
 
+def _announce(token: str) -> Callable[[str], None]:
+    def say(base_url: str) -> None:
+        sys.stderr.write(
+            f"webex-events: fake Webex serving {base_url} (token {token!r}); Ctrl-C to stop. Use it with:\n"
+            f"  export WEBEX_BASE_URL={base_url} WEBEX_ACCESS_TOKEN={token}\n"
+        )
+        sys.stderr.flush()
+
+    return say
+
+
 def _demo_anchor(out_path: Path | None, resume: bool) -> datetime:
     """End of the demo organization: now, or the recorded end when resuming a demo export.
 
@@ -186,10 +234,18 @@ _EXPORT_EPILOG = (
 
 @main.command(epilog=_EXPORT_EPILOG)
 @click.option(
-    "--from", "from_", metavar="ISO8601", help="Start of the range (inclusive), e.g. 2024-01-31T00:00:00Z."
+    "--from",
+    "from_",
+    metavar="ISO8601",
+    help="Start of the range (inclusive): 2024-01-31, 2024-01-31T08:00 or 2024-01-31T08:00+02:00."
+    " A date or time without an offset is UTC.",
 )
-@click.option("--to", "to", metavar="ISO8601", help="End of the range (exclusive); default now.")
-@click.option("--since", metavar="DURATION", help="Start the range this long before now: 7d, 12h, 90m, 30s.")
+@click.option("--to", "to", metavar="ISO8601", help="End of the range (exclusive), as --from; default now.")
+@click.option(
+    "--since",
+    metavar="DURATION",
+    help="Start the range this long before now: 1w, 7d, 1.5d, 12h, 90m, 30s or sums like 1d12h.",
+)
 @filter_options
 @page_size_option
 @click.option(
@@ -214,9 +270,15 @@ _EXPORT_EPILOG = (
 @click.option(
     "--demo", is_flag=True, help="Export from a built-in fake organization (offline, no token needed)."
 )
-@click.option("--quiet", "-q", is_flag=True, help="No progress display (the summary line is still printed).")
+@click.option(
+    "--quiet",
+    "-q",
+    is_flag=True,
+    help="No progress display and only errors logged (the summary is still printed).",
+)
 @_base_url_option
 @_token_file_option
+@logging_options
 def export(
     *,
     from_: str | None,
@@ -314,7 +376,7 @@ def export(
             force=force,
             base_url=str(url),
             demo=demo,
-            show_progress=not quiet,
+            show_progress=not quiet and not json_mode(),
             fingerprint=fingerprint,
         )
         run_export(req, lambda: make_client(str(token), str(url), concurrency))
@@ -322,16 +384,23 @@ def export(
 
 @main.command()
 @click.argument("event_id")
+@click.option("--demo", is_flag=True, help="Read from the built-in fake organization of `export --demo`.")
 @_base_url_option
 @_token_file_option
-def get(event_id: str, base_url: str, token_file: Path | None) -> None:
+@logging_options
+def get(event_id: str, demo: bool, base_url: str, token_file: Path | None) -> None:
     """Print one event (EVENT_ID) as the exact JSON Webex sent."""
     global _secret  # noqa: PLW0603
-    url = check_base_url(base_url)
-    _secret = read_token(token_file)
+    server: contextlib.AbstractContextManager[tuple[Any, Any]]
+    if demo:
+        server = _demo_server(now_utc())  # event ids do not depend on the instant: same as export's
+    else:
+        server = nullcontext((check_base_url(base_url), read_token(token_file)))
     try:
-        with make_client(_secret, url) as client:
-            event = client.get_event(event_id)
+        with server as (url, token):
+            _secret = str(token)
+            with make_client(_secret, str(url)) as client:
+                event = client.get_event(event_id)
     except WebexError as exc:
         raise from_webex_error(exc) from None
     sys.stdout.write(event.raw_json + "\n")
@@ -373,7 +442,14 @@ def get(event_id: str, base_url: str, token_file: Path | None) -> None:
 @click.option(
     "--port", type=click.IntRange(0, 65535), default=0, show_default=True, help="Port (0: any free)."
 )
-@click.option("--token", default="fake-token", show_default=True, help="The token the server accepts.")
+@click.option(
+    "--token",
+    default="fake-token",
+    envvar="WEBEX_ACCESS_TOKEN",
+    show_envvar=True,
+    help="The token the server accepts (so a shell that exported its token can use the fake as is).",
+)
+@logging_options
 def fake_server(
     *,
     events: int,
@@ -385,7 +461,10 @@ def fake_server(
     port: int,
     token: str,
 ) -> None:
-    """Run the fake Webex server on 127.0.0.1 until Ctrl-C; the first stdout line is its base URL."""
+    """Run the fake Webex server on 127.0.0.1 until Ctrl-C; the first stdout line is its base URL.
+
+    stderr says which token it accepts and how to point the CLI or the library at it.
+    """
     from webex_events.testing import FakeWebex, run_server  # noqa: PLC0415 - only needed here
 
     fake = FakeWebex(
@@ -397,4 +476,4 @@ def fake_server(
         rate_limit=rate_limit,
         fault_rate=fault_rate,
     )
-    run_server(fake, port=port)
+    run_server(fake, port=port, announce=_announce(token))

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import logging
 import os
 import signal
 import sys
@@ -39,6 +40,7 @@ from webex_events import Event, EventStream, ListStats, RetryPolicy, WebexError,
 from ._csv import csv_header, csv_rows
 from ._errors import EXIT_IO, EXIT_USAGE, CliError, from_webex_error
 from ._lock import locked_output
+from ._logging import emit
 from ._options import format_instant, now_utc, parse_instant
 from ._progress import Progress, format_seconds
 from ._resume import ExportState, StateError, fsync_dir, state_path
@@ -171,16 +173,32 @@ class _Counters:
     started: float = field(default_factory=time.monotonic)
 
 
-def _summary(counters: _Counters, stats: ListStats | None, where: str) -> str:
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n:,} {one if n == 1 else many}"
+
+
+def _summary(counters: _Counters, stats: ListStats | None, where: str) -> None:
+    """The last line of an export (always shown, as text or a JSON object)."""
     total = counters.events + counters.earlier
     pages, retries = (stats.pages, stats.retries) if stats is not None else (0, 0)
+    seconds = time.monotonic() - counters.started
     text = (
-        f"webex-events: done: {total:,} events, {pages:,} pages, {retries:,} retries"
-        f" in {format_seconds(time.monotonic() - counters.started)}"
+        f"{_count(total, 'event', 'events')}, {_count(pages, 'page', 'pages')},"
+        f" {_count(retries, 'retry', 'retries')} in {format_seconds(seconds)}"
     )
     if counters.earlier:
         text += f" (resumed: {counters.earlier:,} from earlier runs)"
-    return text + f" -> {where}"
+    emit(
+        logging.INFO,
+        "done",
+        text + f" -> {where}",
+        events=total,
+        pages=pages,
+        retries=retries,
+        seconds=round(seconds, 3),
+        resumed=counters.earlier,
+        output=where,
+    )
 
 
 def _list(
@@ -241,7 +259,7 @@ def _export_stdout(req: ExportRequest, client_factory: Callable[[], WebexEvents]
                     progress.update(counters.events, st.windows_done, st.windows_total)
             out.flush()
             progress.finish()
-            sys.stderr.write(_summary(counters, stream.stats, "stdout") + "\n")
+            _summary(counters, stream.stats, "stdout")
     except WebexError as exc:
         progress.finish()
         raise from_webex_error(exc) from None
@@ -332,7 +350,7 @@ def _export_locked(req: ExportRequest, output: Path, client_factory: Callable[[]
             )
         state, hasher = _resumable_state(req, output, spath)
     elif req.resume:
-        sys.stderr.write(f"webex-events: no unfinished export found for {output}; starting a new export\n")
+        emit(logging.WARNING, "warning", f"no unfinished export found for {output}; starting a new export")
     fresh = state is None
     if fresh and output.exists() and not (req.force or req.resume):
         # Compliance evidence is not overwritten by accident (--resume says "this file is mine").
@@ -428,7 +446,7 @@ def _export_locked(req: ExportRequest, output: Path, client_factory: Callable[[]
             raise CliError(f"cannot write {output}: {exc.strerror or exc}", EXIT_IO) from None
         ExportState.remove(spath)
     progress.finish()
-    sys.stderr.write(_summary(counters, stats, str(output)) + "\n")
+    _summary(counters, stats, str(output))
 
 
 def _forget(output: Path, spath: Path) -> None:

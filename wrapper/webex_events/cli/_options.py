@@ -60,18 +60,20 @@ def parse_duration(text: str, option: str) -> timedelta:
 
 
 def parse_instant(text: str, option: str) -> datetime:
-    """Parse an ISO 8601 instant; a bare date means midnight UTC, a time needs an offset or ``Z``."""
+    """Parse an ISO 8601 instant; without an offset (a bare date or a local-looking time) it is UTC.
+
+    One rule for every form, said in ``--help``: ``2024-01-31`` and ``2024-01-31T00:00`` are the
+    same instant, UTC midnight; add ``Z`` or an offset like ``+02:00`` for another zone.
+    """
     value = text.strip()
     try:
-        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-            return datetime.fromisoformat(value).replace(tzinfo=UTC)
         parsed = datetime.fromisoformat(value)
     except ValueError:
         raise CliUsageError(
-            f"{option}: invalid date {text!r} (expected ISO 8601, e.g. 2024-01-31T00:00:00Z)"
+            f"{option}: invalid date {text!r} (expected ISO 8601, e.g. 2024-01-31 or 2024-01-31T08:00:00Z)"
         ) from None
     if parsed.tzinfo is None or parsed.utcoffset() is None:
-        raise CliUsageError(f"{option}: {text!r} has no time zone; add Z or an offset like +02:00")
+        parsed = parsed.replace(tzinfo=UTC)
     return parsed.astimezone(UTC)
 
 

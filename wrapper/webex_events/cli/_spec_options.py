@@ -7,7 +7,7 @@ is sent with a warning (Webex adds values before specs catch up), a number gets 
 
 from __future__ import annotations
 
-import sys
+import logging
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
@@ -18,6 +18,7 @@ from webex_events._filters import describe_values, filter_values, unknown_values
 from webex_events._query import PAGE_SIZE
 from webex_events_api.spec import LIST_EVENTS, Parameter
 
+from ._logging import emit
 from ._options import CliUsageError
 
 __all__ = ["FILTER_DEST", "cli_label", "filter_options", "page_size_option", "validate_filters"]
@@ -135,8 +136,10 @@ def validate_filters(options: Mapping[str, Any]) -> dict[str, Any]:
     except InvalidArgumentError as exc:
         raise CliUsageError(str(exc)) from None
     for parameter, value in unknown_values(wire):
-        sys.stderr.write(
-            f"webex-events: warning: {cli_label(parameter)} {value!r} is not one of the spec's values"
-            f" ({describe_values(parameter.enum)}); sending it as given\n"
+        emit(
+            logging.WARNING,
+            "warning",
+            f"{cli_label(parameter)} {value!r} is not one of the spec's values"
+            f" ({describe_values(parameter.enum)}); sending it as given",
         )
     return given

@@ -248,10 +248,12 @@ def run_server(
     host: str = "127.0.0.1",
     port: int = 0,
     out: TextIO | None = None,
+    announce: Callable[[str], None] | None = None,
 ) -> None:
     """Serve ``fake`` (default: ``FakeWebex()``) over HTTP until Ctrl-C or SIGTERM.
 
-    The first line written to ``out`` (stdout) is the base URL, flushed at once.
+    The first line written to ``out`` (stdout) is the base URL, flushed at once; ``announce``
+    is then called with it (the CLI tells the user the token and how to use the server).
     """
     fake = fake if fake is not None else FakeWebex()
-    run_app(fake._app, host=host, port=port, out=out)
+    run_app(fake._app, host=host, port=port, out=out, announce=announce)

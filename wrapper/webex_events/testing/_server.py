@@ -8,7 +8,7 @@ import struct
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import FrameType
@@ -101,11 +101,20 @@ def serve_app(app: FakeApp, *, host: str = "127.0.0.1", port: int = 0) -> Iterat
         thread.join()
 
 
-def run_app(app: FakeApp, *, host: str = "127.0.0.1", port: int = 0, out: TextIO | None = None) -> None:
+def run_app(
+    app: FakeApp,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    out: TextIO | None = None,
+    announce: Callable[[str], None] | None = None,
+) -> None:
     """Serve ``app`` in this thread until Ctrl-C or SIGTERM; the first stdout line is the base URL."""
     server, base_url = make_server(app, host=host, port=port)
     stream = out if out is not None else sys.stdout
     print(base_url, file=stream, flush=True)
+    if announce is not None:
+        announce(base_url)
 
     def _stop(signum: int, frame: FrameType | None) -> None:
         raise KeyboardInterrupt
