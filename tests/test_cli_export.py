@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+import _cli
 import httpx
 import pytest
 
@@ -31,18 +32,7 @@ def run_cli(
     *args: str, token: str | None = TOKEN, env: dict[str, str] | None = None, timeout: float = 60
 ) -> subprocess.CompletedProcess[str]:
     """Run ``python -m webex_events.cli ARGS`` with a clean environment."""
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith(("WEBEX_",))}
-    if token is not None:
-        full_env["WEBEX_ACCESS_TOKEN"] = token
-    full_env.update(env or {})
-    return subprocess.run(
-        [sys.executable, "-m", "webex_events.cli", *args],
-        capture_output=True,
-        text=True,
-        env=full_env,
-        timeout=timeout,
-        check=False,
-    )
+    return _cli.run_cli(*args, token=token, env=env, timeout=timeout)
 
 
 @pytest.fixture(scope="module")

@@ -5,14 +5,13 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import _cli
 import httpx
 import pytest
 from _hostile import Answer, hostile_server
@@ -306,14 +305,4 @@ def test_a_socks_proxy_without_socksio_is_a_clear_error(monkeypatch: pytest.Monk
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("WEBEX_")}
-    env["WEBEX_ACCESS_TOKEN"] = TOKEN
-    env["WEBEX_EVENTS_MAX_ATTEMPTS"] = "2"
-    return subprocess.run(
-        [sys.executable, "-m", "webex_events.cli", *args, "-q"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-        check=False,
-    )
+    return _cli.run_cli(*args, "-q", token=TOKEN, env={"WEBEX_EVENTS_MAX_ATTEMPTS": "2"})

@@ -4,7 +4,6 @@ library and CLI, logs for cron and SIEM collectors, the CLI's rough edges."""
 from __future__ import annotations
 
 import json
-import os
 import socket
 import subprocess
 import sys
@@ -12,6 +11,7 @@ import typing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import _cli
 import httpx
 import pytest
 
@@ -26,25 +26,14 @@ TOKEN = "tok-newcomer-8d2e5f"
 def run_cli(
     *args: str, env: dict[str, str] | None = None, timeout: float = 60
 ) -> subprocess.CompletedProcess[str]:
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith("WEBEX_")}
-    full_env["WEBEX_ACCESS_TOKEN"] = TOKEN
-    full_env.update(env or {})
-    return subprocess.run(
-        [sys.executable, "-m", "webex_events.cli", *args],
-        capture_output=True,
-        text=True,
-        env=full_env,
-        timeout=timeout,
-        check=False,
-    )
+    return _cli.run_cli(*args, token=TOKEN, env=env, timeout=timeout)
 
 
 # ------------------------------------------------------------------------------ 2. the fake server
 
 
 def test_fake_server_says_its_token_and_accepts_the_one_the_shell_exported() -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("WEBEX_")}
-    env["WEBEX_ACCESS_TOKEN"] = "my-own-token-1234"
+    env = _cli.cli_env("my-own-token-1234")
     proc = subprocess.Popen(
         [sys.executable, "-m", "webex_events.cli", "fake-server", "--events", "30"],
         env=env,

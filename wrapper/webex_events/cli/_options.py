@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import os
 import re
-import urllib.parse
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+from webex_events._config import DEFAULT_BASE_URL, TOKEN_ENV, validate_base_url
+from webex_events._errors import InvalidArgumentError
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -24,12 +26,9 @@ __all__ = [
     "read_token",
 ]
 
-DEFAULT_BASE_URL = "https://webexapis.com/v1"
-TOKEN_ENV = "WEBEX_ACCESS_TOKEN"  # noqa: S105 - a variable name, not a secret
 
 _UNITS = {"w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1}
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)([wdhms])")
-_LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
 
 
 class CliUsageError(Exception):
@@ -83,18 +82,14 @@ def format_instant(value: datetime) -> str:
 
 
 def check_base_url(url: str) -> str:
-    """Accept https URLs, or http only on loopback (the fake server); return it without a trailing /."""
-    parts = urllib.parse.urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise CliUsageError(f"--base-url: not an http(s) URL: {url!r}")
-    if parts.username is not None or parts.password is not None:
-        # Credentials in a URL would end up in the state file and in messages.
-        raise CliUsageError("--base-url: must not contain credentials")
-    if parts.scheme == "http" and parts.hostname not in _LOOPBACK_HOSTS:
-        raise CliUsageError(
-            f"--base-url: plain http is only allowed on loopback (127.0.0.1); use https for {parts.hostname}"
-        )
-    return url.rstrip("/")
+    """The library's rule (https, or http only to loopback; no credentials), as a usage error.
+
+    One rule for the command and the library: ``WEBEX_BASE_URL`` means the same to both.
+    """
+    try:
+        return str(validate_base_url(url))
+    except InvalidArgumentError as exc:
+        raise CliUsageError(f"--base-url: {exc}") from None
 
 
 def read_token(token_file: Path | None) -> str:
