@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import importlib.metadata
+import importlib.util
 import json
 import os
 import shutil
@@ -45,6 +46,9 @@ SPEC = Path("spec") / "openapi.yaml"
 EVENT_SCHEMA = Path("spec") / "event.schema.json"
 GENERATED = Path("generated") / "webex_events_api"
 CLIENT_CONFIG = ROOT / "scripts" / "openapi-python-client.yaml"
+#: Templates that replace openapi-python-client's own ones of the same name: generated models keep a
+#: value whose JSON type differs from the spec's as it came (see scripts/templates/README.md).
+CLIENT_TEMPLATES = ROOT / "scripts" / "templates"
 PINS = ROOT / "scripts" / "requirements-generate.txt"
 
 #: Every Python file below generated/ starts with this.
@@ -81,6 +85,33 @@ def check_pinned_tools() -> None:
             "regenerate: wrong generator versions: "
             + ", ".join(wrong)
             + f"\ninstall them with: pip install -r {PINS.relative_to(ROOT)}"
+        )
+
+
+def check_forked_templates() -> None:
+    """Refuse to run when a template here was forked from another version of the upstream one.
+
+    Each forked template names the sha256 of the upstream file it started from: after an upgrade
+    of openapi-python-client the fork must be redone from the new file, not run against it.
+    """
+    found = importlib.util.find_spec("openapi_python_client")
+    if found is None or found.origin is None:
+        sys.exit("regenerate: openapi-python-client is not installed")
+    upstream = Path(found.origin).parent / "templates"
+    stale = []
+    for template in sorted(CLIENT_TEMPLATES.rglob("*.jinja")):
+        name = template.relative_to(CLIENT_TEMPLATES)
+        original = upstream / name
+        if not original.exists():
+            continue  # our own helper (tolerance.jinja), no upstream counterpart
+        digest = hashlib.sha256(original.read_bytes()).hexdigest()
+        if f"(sha256 {digest}," not in template.read_text():
+            stale.append(name.as_posix())
+    if stale:
+        sys.exit(
+            "regenerate: scripts/templates forked from another openapi-python-client version: "
+            + ", ".join(stale)
+            + "\nredo each fork from the installed template (see scripts/templates/README.md)"
         )
 
 
@@ -159,6 +190,7 @@ def build(output: Path, *, spec_dir: Path | None = None) -> None:
 
     ``spec_dir`` is the directory holding ``openapi.yaml`` (default: this repository's spec/).
     """
+    check_forked_templates()
     source = (spec_dir if spec_dir is not None else ROOT / SPEC.parent) / SPEC.name
     spec_text = source.read_text()
     spec = yaml.safe_load(spec_text)
@@ -175,6 +207,7 @@ def build(output: Path, *, spec_dir: Path | None = None) -> None:
                 "generate",
                 "--path=openapi.yaml",
                 f"--config={CLIENT_CONFIG}",
+                f"--custom-template-path={CLIENT_TEMPLATES}",
                 "--meta=none",
                 f"--output-path={package.name}",
             ],

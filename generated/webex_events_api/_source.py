@@ -3,7 +3,7 @@
 
 """Where this package came from (used by scripts/vendor.py and the tests)."""
 
-SPEC_SHA256 = "7e521a621e531be2bd07375bd4ffd5192e728d76ee6b5c480f8d6adec5abeff2"
+SPEC_SHA256 = "95ca6c0f350b50355c502a13ab07acb50d3d8e037f6986de9f6c5b991d80b0a8"
 GENERATORS = {
     "openapi-python-client": "0.29.1",
     "datamodel-code-generator": "0.89.0",

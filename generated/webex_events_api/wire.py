@@ -92,7 +92,7 @@ class EventData(TypedDict):
     meetingId: NotRequired[str]
     creatorId: NotRequired[str]
     host: NotRequired[EventDataHost]
-    attendees: NotRequired[list[dict[str, Any]]]
+    attendees: NotRequired[list[Any]]
     """
     Common Identity (CI) authenticated meeting attendees.
     """

@@ -26,6 +26,13 @@ class Event:
     event listed from a page keeps a reference to that page's body). Unknown ``resource``/``type`` values
     stay plain strings and unknown fields stay in ``.raw`` (and ``.model.additional_properties``).
 
+    Typed access never fails on what Webex actually sends (docs/design.md, "Tolerance"): a value
+    whose JSON type differs from the spec's is kept as it came, on the attribute itself (each
+    generated field is typed ``<spec type> | Any``): attendees as strings, ``isCallAnswered`` as
+    a boolean, a ``host`` that is no object. The one documented failure is ``ValueError`` when
+    a field the spec requires (``id``, ``resource``, ``type``, ``actorId``, ``orgId``,
+    ``created``, ``data``) is missing: ``.model`` and ``.data`` cannot be built, ``.raw`` still is.
+
     >>> e = Event(raw_json='{"id":"E1","resource":"messages","type":"created","actorId":"A",'
     ...           '"orgId":"O","created":"2024-01-02T03:04:05.678Z","data":{"id":"M"}}')
     >>> e.id, e.resource, e.type, e.created.isoformat()
@@ -33,6 +40,10 @@ class Event:
 '2024-01-02T03:04:05.678000+00:00')
     >>> e.data.id
     'M'
+    >>> e = Event(raw_json='{"id":"E2","resource":"meetings","type":"ended","actorId":"A","orgId":"O",'
+    ...           '"created":"2024-01-02T03:04:05.678Z","data":{"attendees":["a@example.com"],"host":"h"}}')
+    >>> e.data.attendees, e.data.host
+    (['a@example.com'], 'h')
     """
 
     __slots__ = ("_created", "_index", "_model", "_page", "_raw", "_raw_json")
@@ -145,14 +156,25 @@ class Event:
 
     @property
     def model(self) -> EventModel:
-        """The generated ``webex_events_api.models.Event``, built on first access."""
+        """The generated ``webex_events_api.models.Event``, built on first access.
+
+        ``model.to_dict()`` gives back ``raw``. ValueError if a field the spec requires is missing.
+        """
         if self._model is None:
-            self._model = EventModel.from_dict(self.raw)
+            try:
+                self._model = EventModel.from_dict(self.raw)
+            except KeyError as missing:  # the generated from_dict pops each required field
+                raise ValueError(
+                    f"event {self.id!r} lacks {missing.args[0]!r}, a field the spec requires"
+                ) from None
         return self._model
 
     @property
-    def data(self) -> EventData:
-        """The generated ``EventData`` of the event."""
+    def data(self) -> EventData | Any:
+        """The generated ``EventData`` of the event.
+
+        Webex's ``data`` as it came if it is not a JSON object (typed ``Any``).
+        """
         return self.model.data
 
     def __eq__(self, other: object) -> bool:

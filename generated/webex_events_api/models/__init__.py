@@ -8,7 +8,6 @@ from .error_detail import ErrorDetail
 from .event import Event
 from .event_collection_response import EventCollectionResponse
 from .event_data import EventData
-from .event_data_attendees_item import EventDataAttendeesItem
 from .event_data_host import EventDataHost
 from .event_resource_enum import EventResourceEnum
 from .event_service_type_enum import EventServiceTypeEnum
@@ -21,7 +20,6 @@ __all__ = (
     "Event",
     "EventCollectionResponse",
     "EventData",
-    "EventDataAttendeesItem",
     "EventDataHost",
     "EventResourceEnum",
     "EventServiceTypeEnum",

@@ -23,26 +23,35 @@ class Error:
     """The body of a Webex error response.
 
     Attributes:
-        message (str): A human-readable summary of the error. Example: The requested resource could not be found..
-        errors (list[ErrorDetail] | Unset):
-        tracking_id (str | Unset): Webex's identifier of the request. Example: ROUTER_5F1A2B3C-1234-5678-9ABC-
+        message (str | Any): A human-readable summary of the error. Example: The requested resource could not be found..
+        errors (list[ErrorDetail | Any] | Any | Unset):
+        tracking_id (str | Any | Unset): Webex's identifier of the request. Example: ROUTER_5F1A2B3C-1234-5678-9ABC-
             DEF012345678.
     """
 
-    message: str
-    errors: list[ErrorDetail] | Unset = UNSET
-    tracking_id: str | Unset = UNSET
+    message: str | Any
+    errors: list[ErrorDetail | Any] | Any | Unset = UNSET
+    tracking_id: str | Any | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        from ..models.error_detail import ErrorDetail
+
         message = self.message
 
-        errors: list[dict[str, Any]] | Unset = UNSET
-        if not isinstance(self.errors, Unset):
+        errors: list[dict[str, Any] | Any] | Any | Unset
+        if isinstance(self.errors, list):
             errors = []
             for errors_item_data in self.errors:
-                errors_item = errors_item_data.to_dict()
+                errors_item: dict[str, Any] | Any
+                if isinstance(errors_item_data, ErrorDetail):
+                    errors_item = errors_item_data.to_dict()
+                else:  # kept as it came by from_dict (or UNSET)
+                    errors_item = errors_item_data
+
                 errors.append(errors_item)
+        else:  # kept as it came by from_dict (or UNSET)
+            errors = self.errors
 
         tracking_id = self.tracking_id
 
@@ -68,13 +77,20 @@ class Error:
         message = d.pop("message")
 
         _errors = d.pop("errors", UNSET)
-        errors: list[ErrorDetail] | Unset = UNSET
-        if _errors is not UNSET:
+        errors: list[ErrorDetail | Any] | Any | Unset
+        if isinstance(_errors, list):
             errors = []
             for errors_item_data in _errors:
-                errors_item = ErrorDetail.from_dict(errors_item_data)
+                _errors_item = errors_item_data
+                errors_item: ErrorDetail | Any
+                if isinstance(_errors_item, dict):
+                    errors_item = ErrorDetail.from_dict(_errors_item)
+                else:  # not what the spec states (or absent): kept as it came
+                    errors_item = _errors_item
 
                 errors.append(errors_item)
+        else:  # another JSON type than an array (or absent): kept as it came
+            errors = _errors
 
         tracking_id = d.pop("trackingId", UNSET)
 

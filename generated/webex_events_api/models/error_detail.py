@@ -18,10 +18,10 @@ T = TypeVar("T", bound="ErrorDetail")
 class ErrorDetail:
     """
     Attributes:
-        description (str | Unset): What went wrong.
+        description (str | Any | Unset): What went wrong.
     """
 
-    description: str | Unset = UNSET
+    description: str | Any | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:

@@ -25,47 +25,57 @@ class Event:
     """An event in a Webex organization.
 
     Attributes:
-        id (str): The unique identifier for the event. Example:
+        id (str | Any): The unique identifier for the event. Example:
             Y2lzY29zcGFyazovL3VzL0VWRU5UL2JiY2ViMWFkLTQzZjEtM2I1OC05MTQ3LWYxNGJiMGM0ZDE1NAo.
-        resource (EventResourceEnum | str): The type of resource in the event (a value Webex added after this spec is
-            kept as a plain string).
-        type_ (EventTypeEnum | str): The action which took place in the event (a value Webex added after this spec is
-            kept as a plain string).
-        actor_id (str): The ID of the person who performed the action. Example:
+        resource (EventResourceEnum | str | Any): The type of resource in the event (a value Webex added after this spec
+            is kept as a plain string).
+        type_ (EventTypeEnum | str | Any): The action which took place in the event (a value Webex added after this spec
+            is kept as a plain string).
+        actor_id (str | Any): The ID of the person who performed the action. Example:
             Y2lzY29zcGFyazovL3VzL1BFT1BMRS9mNWIzNjE4Ny1jOGRkLTQ3MjctOGIyZi1mOWM0NDdmMjkwNDY.
-        org_id (str): The ID of the organization for the event. Example:
+        org_id (str | Any): The ID of the organization for the event. Example:
             OTZhYmMyYWEtM2RjYy0xMWU1LWExNTItZmUzNDgxOWNkYzlh.
-        created (str): The date and time of the event (ISO 8601, UTC, millisecond precision). Example:
+        created (str | Any): The date and time of the event (ISO 8601, UTC, millisecond precision). Example:
             2016-05-16T21:34:59.324Z.
-        data (EventData): The event's data representation. This object will contain the event's `resource`, such as
-            memberships, messages, meetings, meetingMessages, tabs, rooms or attachmentActions at the time the event took
+        data (EventData | Any): The event's data representation. This object will contain the event's `resource`, such
+            as memberships, messages, meetings, meetingMessages, tabs, rooms or attachmentActions at the time the event took
             place.
-        app_id (str | Unset): The ID of the application for the event. Example: null.
+        app_id (str | Any | Unset): The ID of the application for the event. Example: null.
     """
 
-    id: str
-    resource: EventResourceEnum | str
-    type_: EventTypeEnum | str
-    actor_id: str
-    org_id: str
-    created: str
-    data: EventData
-    app_id: str | Unset = UNSET
+    id: str | Any
+    resource: EventResourceEnum | str | Any
+    type_: EventTypeEnum | str | Any
+    actor_id: str | Any
+    org_id: str | Any
+    created: str | Any
+    data: EventData | Any
+    app_id: str | Any | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        from ..models.event_data import EventData
+
         id = self.id
 
-        resource: str
+        resource: str | Any
         if isinstance(self.resource, EventResourceEnum):
-            resource = self.resource.value
-        else:
+            if isinstance(self.resource, EventResourceEnum):
+                resource = self.resource.value
+            else:  # kept as it came by from_dict (or UNSET)
+                resource = self.resource
+
+        else:  # a member without a conversion, a value kept as it came by from_dict, or UNSET
             resource = self.resource
 
-        type_: str
+        type_: str | Any
         if isinstance(self.type_, EventTypeEnum):
-            type_ = self.type_.value
-        else:
+            if isinstance(self.type_, EventTypeEnum):
+                type_ = self.type_.value
+            else:  # kept as it came by from_dict (or UNSET)
+                type_ = self.type_
+
+        else:  # a member without a conversion, a value kept as it came by from_dict, or UNSET
             type_ = self.type_
 
         actor_id = self.actor_id
@@ -74,7 +84,11 @@ class Event:
 
         created = self.created
 
-        data = self.data.to_dict()
+        data: dict[str, Any] | Any
+        if isinstance(self.data, EventData):
+            data = self.data.to_dict()
+        else:  # kept as it came by from_dict (or UNSET)
+            data = self.data
 
         app_id = self.app_id
 
@@ -103,29 +117,51 @@ class Event:
         d = dict(src_dict)
         id = d.pop("id")
 
-        def _parse_resource(data: object) -> EventResourceEnum | str:
+        def _parse_resource(data: object) -> EventResourceEnum | str | Any:
             try:
-                if not isinstance(data, str):
+                if not (
+                    isinstance(data, str)
+                    and data in {member.value for member in EventResourceEnum}
+                ):
                     raise TypeError()
-                resource_type_0 = EventResourceEnum(data)
+                _resource_type_0 = data
+                resource_type_0: EventResourceEnum | Any
+                if isinstance(_resource_type_0, str) and _resource_type_0 in {
+                    member.value for member in EventResourceEnum
+                }:
+                    resource_type_0 = EventResourceEnum(_resource_type_0)
+                else:  # not what the spec states (or absent): kept as it came
+                    resource_type_0 = _resource_type_0
 
                 return resource_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
-            return cast(EventResourceEnum | str, data)
+            # A member without a conversion (str...), or a value no member takes: kept as it came.
+            return cast(EventResourceEnum | str | Any, data)
 
         resource = _parse_resource(d.pop("resource"))
 
-        def _parse_type_(data: object) -> EventTypeEnum | str:
+        def _parse_type_(data: object) -> EventTypeEnum | str | Any:
             try:
-                if not isinstance(data, str):
+                if not (
+                    isinstance(data, str)
+                    and data in {member.value for member in EventTypeEnum}
+                ):
                     raise TypeError()
-                type_type_0 = EventTypeEnum(data)
+                _type_type_0 = data
+                type_type_0: EventTypeEnum | Any
+                if isinstance(_type_type_0, str) and _type_type_0 in {
+                    member.value for member in EventTypeEnum
+                }:
+                    type_type_0 = EventTypeEnum(_type_type_0)
+                else:  # not what the spec states (or absent): kept as it came
+                    type_type_0 = _type_type_0
 
                 return type_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
-            return cast(EventTypeEnum | str, data)
+            # A member without a conversion (str...), or a value no member takes: kept as it came.
+            return cast(EventTypeEnum | str | Any, data)
 
         type_ = _parse_type_(d.pop("type"))
 
@@ -135,7 +171,12 @@ class Event:
 
         created = d.pop("created")
 
-        data = EventData.from_dict(d.pop("data"))
+        _data = d.pop("data")
+        data: EventData | Any
+        if isinstance(_data, dict):
+            data = EventData.from_dict(_data)
+        else:  # not what the spec states (or absent): kept as it came
+            data = _data
 
         app_id = d.pop("appId", UNSET)
 

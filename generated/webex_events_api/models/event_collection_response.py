@@ -20,17 +20,28 @@ T = TypeVar("T", bound="EventCollectionResponse")
 class EventCollectionResponse:
     """
     Attributes:
-        items (list[Event]):
+        items (list[Event | Any] | Any):
     """
 
-    items: list[Event]
+    items: list[Event | Any] | Any
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        items = []
-        for items_item_data in self.items:
-            items_item = items_item_data.to_dict()
-            items.append(items_item)
+        from ..models.event import Event
+
+        items: list[dict[str, Any] | Any] | Any
+        if isinstance(self.items, list):
+            items = []
+            for items_item_data in self.items:
+                items_item: dict[str, Any] | Any
+                if isinstance(items_item_data, Event):
+                    items_item = items_item_data.to_dict()
+                else:  # kept as it came by from_dict (or UNSET)
+                    items_item = items_item_data
+
+                items.append(items_item)
+        else:  # kept as it came by from_dict (or UNSET)
+            items = self.items
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -47,12 +58,21 @@ class EventCollectionResponse:
         from ..models.event import Event
 
         d = dict(src_dict)
-        items = []
         _items = d.pop("items")
-        for items_item_data in _items:
-            items_item = Event.from_dict(items_item_data)
+        items: list[Event | Any] | Any
+        if isinstance(_items, list):
+            items = []
+            for items_item_data in _items:
+                _items_item = items_item_data
+                items_item: Event | Any
+                if isinstance(_items_item, dict):
+                    items_item = Event.from_dict(_items_item)
+                else:  # not what the spec states (or absent): kept as it came
+                    items_item = _items_item
 
-            items.append(items_item)
+                items.append(items_item)
+        else:  # another JSON type than an array (or absent): kept as it came
+            items = _items
 
         event_collection_response = cls(
             items=items,

@@ -12,7 +12,6 @@ from attrs import field as _attrs_field
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
-    from ..models.event_data_attendees_item import EventDataAttendeesItem
     from ..models.event_data_host import EventDataHost
     from ..models.recipient import Recipient
 
@@ -26,99 +25,104 @@ class EventData:
     meetings, meetingMessages, tabs, rooms or attachmentActions at the time the event took place.
 
         Attributes:
-            id (str | Unset):  Example: Y2lzY29zcGFyazovL3VzL01FU1NBR0UvOTJkYjNiZTAtNDNiZC0xMWU2LThhZTktZGQ1YjNkZmM1NjVk.
-            room_id (str | Unset):  Example: Y2lzY29zcGFyazovL3VzL1JPT00vYmJjZWIxYWQtNDNmMS0zYjU4LTkxNDctZjE0YmIwYzRkMTU0.
-            room_type (str | Unset):  Example: group.
-            org_id (str | Unset):  Example:
+            id (str | Any | Unset):  Example:
+                Y2lzY29zcGFyazovL3VzL01FU1NBR0UvOTJkYjNiZTAtNDNiZC0xMWU2LThhZTktZGQ1YjNkZmM1NjVk.
+            room_id (str | Any | Unset):  Example:
+                Y2lzY29zcGFyazovL3VzL1JPT00vYmJjZWIxYWQtNDNmMS0zYjU4LTkxNDctZjE0YmIwYzRkMTU0.
+            room_type (str | Any | Unset):  Example: group.
+            org_id (str | Any | Unset):  Example:
                 Y2lzY29zcGFyazovL3VzL09SR0FOSVpBVElPTi9jZTg2MWZiYS02ZTJmLTQ5ZjktOWE4NC1iMzU0MDA4ZmFjOWU.
-            text (str | Unset):  Example: PROJECT UPDATE - A new project plan has been published on Box:
+            text (str | Any | Unset):  Example: PROJECT UPDATE - A new project plan has been published on Box:
                 http://box.com/s/lf5vj. The PM for this project is Mike C. and the Engineering Manager is Jane W..
-            person_id (str | Unset):  Example:
+            person_id (str | Any | Unset):  Example:
                 Y2lzY29zcGFyazovL3VzL1BFT1BMRS9mNWIzNjE4Ny1jOGRkLTQ3MjctOGIyZi1mOWM0NDdmMjkwNDY.
-            person_email (str | Unset):  Example: matt@example.com.
-            meeting_id (str | Unset):  Example: 16ce696f75844d24b2d4fab04b4419af_I_183979003076423608.
-            creator_id (str | Unset):  Example:
+            person_email (str | Any | Unset):  Example: matt@example.com.
+            meeting_id (str | Any | Unset):  Example: 16ce696f75844d24b2d4fab04b4419af_I_183979003076423608.
+            creator_id (str | Any | Unset):  Example:
                 Y2lzY29zcGFyazovL3VzL1BFT1BMRS82YWE2ZGE5OS0xYzdlLTQ4MWItODY3YS03MWY2NTIwNDk0MzM.
-            host (EventDataHost | Unset): The meeting's host data (Webex documents no fixed fields; all are kept).
-            attendees (list[EventDataAttendeesItem] | Unset): Common Identity (CI) authenticated meeting attendees.
-            transcription_enabled (str | Unset): Indicates whether or not the Voice Assistant was enabled during the
+            host (EventDataHost | Any | Unset): The meeting's host data (Webex documents no fixed fields; all are kept).
+            attendees (list[Any] | Any | Unset): Common Identity (CI) authenticated meeting attendees.
+            transcription_enabled (str | Any | Unset): Indicates whether or not the Voice Assistant was enabled during the
                 meeting. If `true` a transcript should be available a couple minutes after the meeting ended at the
                 meetingTranscripts resource. Example: yes.
-            recording_enabled (str | Unset): Indicates if recording was enabled for all or parts of the meeting. If `true` a
-                recording should be available shortly after the meeting ended at the recordings resource. Example: yes.
-            has_post_meetings_chat (str | Unset): Indicates if chat messages were exchanged during the meeting in the
+            recording_enabled (str | Any | Unset): Indicates if recording was enabled for all or parts of the meeting. If
+                `true` a recording should be available shortly after the meeting ended at the recordings resource. Example: yes.
+            has_post_meetings_chat (str | Any | Unset): Indicates if chat messages were exchanged during the meeting in the
                 meetings client (not the unified client). If `true` these messages can be accessed by a compliance officer at
                 the postMeetingsChat resource. Meetings chat collection must be custom enabled. Example: yes.
-            corelation_id (str | Unset): Telephony; The corelation id. Example: fdda8613-d34b-424c-8c6a-44ff2e19379c.
-            call_type (str | Unset): Telephony; call types (examples `VIDEO_DIALIN`,`VIDEO_DIALOUT`,`CASCADE`,`HYBRID_CASCAD
-                E`,`PSTN_SIP`,`PSTN_DIALIN`,`PSTN_DIALOUT`,`PSTN_ONLY_DIALIN`,`PSTN_ONLY_DIALOUT`,`H323`,`H323_IP`,`SIP_ENTERPRI
-                SE`,`SIP_MOBILE`,`SIP_NATIONAL`,`SIP_INTERNATIONAL`,`SIP_EMERGENCY`,`SIP_OPERATOR`,`SIP_SHORTCODE`,`SIP_TOLLFREE
-                `,`SIP_PREMIUM`,`SIP_URI`,`SIP_INBOUND`,`UNKNOWN`,`ZTM`,`SIP_MEETING`). Example: SIP_ENTERPRISE.
-            user_id (str | Unset): Telephony; user id of the CDR owner. Example:
+            corelation_id (str | Any | Unset): Telephony; The corelation id. Example: fdda8613-d34b-424c-8c6a-44ff2e19379c.
+            call_type (str | Any | Unset): Telephony; call types (examples `VIDEO_DIALIN`,`VIDEO_DIALOUT`,`CASCADE`,`HYBRID_
+                CASCADE`,`PSTN_SIP`,`PSTN_DIALIN`,`PSTN_DIALOUT`,`PSTN_ONLY_DIALIN`,`PSTN_ONLY_DIALOUT`,`H323`,`H323_IP`,`SIP_EN
+                TERPRISE`,`SIP_MOBILE`,`SIP_NATIONAL`,`SIP_INTERNATIONAL`,`SIP_EMERGENCY`,`SIP_OPERATOR`,`SIP_SHORTCODE`,`SIP_TO
+                LLFREE`,`SIP_PREMIUM`,`SIP_URI`,`SIP_INBOUND`,`UNKNOWN`,`ZTM`,`SIP_MEETING`). Example: SIP_ENTERPRISE.
+            user_id (str | Any | Unset): Telephony; user id of the CDR owner. Example:
                 Y2lzY29zcGFyazovL3VzL1BFT1BMRS8zZjEwMTU1NC04ZGJjLTQyMmUtOGEzZC1kYTk1YTI3NWZlNzU.
-            user_type (str | Unset): Telephony; The type of user (`User`,`Anchor`,`AutomatedAttendantBasic`,`AutomatedAttend
-                antStandard`,`AutomatedAttendantVideo`,`BroadworksAnywhere`,`CallCenterBasic`,`CallCenterPremium`,`CallCenterSta
-                ndard`,`CollaborateBridge`,`ContactCenterAdaptor`,`FindMeFollowMe`,`FlexibleSeatingHost`,`GroupCall`,`GroupPagin
-                g`,`HuntGroup`,`LocalGateway`,`MeetMeConference`,`Place`,`RoutePoint`,`SystemVoicePortal`,`VoiceMailGroup`,`Voic
-                eMailRetrieval`,`VoiceXML`,`VirtualLine`,`Unknown`). Example: User.
-            call_direction (str | Unset): Telephony; `ORIGINATING` or `TERMINATING`. Example: ORIGINATING.
-            is_call_answered (str | Unset): Telephony; indicates if the call was answered. Example: true.
-            call_duration_seconds (str | Unset): Telephony; duration of call in seconds. Example: 192.
-            call_start_time (str | Unset): Telephony; ISO 8601. Example: 2023-02-08T06:12:43.976Z.
-            call_answer_time (str | Unset): Telephony; ISO 8601. Example: 2023-02-08T06:12:47.012Z.
-            call_transfer_time (str | Unset): Telephony; ISO 8601. Example: 2023-02-08T06:15:19.112Z.
-            calling_number (str | Unset): Telephony; originating number. Example: 910481234.
-            calling_line_id (str | Unset): Telephony. Example: 211.
-            called_number (str | Unset): Telephony; destination number. Example: 4089671221.
-            called_line_id (str | Unset): Telephony. Example: 219.
-            dialed_digits (str | Unset): Telephony. Example: 123.
-            call_redirecting_number (str | Unset): Telephony.
-            call_redirected_reason (str | Unset): Telephony.
-            created (str | Unset):  Example: 2016-05-16T21:34:59.324Z.
-            type_ (str | Unset): Message type `direct` or `group` message. Example: direct.
-            breakout_session_id (str | Unset): The breakout session Id in cases where the action happened in a meeting's
-                breakout session, for example a `meetingMessage`. Example: d66a4a90-4f50-11ef-bc94-f5c71646dc71.
-            recipients (list[Recipient] | Unset): The recipients list for directed meetingMessages.
+            user_type (str | Any | Unset): Telephony; The type of user (`User`,`Anchor`,`AutomatedAttendantBasic`,`Automated
+                AttendantStandard`,`AutomatedAttendantVideo`,`BroadworksAnywhere`,`CallCenterBasic`,`CallCenterPremium`,`CallCen
+                terStandard`,`CollaborateBridge`,`ContactCenterAdaptor`,`FindMeFollowMe`,`FlexibleSeatingHost`,`GroupCall`,`Grou
+                pPaging`,`HuntGroup`,`LocalGateway`,`MeetMeConference`,`Place`,`RoutePoint`,`SystemVoicePortal`,`VoiceMailGroup`
+                ,`VoiceMailRetrieval`,`VoiceXML`,`VirtualLine`,`Unknown`). Example: User.
+            call_direction (str | Any | Unset): Telephony; `ORIGINATING` or `TERMINATING`. Example: ORIGINATING.
+            is_call_answered (str | Any | Unset): Telephony; indicates if the call was answered. Example: true.
+            call_duration_seconds (str | Any | Unset): Telephony; duration of call in seconds. Example: 192.
+            call_start_time (str | Any | Unset): Telephony; ISO 8601. Example: 2023-02-08T06:12:43.976Z.
+            call_answer_time (str | Any | Unset): Telephony; ISO 8601. Example: 2023-02-08T06:12:47.012Z.
+            call_transfer_time (str | Any | Unset): Telephony; ISO 8601. Example: 2023-02-08T06:15:19.112Z.
+            calling_number (str | Any | Unset): Telephony; originating number. Example: 910481234.
+            calling_line_id (str | Any | Unset): Telephony. Example: 211.
+            called_number (str | Any | Unset): Telephony; destination number. Example: 4089671221.
+            called_line_id (str | Any | Unset): Telephony. Example: 219.
+            dialed_digits (str | Any | Unset): Telephony. Example: 123.
+            call_redirecting_number (str | Any | Unset): Telephony.
+            call_redirected_reason (str | Any | Unset): Telephony.
+            created (str | Any | Unset):  Example: 2016-05-16T21:34:59.324Z.
+            type_ (str | Any | Unset): Message type `direct` or `group` message. Example: direct.
+            breakout_session_id (str | Any | Unset): The breakout session Id in cases where the action happened in a
+                meeting's breakout session, for example a `meetingMessage`. Example: d66a4a90-4f50-11ef-bc94-f5c71646dc71.
+            recipients (list[Recipient | Any] | Any | Unset): The recipients list for directed meetingMessages.
     """
 
-    id: str | Unset = UNSET
-    room_id: str | Unset = UNSET
-    room_type: str | Unset = UNSET
-    org_id: str | Unset = UNSET
-    text: str | Unset = UNSET
-    person_id: str | Unset = UNSET
-    person_email: str | Unset = UNSET
-    meeting_id: str | Unset = UNSET
-    creator_id: str | Unset = UNSET
-    host: EventDataHost | Unset = UNSET
-    attendees: list[EventDataAttendeesItem] | Unset = UNSET
-    transcription_enabled: str | Unset = UNSET
-    recording_enabled: str | Unset = UNSET
-    has_post_meetings_chat: str | Unset = UNSET
-    corelation_id: str | Unset = UNSET
-    call_type: str | Unset = UNSET
-    user_id: str | Unset = UNSET
-    user_type: str | Unset = UNSET
-    call_direction: str | Unset = UNSET
-    is_call_answered: str | Unset = UNSET
-    call_duration_seconds: str | Unset = UNSET
-    call_start_time: str | Unset = UNSET
-    call_answer_time: str | Unset = UNSET
-    call_transfer_time: str | Unset = UNSET
-    calling_number: str | Unset = UNSET
-    calling_line_id: str | Unset = UNSET
-    called_number: str | Unset = UNSET
-    called_line_id: str | Unset = UNSET
-    dialed_digits: str | Unset = UNSET
-    call_redirecting_number: str | Unset = UNSET
-    call_redirected_reason: str | Unset = UNSET
-    created: str | Unset = UNSET
-    type_: str | Unset = UNSET
-    breakout_session_id: str | Unset = UNSET
-    recipients: list[Recipient] | Unset = UNSET
+    id: str | Any | Unset = UNSET
+    room_id: str | Any | Unset = UNSET
+    room_type: str | Any | Unset = UNSET
+    org_id: str | Any | Unset = UNSET
+    text: str | Any | Unset = UNSET
+    person_id: str | Any | Unset = UNSET
+    person_email: str | Any | Unset = UNSET
+    meeting_id: str | Any | Unset = UNSET
+    creator_id: str | Any | Unset = UNSET
+    host: EventDataHost | Any | Unset = UNSET
+    attendees: list[Any] | Any | Unset = UNSET
+    transcription_enabled: str | Any | Unset = UNSET
+    recording_enabled: str | Any | Unset = UNSET
+    has_post_meetings_chat: str | Any | Unset = UNSET
+    corelation_id: str | Any | Unset = UNSET
+    call_type: str | Any | Unset = UNSET
+    user_id: str | Any | Unset = UNSET
+    user_type: str | Any | Unset = UNSET
+    call_direction: str | Any | Unset = UNSET
+    is_call_answered: str | Any | Unset = UNSET
+    call_duration_seconds: str | Any | Unset = UNSET
+    call_start_time: str | Any | Unset = UNSET
+    call_answer_time: str | Any | Unset = UNSET
+    call_transfer_time: str | Any | Unset = UNSET
+    calling_number: str | Any | Unset = UNSET
+    calling_line_id: str | Any | Unset = UNSET
+    called_number: str | Any | Unset = UNSET
+    called_line_id: str | Any | Unset = UNSET
+    dialed_digits: str | Any | Unset = UNSET
+    call_redirecting_number: str | Any | Unset = UNSET
+    call_redirected_reason: str | Any | Unset = UNSET
+    created: str | Any | Unset = UNSET
+    type_: str | Any | Unset = UNSET
+    breakout_session_id: str | Any | Unset = UNSET
+    recipients: list[Recipient | Any] | Any | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        from ..models.event_data_host import EventDataHost
+        from ..models.recipient import Recipient
+
         id = self.id
 
         room_id = self.room_id
@@ -137,16 +141,14 @@ class EventData:
 
         creator_id = self.creator_id
 
-        host: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.host, Unset):
+        host: dict[str, Any] | Any | Unset
+        if isinstance(self.host, EventDataHost):
             host = self.host.to_dict()
+        else:  # kept as it came by from_dict (or UNSET)
+            host = self.host
 
-        attendees: list[dict[str, Any]] | Unset = UNSET
-        if not isinstance(self.attendees, Unset):
-            attendees = []
-            for attendees_item_data in self.attendees:
-                attendees_item = attendees_item_data.to_dict()
-                attendees.append(attendees_item)
+        attendees: list[Any] | Any | Unset
+        attendees = self.attendees
 
         transcription_enabled = self.transcription_enabled
 
@@ -194,12 +196,19 @@ class EventData:
 
         breakout_session_id = self.breakout_session_id
 
-        recipients: list[dict[str, Any]] | Unset = UNSET
-        if not isinstance(self.recipients, Unset):
+        recipients: list[dict[str, Any] | Any] | Any | Unset
+        if isinstance(self.recipients, list):
             recipients = []
             for recipients_item_data in self.recipients:
-                recipients_item = recipients_item_data.to_dict()
+                recipients_item: dict[str, Any] | Any
+                if isinstance(recipients_item_data, Recipient):
+                    recipients_item = recipients_item_data.to_dict()
+                else:  # kept as it came by from_dict (or UNSET)
+                    recipients_item = recipients_item_data
+
                 recipients.append(recipients_item)
+        else:  # kept as it came by from_dict (or UNSET)
+            recipients = self.recipients
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -279,7 +288,6 @@ class EventData:
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        from ..models.event_data_attendees_item import EventDataAttendeesItem
         from ..models.event_data_host import EventDataHost
         from ..models.recipient import Recipient
 
@@ -303,20 +311,15 @@ class EventData:
         creator_id = d.pop("creatorId", UNSET)
 
         _host = d.pop("host", UNSET)
-        host: EventDataHost | Unset
-        if isinstance(_host, Unset):
-            host = UNSET
-        else:
+        host: EventDataHost | Any | Unset
+        if isinstance(_host, dict):
             host = EventDataHost.from_dict(_host)
+        else:  # not what the spec states (or absent): kept as it came
+            host = _host
 
         _attendees = d.pop("attendees", UNSET)
-        attendees: list[EventDataAttendeesItem] | Unset = UNSET
-        if _attendees is not UNSET:
-            attendees = []
-            for attendees_item_data in _attendees:
-                attendees_item = EventDataAttendeesItem.from_dict(attendees_item_data)
-
-                attendees.append(attendees_item)
+        attendees: list[Any] | Any | Unset
+        attendees = _attendees
 
         transcription_enabled = d.pop("transcriptionEnabled", UNSET)
 
@@ -365,13 +368,20 @@ class EventData:
         breakout_session_id = d.pop("breakoutSessionId", UNSET)
 
         _recipients = d.pop("recipients", UNSET)
-        recipients: list[Recipient] | Unset = UNSET
-        if _recipients is not UNSET:
+        recipients: list[Recipient | Any] | Any | Unset
+        if isinstance(_recipients, list):
             recipients = []
             for recipients_item_data in _recipients:
-                recipients_item = Recipient.from_dict(recipients_item_data)
+                _recipients_item = recipients_item_data
+                recipients_item: Recipient | Any
+                if isinstance(_recipients_item, dict):
+                    recipients_item = Recipient.from_dict(_recipients_item)
+                else:  # not what the spec states (or absent): kept as it came
+                    recipients_item = _recipients_item
 
                 recipients.append(recipients_item)
+        else:  # another JSON type than an array (or absent): kept as it came
+            recipients = _recipients
 
         event_data = cls(
             id=id,

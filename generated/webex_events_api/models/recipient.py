@@ -18,19 +18,19 @@ T = TypeVar("T", bound="Recipient")
 class Recipient:
     """
     Attributes:
-        person_id (str | Unset): The personId of the recipient. Example:
+        person_id (str | Any | Unset): The personId of the recipient. Example:
             Y2lzY29zcGFyazovL3VzL1BFT1BMRS9lOGYwOTIwOC00ZjUxLTExZWYtOTQ4My1iYTA3NjE2MzY4NmQ.
-        person_email (str | Unset): The personEmail. Example: johndoe@simplistic.com.
-        guest_display_name (str | Unset): Guests, who are unauthenticated users, have a guestDisplayName. Example: John
-            Wayne.
-        guest_email (str | Unset): Guests, who are unauthenticated users, have a guestEmail. Example:
+        person_email (str | Any | Unset): The personEmail. Example: johndoe@simplistic.com.
+        guest_display_name (str | Any | Unset): Guests, who are unauthenticated users, have a guestDisplayName. Example:
+            John Wayne.
+        guest_email (str | Any | Unset): Guests, who are unauthenticated users, have a guestEmail. Example:
             jwayne@mailinator.com.
     """
 
-    person_id: str | Unset = UNSET
-    person_email: str | Unset = UNSET
-    guest_display_name: str | Unset = UNSET
-    guest_email: str | Unset = UNSET
+    person_id: str | Any | Unset = UNSET
+    person_email: str | Any | Unset = UNSET
+    guest_display_name: str | Any | Unset = UNSET
+    guest_email: str | Any | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:

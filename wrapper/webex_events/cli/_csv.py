@@ -1,4 +1,11 @@
-"""CSV rendering of events: one row per event, one column per field of the spec's Event schema."""
+"""CSV rendering of events: one row per event, one column per field of the spec's Event schema.
+
+A cell holds its field exactly as decoded: a string as it is, a missing field or JSON null as
+the empty cell, any other value as compact JSON with non-ASCII kept (booleans ``true``/``false``,
+numbers as JSON writes them, arrays and objects such as ``["a","b"]``). Webex sends values of
+other types than its spec says (attendees as strings, ``isCallAnswered`` as a boolean: see
+docs/design.md, "Tolerance"); they are rendered by the same rule, never dropped.
+"""
 
 from __future__ import annotations
 

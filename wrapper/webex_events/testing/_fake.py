@@ -45,6 +45,12 @@ class FakeWebex:
     ``to_inclusive`` switch that: the Webex docs do not say). Knobs after creation live in
     ``fake.knobs`` and may be changed between requests.
 
+    Events carry what Webex actually sends, not only what it documents: attendees as strings,
+    booleans such as ``isCallAnswered: true`` where the spec says a string, ``data`` fields the
+    spec lacks (``markdown``, ``html``, ``files``... on messages) and the type ``read`` on some
+    message events (the list and its source, wxc_sdk 1.41: ``webex_events.testing._org``).
+    ``documented_shapes=True`` sends strictly what the spec documents instead.
+
     Extra knobs: ``latency_jitter`` (seeded uniform extra latency), ``cache_json`` (keep each
     event's bytes after first use; default on up to 250 000 events, ~1 kB each) and ``clock``
     (monotonic seconds used for rate-limit windows and Retry-After bookkeeping; inject one in
@@ -80,6 +86,7 @@ class FakeWebex:
         *,
         token: str = "fake-token",  # noqa: S107 - the fake's well-known test token
         unknown_fraction: float = 0.0,
+        documented_shapes: bool = False,
         same_millisecond_fraction: float = 0.05,
         boundary_fraction: float = 0.02,
         from_inclusive: bool = True,
@@ -126,6 +133,7 @@ class FakeWebex:
             same_millisecond_fraction=same_millisecond_fraction,
             boundary_fraction=boundary_fraction,
             cache_json=events <= _AUTO_CACHE_LIMIT if cache_json is None else cache_json,
+            documented_shapes=documented_shapes,
         )
         self.knobs = Knobs(
             token=token,

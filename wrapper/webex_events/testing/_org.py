@@ -9,6 +9,25 @@ What the spec states comes from its facts (``_facts``): the resource and type va
 required-when rules (an event of a resource a rule names carries the field the rule asks for), and
 every Event field (a field the fake's own model lacks is emitted from its example). What is left
 here is realism for the names the fake knows: weights, type mixes, the ``data`` of each resource.
+
+What Webex sends is not quite what it documents, and by default the fake sends what Webex sends
+(``OBSERVED_DATA``, ``OBSERVED_TYPES``). The evidence is wxc_sdk 1.41
+(``wxc_sdk/events/__init__.py``, MIT, by Johannes Krohn), whose ``EventData`` was fitted to real
+List Events responses: its models can refuse unknown fields (``API_MODEL_ALLOW_EXTRA``) and its
+CHANGELOG (1.17.0) adds event fields "based on unittest results". So each field it has that the
+spec lacks was seen in a response, and its types are what the author found there: ``attendees`` a
+list of strings (the spec leaves the items untyped), booleans for ``isCallAnswered`` (the spec: a
+string), ``isModerator``, ``isLocked``..., an integer ``pageNumber``, a ``host`` of no fixed type,
+the event type ``read`` (wxc_sdk also lists ``all``, which Webex uses as a webhook filter: not
+sent). wxc_sdk has one flat ``EventData``; which resource carries which field is read off Webex's
+resource APIs (Messages: markdown, html, files, mentionedPeople, attachments, updated;
+Memberships: personOrgId, personDisplayName, isModerator, isMonitor, isRoomHidden; Rooms: title,
+isLocked, isPublic, madePublic, isAnnouncementOnly) and is this fake's assumption for the file
+fields (fileId, fileContentUrl, pageNumber), for the content of the attendee strings (person ids)
+and for what a ``read`` event's data holds (a message's ids, no content).
+``FakeWebex(documented_shapes=True)`` sends only what the spec documents instead: no ``data``
+field the spec lacks (but those its filters select on), each value of the spec's JSON type
+(``"true"``, not ``true``), attendees as objects, no ``read``.
 """
 
 from __future__ import annotations
@@ -17,6 +36,7 @@ import base64
 import bisect
 import copy
 import hashlib
+import html
 import json
 import random
 import re
@@ -33,6 +53,8 @@ from ._facts import DEFAULT_FACTS, SpecFacts, get_path, sample, wire_text
 __all__ = [
     "KNOWN_RESOURCES",
     "KNOWN_TYPES",
+    "OBSERVED_DATA",
+    "OBSERVED_TYPES",
     "Organization",
     "format_ms",
     "serialize",
@@ -60,10 +82,10 @@ _RESOURCE_WEIGHTS: Final[dict[str, int]] = {
 }
 _DEFAULT_RESOURCE_WEIGHT: Final = 3
 # Relative weights of the types of each resource the fake knows (meetings only ever end). A type
-# outside the spec is ignored; a resource without an entry (or without a spec type in it) gets
-# every spec type uniformly.
+# outside the spec (and, unless documented_shapes, OBSERVED_TYPES) is ignored; a resource without
+# an entry (or without such a type in it) gets every spec type uniformly.
 _TYPE_WEIGHTS: Final[dict[str, dict[str, int]]] = {
-    "messages": {"created": 80, "updated": 10, "deleted": 10},
+    "messages": {"created": 80, "updated": 10, "deleted": 10, "read": 10},
     "memberships": {"created": 60, "updated": 20, "deleted": 20},
     "meetings": {"ended": 100},
     "meetingMessages": {"created": 90, "deleted": 10},
@@ -77,6 +99,42 @@ _TYPE_WEIGHTS: Final[dict[str, dict[str, int]]] = {
     "attachmentActions": {"created": 100},
     "businessTexts": {"created": 100},
 }
+#: What Webex sends in ``data`` beyond (or unlike) its spec, per resource: field -> the JSON type
+#: sent (``string[]``: an array of strings). Source: wxc_sdk 1.41 (module docstring). The fake's
+#: builders write these by default; a test holds them to this table.
+OBSERVED_DATA: Final[dict[str, dict[str, str]]] = {
+    "messages": {
+        "markdown": "string",
+        "html": "string",
+        "files": "string[]",
+        "mentionedPeople": "string[]",
+        "attachments": "object[]",
+        "updated": "string",
+    },
+    "memberships": {
+        "personOrgId": "string",
+        "personDisplayName": "string",
+        "isModerator": "boolean",
+        "isMonitor": "boolean",
+        "isRoomHidden": "boolean",
+    },
+    "rooms": {
+        "title": "string",
+        "isLocked": "boolean",
+        "isPublic": "boolean",
+        "madePublic": "string",
+        "isAnnouncementOnly": "boolean",
+        "titleEncryptionKeyUrl": "string",
+    },
+    "meetings": {"attendees": "string[]"},
+    "call_records": {"isCallAnswered": "boolean"},
+    "files": {"fileContentUrl": "string"},
+    "file_transcodings": {"fileId": "string", "fileContentUrl": "string", "pageNumber": "integer"},
+    "tabs": {"contentUrl": "string"},
+}
+#: Event types Webex sends that its spec does not list, per resource (source: wxc_sdk 1.41).
+OBSERVED_TYPES: Final[dict[str, tuple[str, ...]]] = {"messages": ("read",)}
+
 # Values Webex may add tomorrow (used with ``unknown_fraction``; a client must pass them through
 # untouched). Whatever the spec lists is known, not future: it is left out of these.
 _FUTURE_RESOURCES: Final = ("whiteboards", "slidoPolls", "aiAssistantSummaries")
@@ -106,7 +164,16 @@ def _spec_resources(facts: SpecFacts) -> tuple[str, ...]:
 
 
 def _spec_types(facts: SpecFacts) -> tuple[str, ...]:
-    return facts.types or tuple(dict.fromkeys(t for table in _TYPE_WEIGHTS.values() for t in table))
+    observed = {t for types in OBSERVED_TYPES.values() for t in types}
+    return facts.types or tuple(
+        dict.fromkeys(t for table in _TYPE_WEIGHTS.values() for t in table if t not in observed)
+    )
+
+
+def _observed_types(resources: Sequence[str], spec_types: Sequence[str]) -> tuple[str, ...]:
+    """The types Webex sends unlisted for these resources, in table order (none the spec lists)."""
+    found = (t for r, types in OBSERVED_TYPES.items() if r in resources for t in types)
+    return tuple(dict.fromkeys(t for t in found if t not in spec_types))
 
 
 KNOWN_RESOURCES: Final = _spec_resources(DEFAULT_FACTS)
@@ -251,6 +318,7 @@ class Organization:
         cache_json: bool = True,
         operation: Operation = LIST_EVENTS,
         fields: Sequence[Field] = EVENT_FIELDS,
+        documented_shapes: bool = False,
     ) -> None:
         if events < 0:
             raise ValueError(f"events must be >= 0, got {events}")
@@ -260,6 +328,7 @@ class Organization:
         self.facts = facts = DEFAULT_FACTS if default else SpecFacts(operation, fields)
         self.size = events
         self.seed = seed
+        self.documented_shapes = documented_shapes
         self.start_ms = start_ms
         self.end_ms = end_ms
         self._key = hashlib.blake2b(f"webex-fake:{seed}".encode(), digest_size=16).digest()
@@ -282,20 +351,23 @@ class Organization:
         self.meetings = [rng.getrandbits(128).to_bytes(16, "big").hex() for _ in range(30)]
 
         # Value tables of the compact columns (a code is an index). Resources: the spec's, in the
-        # weight table's order (the draw order), then future ones; types: the spec's, then future.
+        # weight table's order (the draw order), then future ones; types: the spec's, then those
+        # Webex sends unlisted (unless documented_shapes), then future.
         spec_resources, spec_types = _spec_resources(facts), _spec_types(facts)
         drawn = [r for r in _RESOURCE_WEIGHTS if r in spec_resources]
         drawn += [r for r in spec_resources if r not in _RESOURCE_WEIGHTS]
         future_res = _future(_FUTURE_RESOURCES, spec_resources, "futureResource")
         self.resources: tuple[str, ...] = (*drawn, *future_res)
-        self.types: tuple[str, ...] = (*spec_types, *_future(_FUTURE_TYPES, spec_types, "futureType"))
+        observed = () if documented_shapes else _observed_types(drawn, spec_types)
+        sent_types = (*spec_types, *observed)
+        self.types: tuple[str, ...] = (*sent_types, *_future(_FUTURE_TYPES, sent_types, "futureType"))
         known_svc = facts.values_of(_SERVICE_TYPE)
         future_svc = _future(_FUTURE_SERVICE_TYPES, known_svc, "futureServiceType")
         self.service_types: tuple[str, ...] = ("", *known_svc, *future_svc)  # index 0: the event has none
         if max(len(self.resources), len(self.types), len(self.service_types)) > 256:
             raise ValueError("the fake keeps one byte per value: at most 256 resources, types, service types")
-        n_res, n_typ = len(drawn), len(spec_types)
-        tables = [_type_table(r, spec_types) for r in drawn]
+        n_res, n_typ, n_sent_typ = len(drawn), len(spec_types), len(sent_types)
+        tables = [_type_table(r, sent_types) for r in drawn]
         # Which resources (and types) must carry a service type: the required-when rules.
         need = self._needs(_SERVICE_TYPE)
 
@@ -309,7 +381,7 @@ class Organization:
         self.unknown = bytearray(events)
         rnd = rng.random
         need_res = need["resource"]
-        n_future_res, n_future_typ = len(self.resources) - n_res, len(self.types) - n_typ
+        n_future_res, n_future_typ = len(self.resources) - n_res, len(self.types) - n_sent_typ
         svc_future = len(known_svc) + 1
         for i in range(events):
             r = res_codes[i]
@@ -323,7 +395,7 @@ class Organization:
                 elif rnd() < 0.5:
                     r = n_res + int(rnd() * n_future_res)
                 else:
-                    t = n_typ + int(rnd() * n_future_typ)
+                    t = n_sent_typ + int(rnd() * n_future_typ)
             res[i] = r
             typ[i] = t
         if events >= len(spec_resources) + len(spec_types):
@@ -356,6 +428,14 @@ class Organization:
             "actorId": self.actor_ids,
             _SERVICE_TYPE: self.service_types,
         }
+        # documented_shapes: the spec's JSON type of each data field it documents or filters on.
+        self._documented: dict[str, str] | None = None
+        if documented_shapes:
+            kinds = {f.path[5:]: f.type for f in facts.fields if f.path.startswith("data.")}
+            for param, path in self.facts.filters:
+                if path.startswith("data."):
+                    kinds.setdefault(path[5:], param.type)
+            self._documented = {name: kind for name, kind in kinds.items() if "." not in name}
         self._extras = self._find_extras() if events else ()
         self._fills = self._find_fills()
         self._slow: dict[str, tuple[list[str | None], frozenset[str]]] = {}
@@ -488,6 +568,8 @@ class Organization:
         actor_id, actor_name, actor_email = self.people[self.actor[pos]]
         created = format_ms(self.ms[pos])
         data = self._builders[code](_Ctx(self, pos, rand, etype, actor_id, actor_name, actor_email, created))
+        if self._documented is not None:
+            data = self._as_documented(data)
         if self.svc[pos]:  # the column is the truth: a builder that has no such field gets it
             data.setdefault(_SERVICE_KEY, self.service_types[self.svc[pos]])
         event: dict[str, Any] = {
@@ -501,6 +583,22 @@ class Organization:
             "data": data,
         }
         return event, data
+
+    def _as_documented(self, data: dict[str, Any]) -> dict[str, Any]:
+        """``data`` in the spec's own terms: its fields only, a scalar as the spec's JSON type.
+
+        A boolean or number where the spec says string is sent as the query text of it
+        (``true`` -> ``"true"``): the spec's examples for such fields read that way.
+        """
+        kinds = self._documented
+        assert kinds is not None
+        out = {}
+        for name, value in data.items():
+            kind = kinds.get(name)
+            if kind is not None:
+                retyped = kind == "string" and isinstance(value, bool | int | float)
+                out[name] = wire_text(value) if retyped else value
+        return out
 
     def event_dict(self, pos: int) -> dict[str, Any]:
         d = self._digest(pos)
@@ -721,12 +819,38 @@ def _build_message(c: _Ctx) -> dict[str, Any]:
     org, _pos, rand, etype, actor, _name, email, created = c
     room_id, room_type = rand.pick(org.rooms)
     data: dict[str, Any] = {"id": webex_id("MESSAGE", rand.uuid(1)), "roomId": room_id, "roomType": room_type}
-    if etype != "deleted":
-        data["text"] = rand.pick(_TEXTS)
+    content = etype not in ("deleted", "read")  # a read receipt names the message, not its content
+    if content:
+        data["text"] = text = rand.pick(_TEXTS)
     data.update({"personId": actor, "personEmail": email, "orgId": org.data_org_id, "created": created})
     if rand.chance(0.1):
         data["meetingId"] = rand.pick(org.meetings) + "_I_183979003076423608"
+    # Observed beyond the spec (OBSERVED_DATA): what the Messages API returns for a message.
+    if content and rand.chance(0.3):
+        data["markdown"] = f"**{text}**"
+        data["html"] = f"<p><strong>{html.escape(text, quote=False)}</strong></p>"
+    if content and rand.chance(0.15):
+        data["files"] = [f"https://webexapis.com/v1/contents/{webex_id('CONTENT', rand.uuid(0))}"]
+    if content and room_type == "group" and rand.chance(0.2):
+        data["mentionedPeople"] = [_person(org, rand)[0]]
+    if content and rand.chance(0.05):
+        data["attachments"] = [_card(rand)]
+    if etype == "updated":
+        data["updated"] = created
     return data
+
+
+def _card(rand: _Rand) -> dict[str, Any]:
+    """An adaptive card attachment, as the Messages API shows one."""
+    return {
+        "contentType": "application/vnd.microsoft.card.adaptive",
+        "content": {
+            "type": "AdaptiveCard",
+            "version": "1.2",
+            "body": [{"type": "TextBlock", "text": rand.pick(_TEXTS), "wrap": True}],
+            "actions": [{"type": "Action.Submit", "title": "OK ✅", "data": {"choice": "ok"}}],
+        },
+    }
 
 
 def _build_membership(c: _Ctx) -> dict[str, Any]:
@@ -743,6 +867,7 @@ def _build_membership(c: _Ctx) -> dict[str, Any]:
         "personOrgId": org.data_org_id,
         "isModerator": rand.chance(0.1),
         "isMonitor": False,
+        "isRoomHidden": rand.chance(0.05),
         "created": created,
     }
 
@@ -754,10 +879,12 @@ def _yes_no(rand: _Rand, p: float) -> str:
 def _build_meeting(c: _Ctx) -> dict[str, Any]:
     org, pos, rand, _etype, actor, name, email, _created = c
     meeting = rand.pick(org.meetings)
-    attendees = []
+    attendees: list[Any] = []
     for _ in range(1 + rand.byte() % 5):
         pid, pname, pemail = _person(org, rand)
-        attendees.append({"id": pid, "displayName": pname, "email": pemail})
+        # Webex sends strings (OBSERVED_DATA); documented_shapes keeps the objects the fake sent
+        # before (the spec leaves the items untyped, and an object is the documented host's shape).
+        attendees.append({"id": pid, "displayName": pname, "email": pemail} if org.documented_shapes else pid)
     return {
         "id": f"{meeting}_I_{183979003076423608 + pos}",
         "meetingId": meeting,
@@ -824,7 +951,7 @@ def _build_call_record(c: _Ctx) -> dict[str, Any]:
         "userId": actor,
         "userType": rand.pick(_USER_TYPES),
         "callDirection": direction,
-        "isCallAnswered": "true" if answered else "false",
+        "isCallAnswered": answered,  # a boolean, as observed ("true"/"false" with documented_shapes)
         "callDurationSeconds": str(duration),
         "callStartTime": format_ms(begin),
     }
@@ -870,11 +997,13 @@ def _build_recording(c: _Ctx) -> dict[str, Any]:
 def _build_file(c: _Ctx) -> dict[str, Any]:
     org, _pos, rand, _etype, actor, _name, email, created = c
     room_id, room_type = rand.pick(org.rooms)
+    content_id = webex_id("CONTENT", rand.uuid(1))
     return {
-        "id": webex_id("CONTENT", rand.uuid(1)),
+        "id": content_id,
         "roomId": room_id,
         "roomType": room_type,
         "fileName": rand.pick(_FILE_NAMES),
+        "fileContentUrl": f"https://webexapis.com/v1/contents/{content_id}",
         "personId": actor,
         "personEmail": email,
         "orgId": org.data_org_id,
@@ -885,10 +1014,14 @@ def _build_file(c: _Ctx) -> dict[str, Any]:
 def _build_transcoding(c: _Ctx) -> dict[str, Any]:
     org, _pos, rand, _etype, actor, _name, _email, created = c
     room_id, room_type = rand.pick(org.rooms)
+    file_id = webex_id("CONTENT", rand.uuid(0))
     return {
         "id": webex_id("CONTENT", rand.uuid(1)),
         "roomId": room_id,
         "roomType": room_type,
+        "fileId": file_id,
+        "fileContentUrl": f"https://webexapis.com/v1/contents/{file_id}",
+        "pageNumber": 1 + rand.byte() % 12,
         "personId": actor,
         "orgId": org.data_org_id,
         "created": created,
@@ -912,16 +1045,23 @@ def _build_tab(c: _Ctx) -> dict[str, Any]:
 def _build_room(c: _Ctx) -> dict[str, Any]:
     org, _pos, rand, _etype, actor, _name, _email, created = c
     room_id, room_type = rand.pick(org.rooms)
-    return {
+    public = rand.chance(0.1)
+    data: dict[str, Any] = {
         "id": room_id,
         "title": rand.pick(("Project Phoenix 🔥", "Équipe Support", "Legal hold", "Random")),
+        "titleEncryptionKeyUrl": f"kms://kms-us.wbx2.com/keys/{rand.uuid(0)}",
         "type": room_type,
         "isLocked": rand.chance(0.2),
+        "isPublic": public,
+        "isAnnouncementOnly": rand.chance(0.1),
         "classificationId": webex_id("CLASSIFICATION", rand.uuid(0)),
         "creatorId": actor,
         "orgId": org.data_org_id,
         "created": created,
     }
+    if public:
+        data["madePublic"] = created
+    return data
 
 
 def _build_attachment_action(c: _Ctx) -> dict[str, Any]:
@@ -1004,7 +1144,7 @@ _BUILDERS: Final[dict[str, _Builder]] = {
     "businessTexts": _build_business_text,
 }
 
-_PROBED: dict[tuple[str, ...], frozenset[str]] = {}
+_PROBED: dict[tuple[str | bool, ...], frozenset[str]] = {}
 
 
 def _probe(org: Organization) -> frozenset[str]:
@@ -1012,9 +1152,10 @@ def _probe(org: Organization) -> frozenset[str]:
 
     Each builder runs over fixed contexts (every type, digests of all zero bits, all one bits and
     a few fixed pseudo-random ones, so each ``chance`` branch goes both ways) on ``org``'s events.
-    The keys depend only on the builders and the types, so the answer is kept per set of types.
+    The keys depend only on the builders, the types and ``documented_shapes``: kept per those.
     """
-    found = _PROBED.get(org.types)
+    key: tuple[str | bool, ...] = (*org.types, org.documented_shapes)
+    found = _PROBED.get(key)
     if found is None:
         keys = {path.partition(".")[2] for path in _FAST_COLUMNS if path.startswith("data.")}
         digests = [bytes(64), bytes([255]) * 64]
@@ -1026,5 +1167,5 @@ def _probe(org: Organization) -> frozenset[str]:
             for etype in org.types:
                 for build in _BUILDERS.values():
                     keys.update(build(_Ctx(org, pos, _Rand(digest), etype, actor, name, email, created)))
-        found = _PROBED[org.types] = frozenset(keys)
+        found = _PROBED[key] = frozenset(keys)
     return found
