@@ -65,6 +65,17 @@ def _window(args: argparse.Namespace) -> Any:
     return timedelta(hours=float(args.window))
 
 
+def _arguments(args: argparse.Namespace) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(client kwargs, list_events kwargs); ``--window default --concurrency 0``: the defaults."""
+    client: dict[str, Any] = {} if args.concurrency == 0 else {"concurrency": args.concurrency}
+    listing: dict[str, Any] = {"from_": args.from_, "to": args.to, "page_size": args.page_size}
+    if args.window != "default":
+        window = _window(args)
+        listing["window"] = window
+        listing["concurrency"] = args.concurrency if window is not None else None
+    return client, listing
+
+
 def _stats(stream: Any) -> dict[str, Any]:
     stats = getattr(stream, "stats", None)
     if stats is None:
@@ -80,12 +91,9 @@ def run_ours(args: argparse.Namespace, digest: IdDigest) -> dict[str, Any]:
     """``WebexEvents``: sequential (``--window none``) or windowed with ``--concurrency``."""
     from webex_events import WebexEvents  # noqa: PLC0415
 
-    window = _window(args)
-    conc = args.concurrency if window is not None else None
-    with WebexEvents(token=TOKEN, base_url=args.base_url, concurrency=args.concurrency) as client:
-        stream = client.list_events(
-            from_=args.from_, to=args.to, page_size=args.page_size, window=window, concurrency=conc
-        )
+    client_kwargs, listing = _arguments(args)
+    with WebexEvents(token=TOKEN, base_url=args.base_url, **client_kwargs) as client:
+        stream = client.list_events(**listing)
         for event in stream:
             _ = event.resource, event.created
             digest.add(event.id)
@@ -97,14 +105,9 @@ def run_ours_async(args: argparse.Namespace, digest: IdDigest) -> dict[str, Any]
     from webex_events import AsyncWebexEvents  # noqa: PLC0415
 
     async def main() -> dict[str, Any]:
-        window = _window(args)
-        conc = args.concurrency if window is not None else None
-        async with AsyncWebexEvents(
-            token=TOKEN, base_url=args.base_url, concurrency=args.concurrency
-        ) as client:
-            stream = client.list_events(
-                from_=args.from_, to=args.to, page_size=args.page_size, window=window, concurrency=conc
-            )
+        client_kwargs, listing = _arguments(args)
+        async with AsyncWebexEvents(token=TOKEN, base_url=args.base_url, **client_kwargs) as client:
+            stream = client.list_events(**listing)
             async for event in stream:
                 _ = event.resource, event.created
                 digest.add(event.id)
@@ -128,8 +131,8 @@ def main() -> None:
     parser.add_argument("--from", dest="from_", required=True)
     parser.add_argument("--to", required=True)
     parser.add_argument("--page-size", type=int, default=1000)
-    parser.add_argument("--window", default="none", help="none, auto or a number of hours")
-    parser.add_argument("--concurrency", type=int, default=1)
+    parser.add_argument("--window", default="none", help="none, auto, default or a number of hours")
+    parser.add_argument("--concurrency", type=int, default=1, help="0: the client's default")
     args = parser.parse_args()
     digest = IdDigest()
     cpu0, wall0 = time.process_time(), time.perf_counter()

@@ -77,7 +77,7 @@ def main() -> None:
     def client_pass(consume: Callable[[Any], None] | None) -> int:
         n = 0
         with WebexEvents(token=TOKEN, transport=replay) as client:
-            for event in client.list_events(from_=from_, to=to, page_size=PAGE_SIZE):
+            for event in client.list_events(from_=from_, to=to, page_size=PAGE_SIZE, concurrency=1):
                 if consume is not None:
                     consume(event)
                 n += 1

@@ -149,18 +149,22 @@ class Contender:
     key: str
     label: str
     runner: str  # a _contenders.py runner, or "cli"
-    window: str = "none"
-    concurrency: int = 1
+    window: str = "none"  # "default": no window= argument (the library's default)
+    concurrency: int = 1  # 0: no concurrency= argument (the default)
+    stdout: bool = False  # cli: export to stdout (redirected to the output file)
 
     def argv(self, base_url: str, from_: str, to: str, page_size: int, output: Path) -> list[str]:
         if self.runner == "cli":
             exe = Path(PY).parent / "webex-events"
             cmd = [str(exe)] if exe.exists() else [PY, "-m", "webex_events.cli"]
-            cmd += ["export", "--base-url", base_url, "--from", from_, "--to", to, "--output", str(output)]
+            cmd += ["export", "--base-url", base_url, "--from", from_, "--to", to]
             cmd += ["--page-size", str(page_size)]
             if self.concurrency > 1:
                 cmd += ["--concurrency", str(self.concurrency)]
-            return cmd
+            if self.stdout:
+                # exec: the shell becomes the CLI, so wait4's rusage is the CLI's own.
+                return ["/bin/sh", "-c", 'exec "$@" > "$0"', str(output), *cmd]
+            return [*cmd, "--output", str(output)]
         return [
             PY,
             str(BENCH_DIR / "_contenders.py"),
@@ -186,6 +190,18 @@ def contenders(concurrency: int) -> list[Contender]:
         Contender("sdk", "webexpythonsdk 2.0.6 `api.events.list`", "sdk"),
         Contender("httpx", "plain httpx loop (Link headers)", "httpx"),
         Contender("ours_seq", "`WebexEvents` sequential", "ours"),
+        Contender("ours_default", "`WebexEvents` defaults (from_/to only)", "ours", "default", 0),
+        Contender(
+            "ours_async_default", "`AsyncWebexEvents` defaults (from_/to only)", "ours_async", "default", 0
+        ),
+        Contender("cli_default", "CLI `webex-events export` JSONL to a file, defaults", "cli", concurrency=0),
+        Contender(
+            "cli_stdout",
+            "CLI `webex-events export` JSONL to stdout, defaults",
+            "cli",
+            concurrency=0,
+            stdout=True,
+        ),
         Contender("ours_conc", f"`WebexEvents` window=auto, concurrency={c}", "ours", "auto", c),
         Contender("ours_async", f"`AsyncWebexEvents` window=auto, concurrency={c}", "ours_async", "auto", c),
         Contender("cli", f"CLI `webex-events export` JSONL, concurrency={c}", "cli", "auto", c),
@@ -290,6 +306,7 @@ def section_throughput(args: argparse.Namespace, log: Log) -> dict[str, Any]:
         for r in range(args.rounds):
             order = runnable if r % 2 == 0 else list(reversed(runnable))
             for c in order:
+                server.command("reset")
                 s = measure(
                     c,
                     server,
@@ -299,11 +316,13 @@ def section_throughput(args: argparse.Namespace, log: Log) -> dict[str, Any]:
                     expected=expected,
                     timeout=args.timeout,
                 )
+                s.extra["server_requests"] = server.command("stats")["requests"]
                 samples[c.key].append(s)
                 log(
                     f"  round {r + 1} {c.key:11s} wall {s.wall:7.2f}s cpu {s.cpu:6.2f}s "
                     f"rss {s.rss_mb:6.1f}MB "
-                    f"events {s.events} exact={s.exact}" + (f" ERROR {s.error}" if s.error else "")
+                    f"events {s.events} exact={s.exact} requests {s.extra['server_requests']}"
+                    + (f" ERROR {s.error}" if s.error else "")
                 )
     rows = []
     for c in runnable:
@@ -319,6 +338,7 @@ def section_throughput(args: argparse.Namespace, log: Log) -> dict[str, Any]:
                 "exact": all(s.exact for s in runs),
                 "walls": [round(s.wall, 3) for s in runs],
                 "extra": runs[-1].extra,
+                "requests": statistics.median(s.extra["server_requests"] for s in runs),
                 "errors": [s.error for s in runs if s.error],
             }
         )
@@ -474,9 +494,10 @@ def render(report: dict[str, Any]) -> str:
             "Exact: the ids equal the server's set for the range, each once.",
             "",
             "| contender | wall s | events/s | CPU s | peak RSS MB | exact "
-            "| speedup vs SDK | CPU vs SDK | RSS vs SDK |",
-            "|---|---:|---:|---:|---:|:-:|---:|---:|---:|",
+            "| speedup vs SDK | CPU vs SDK | RSS vs SDK | requests ÷ minimum |",
+            "|---|---:|---:|---:|---:|:-:|---:|---:|---:|---:|",
         ]
+        min_requests = max(1, -(-tp["expected"]["count"] // tp["page_size"]))
         base = next((r for r in tp["rows"] if r["key"] == "sdk"), None)
         for r in tp["rows"]:
             eps = r["events"] / r["wall"] if r["wall"] > 0 else 0.0
@@ -490,10 +511,10 @@ def render(report: dict[str, Any]) -> str:
             out.append(
                 f"| {r['label']} | {r['wall']:.2f} | {eps:,.0f} | {r['cpu']:.2f} "
                 f"| {r['rss_mb']:.0f} | {exact} "
-                f"| {sp} | {cpu} | {rss} |"
+                f"| {sp} | {cpu} | {rss} | {r.get('requests', 0) / min_requests:.2f}x |"
             )
         for key, why in tp["skipped"].items():
-            out.append(f"| {key} | skipped: {why} | | | | | | | |")
+            out.append(f"| {key} | skipped: {why} | | | | | | | | |")
         out.append("")
     cpu_section: dict[str, Any] | None = report.get("cpu")
     if cpu_section and "rows" in cpu_section:

@@ -1,4 +1,9 @@
-"""Shared test configuration: the project's own pytest plugin, as users enable it."""
+"""Shared test configuration: the project's own pytest plugin, as users enable it.
+
+Installed, webex-events loads the plugin by its pytest11 entry point, which is named after the
+module: `pytest_plugins` then finds it registered and loads it once (tests/test_packaging.py
+checks). The line stays for a source tree on sys.path without the installed entry point.
+"""
 
 from __future__ import annotations
 

@@ -12,7 +12,6 @@ from hypothesis import strategies as st
 from webex_events import InvalidArgumentError
 from webex_events._dates import (
     WindowPlan,
-    auto_window_ms,
     ceil_ms,
     floor_ms,
     format_ms,
@@ -66,12 +65,10 @@ def test_timedelta_ms_rounds_up() -> None:
     assert timedelta_ms(timedelta(seconds=2, microseconds=1500)) == 2002
 
 
-def test_auto_window() -> None:
-    assert auto_window_ms(16 * 3_600_000, 4) == 3_600_000  # 4 windows per worker
-    assert auto_window_ms(10, 8) == 60_000  # at least a minute
-    step = auto_window_ms(16 * 3_600_000, 4)
-    fixed = WindowPlan(0, 16 * 3_600_000, step_ms=step, adaptive=False, target_events=1)
+def test_fixed_plan_counts_its_windows_before_planning() -> None:
+    fixed = WindowPlan(0, 16 * 3_600_000, step_ms=3_600_000)
     assert fixed.estimated_total() == 16
+    assert not fixed.exhausted
 
 
 @settings(max_examples=200, deadline=None)
@@ -84,7 +81,7 @@ def test_windows_tile_the_range_exactly(start: int, span: int, step: int) -> Non
     end = start + span
     # Cap the number of windows for speed: the property is the same.
     step = max(step, -(-span // 2000)) if span else step
-    plan = WindowPlan(start, end, step_ms=step, adaptive=False, target_events=1)
+    plan = WindowPlan(start, end, step_ms=step)
     counted = plan.estimated_total()  # known before any window is planned
     windows = list(iter(plan.next, None))
     assert len(windows) == counted
@@ -117,34 +114,3 @@ def test_ceil_ms_keeps_half_open_semantics(dt: datetime) -> None:
     c = ceil_ms(dt)
     assert from_ms(c) >= dt
     assert from_ms(c - 1) < dt
-
-
-@given(
-    start=st.integers(min_value=0, max_value=10**12),
-    span=st.integers(min_value=1, max_value=40 * 86_400_000),
-    step=st.integers(min_value=1, max_value=7 * 86_400_000),
-    densities=st.lists(st.integers(min_value=0, max_value=5000), min_size=1, max_size=50),
-    concurrency=st.integers(min_value=1, max_value=16),
-)
-def test_adaptive_plan_tiles_the_range_exactly(
-    start: int, span: int, step: int, densities: list[int], concurrency: int
-) -> None:
-    plan = WindowPlan(start, start + span, step_ms=step, adaptive=True, target_events=800)
-    windows: list[tuple[int, int]] = []
-    in_flight: list[tuple[int, int]] = []
-    observed = 0
-    while True:
-        started = plan.take(in_flight=len(in_flight), concurrency=concurrency)
-        assert len(in_flight) + len(started) <= (concurrency if observed else 1)
-        in_flight.extend(started)
-        if not in_flight:
-            break
-        lo, hi = in_flight.pop(0)
-        windows.append((lo, hi))
-        plan.observe(lo, hi, events=densities[observed % len(densities)])
-        observed += 1
-    assert windows[0][0] == start
-    assert windows[-1][1] == start + span
-    assert all(a[1] == b[0] for a, b in itertools.pairwise(windows))  # no gap, no overlap
-    assert all(lo < hi for lo, hi in windows)
-    assert plan.estimated_total() == len(windows)

@@ -65,7 +65,7 @@ def test_the_library_honours_webex_base_url_as_the_cli_does(monkeypatch: pytest.
         monkeypatch.setenv("WEBEX_BASE_URL", url)
         monkeypatch.setenv("WEBEX_ACCESS_TOKEN", TOKEN)
         with WebexEvents() as client:
-            assert repr(client) == f"WebexEvents(base_url={url!r}, concurrency=4)"
+            assert repr(client).startswith(f"WebexEvents(base_url={url!r}, ")
             assert sorted(e.id for e in client.list_events()) == sorted(fake.expected_ids())
 
 

@@ -2,7 +2,9 @@
 
 Python blocks run as written; requests they send to https://webexapis.com are answered
 in process by a FakeWebex (nothing leaves the machine). Shell blocks run against a fake
-served on 127.0.0.1. The Quick start's second command must be what CI runs.
+served on 127.0.0.1. The Quick start's second command must be what CI runs, and both Quick
+start commands run verbatim from a clean copy of the repository, outside any virtual
+environment, on the machine's own `python3` and on an externally managed one (PEP 668).
 """
 
 from __future__ import annotations
@@ -11,8 +13,10 @@ import ast
 import os
 import re
 import shlex
+import shutil
 import subprocess
 import sys
+import sysconfig
 from pathlib import Path
 
 import httpx
@@ -54,9 +58,10 @@ def _console_script() -> str:
 
 
 def test_quick_start_export_command_works(tmp_path: Path) -> None:
-    command = quick_start()[0].split("&&", 1)[1].strip()
+    """The export itself, quickly, with the command installed here (the verbatim runs are slow)."""
+    command = quick_start()[0].rsplit("&&", 1)[1].strip()
     argv = shlex.split(command)
-    assert argv[0] == "webex-events"
+    assert Path(argv[0]).name == "webex-events"
     env = {key: value for key, value in os.environ.items() if key != "WEBEX_ACCESS_TOKEN"}
     result = subprocess.run(
         [_console_script(), *argv[1:]],
@@ -71,6 +76,192 @@ def test_quick_start_export_command_works(tmp_path: Path) -> None:
     outputs = [path for path in tmp_path.iterdir() if path.suffix == ".jsonl"]
     assert len(outputs) == 1
     assert len(outputs[0].read_text().splitlines()) > 100
+
+
+# The verbatim Quick start runs. The second command runs nox, whose tests run this file: the nox
+# run started here has GUARD set, and its tests skip these (this run is checking them already).
+GUARD = "WEBEX_EVENTS_IN_QUICK_START"
+_VENV_VARIABLES = ("VIRTUAL_ENV", "VIRTUAL_ENV_PROMPT", "PYTHONHOME", "PYTHONPATH", "__PYVENV_LAUNCHER__")
+_OURS = ("WEBEX_ACCESS_TOKEN", "WEBEX_BASE_URL", "NOX_CURRENT_SESSION")
+
+
+def _outside_any_venv() -> dict[str, str]:
+    """This environment as a fresh shell has it: no venv active, none of its bin on PATH."""
+    env = {key: value for key, value in os.environ.items() if key not in (*_VENV_VARIABLES, *_OURS)}
+    venvs = [Path(sys.prefix)] if sys.prefix != sys.base_prefix else []
+    if os.environ.get("VIRTUAL_ENV"):
+        venvs.append(Path(os.environ["VIRTUAL_ENV"]))
+    venv_bins = {(venv / "bin").resolve() for venv in venvs}
+    path = [entry for entry in env.get("PATH", "").split(os.pathsep) if entry]
+    env["PATH"] = os.pathsep.join(entry for entry in path if Path(entry).resolve() not in venv_bins)
+    return env
+
+
+def _python3_version(env: dict[str, str]) -> tuple[int, int] | None:
+    python3 = shutil.which("python3", path=env["PATH"])
+    if python3 is None:
+        return None
+    code = "import sys; print(*sys.version_info[:2])"
+    result = subprocess.run([python3, "-c", code], env=env, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        return None
+    major, minor = result.stdout.split()
+    return int(major), int(minor)
+
+
+@pytest.fixture(scope="module")
+def fresh_shell() -> dict[str, str]:
+    """The environment of the verbatim runs; skips where they would only repeat themselves.
+
+    They exercise the machine's `python3`, whatever Python runs this file: in a nox run that
+    tests several Pythons, only the session on `python3`'s version runs them.
+    """
+    if os.environ.get(GUARD):
+        pytest.skip("inside the nox run of the Quick start, whose test checks these already")
+    env = _outside_any_venv()
+    version = _python3_version(env)
+    if version is None or version < (3, 11):
+        pytest.skip(f"the Quick start needs python3 >= 3.11 on PATH, found {version}")
+    if os.environ.get("NOX_CURRENT_SESSION") and version != sys.version_info[:2]:
+        pytest.skip(f"runs once per nox run, in the session on python3's version ({version[0]}.{version[1]})")
+    return env
+
+
+def _clean_copy(destination: Path) -> Path:
+    """What a clone holds, plus uncommitted work: the work tree less .git and what Git ignores."""
+    ignored = [
+        line.strip().rstrip("/")
+        for line in (ROOT / ".gitignore").read_text().splitlines()
+        if line.strip() and not line.startswith("#") and "/" not in line.strip().rstrip("/")
+    ]
+    shutil.copytree(ROOT, destination, ignore=shutil.ignore_patterns(".git", *ignored), symlinks=True)
+    return destination
+
+
+def _run_verbatim(command: str, clone: Path, env: dict[str, str], timeout: float) -> None:
+    """Run one Quick start command as a user types it into bash, in *clone*; fail with its output."""
+    log = clone.parent / "quick-start.log"
+    with log.open("w") as out:
+        result = subprocess.run(
+            ["bash", "-c", command],
+            cwd=clone,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            check=False,
+            timeout=timeout,
+        )
+    tail = "\n".join(log.read_text(errors="replace").splitlines()[-60:])
+    assert result.returncode == 0, f"{command}\nexited {result.returncode}; output ends with:\n{tail}"
+
+
+def _check_export(clone: Path) -> None:
+    output = shlex.split(quick_start()[0])[-1]
+    assert output in (ROOT / ".gitignore").read_text().splitlines(), "the demo output must be ignored by git"
+    lines = (clone / output).read_text().splitlines()
+    assert len(lines) > 100
+    assert all(line.startswith("{") and line.endswith("}") for line in lines)
+
+
+@pytest.mark.slow
+def test_quick_start_install_and_export_verbatim(tmp_path: Path, fresh_shell: dict[str, str]) -> None:
+    clone = _clean_copy(tmp_path / "clone")
+    _run_verbatim(quick_start()[0], clone, fresh_shell, timeout=280)
+    _check_export(clone)
+    shutil.rmtree(clone)  # a venv is large; a failure keeps it for a look
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(3000)
+def test_quick_start_check_command_verbatim(tmp_path: Path, fresh_shell: dict[str, str]) -> None:
+    """The second command runs every check of a clean copy: this test's own run of them skips it."""
+    clone = _clean_copy(tmp_path / "clone")
+    # Without the pyenv selection .ci/run makes (a user's shell has none): the run around this
+    # one tests every Python; this one checks the command, on python3's (the others skip).
+    env = {key: value for key, value in fresh_shell.items() if key != "PYENV_VERSION"}
+    _run_verbatim(quick_start()[1], clone, {**env, GUARD: "1"}, timeout=2900)
+    summary = (tmp_path / "quick-start.log").read_text(errors="replace")
+    assert re.search(r"nox > \* tests-3\.\d+: success", summary), summary[-3000:]
+    shutil.rmtree(clone)
+
+
+# PEP 668: Debian's and Ubuntu's own Python refuse `pip install` outside a virtual environment.
+_IS_EXTERNALLY_MANAGED = (
+    "import os, sys, sysconfig; "
+    "marker = os.path.join(sysconfig.get_path('stdlib'), 'EXTERNALLY-MANAGED'); "
+    "import venv, ensurepip; "
+    "print(sys.prefix == sys.base_prefix and os.path.isfile(marker))"
+)
+
+
+def _externally_managed_system_python() -> Path | None:
+    system = Path("/usr/bin/python3")
+    if not system.is_file():
+        return None
+    result = subprocess.run(
+        [system, "-I", "-c", _IS_EXTERNALLY_MANAGED], capture_output=True, text=True, check=False
+    )
+    return system if result.stdout.strip() == "True" else None
+
+
+def _simulated_externally_managed_python(root: Path) -> Path:
+    """This Python's base interpreter, installed again under *root* with an EXTERNALLY-MANAGED marker.
+
+    A copy of the executable finds its standard library next to itself (a directory of links to
+    the real one, plus the marker), so pip sees an externally managed, non-venv interpreter.
+    """
+    base = Path(os.path.realpath(getattr(sys, "_base_executable", sys.executable)))
+    version = f"python{sys.version_info[0]}.{sys.version_info[1]}"
+    (root / "bin").mkdir(parents=True)
+    shutil.copy2(base, root / "bin" / version)
+    stdlib = root / "lib" / version
+    stdlib.mkdir(parents=True)
+    for entry in Path(sysconfig.get_paths()["stdlib"]).iterdir():
+        (stdlib / entry.name).symlink_to(entry)
+    for library in Path(sys.base_prefix, "lib").glob("libpython*"):  # a shared build's libpython
+        (root / "lib" / library.name).symlink_to(library)
+    (stdlib / "EXTERNALLY-MANAGED").write_text(
+        "[externally-managed]\nError=simulated by tests/test_readme.py (PEP 668)\n"
+    )
+    return root / "bin" / version
+
+
+@pytest.fixture(scope="module")
+def externally_managed_path(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A directory for the front of PATH whose `python3` is externally managed (the system's if so)."""
+    root = tmp_path_factory.mktemp("externally-managed")
+    python = _externally_managed_system_python() or _simulated_externally_managed_python(root / "prefix")
+    (root / "bin").mkdir()
+    (root / "bin" / "python3").symlink_to(python)
+    return str(root / "bin")
+
+
+def test_externally_managed_python_refuses_pip_install(externally_managed_path: str) -> None:
+    """What the Quick start must work around: `python3 -m pip install .` fails the PEP 668 way."""
+    python3 = str(Path(externally_managed_path, "python3"))
+    env = _outside_any_venv()
+    has_pip = subprocess.run([python3, "-m", "pip", "--version"], env=env, capture_output=True, check=False)
+    if has_pip.returncode != 0:
+        pytest.skip("this python3 has no pip: it refuses `pip install` by not having it")
+    # --dry-run: should the refusal not come, nothing is installed into that Python either.
+    install = [python3, "-m", "pip", "install", "--dry-run", "--no-index", "--no-deps", "."]
+    result = subprocess.run(install, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+    assert result.returncode != 0
+    assert "externally-managed-environment" in result.stderr, result.stderr
+
+
+@pytest.mark.slow
+def test_quick_start_on_an_externally_managed_python(
+    tmp_path: Path, fresh_shell: dict[str, str], externally_managed_path: str
+) -> None:
+    env = {**fresh_shell, "PATH": os.pathsep.join([externally_managed_path, fresh_shell["PATH"]])}
+    clone = _clean_copy(tmp_path / "clone")
+    _run_verbatim(quick_start()[0], clone, env, timeout=280)
+    _check_export(clone)
+    home = (clone / ".venv" / "pyvenv.cfg").read_text()
+    assert str(Path(os.path.realpath(Path(externally_managed_path) / "python3")).parent) in home, home
+    shutil.rmtree(clone)
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Generator, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
@@ -21,10 +21,11 @@ from ._actions import (
     read_capped,
     set_attempt_deadline,
 )
-from ._base import ClientBase, StreamBase, WindowSchedule
+from ._base import ClientBase, StreamBase
 from ._event import Event
 from ._models import Window
-from ._operations import get_event, list_range
+from ._operations import Split, get_event, list_range
+from ._schedule import Schedule, Task
 
 __all__ = ["EventStream", "WebexEvents"]
 
@@ -82,27 +83,64 @@ class EventStream(StreamBase):
         if not stream_pages:
             yield self._whole(collected)
 
-    def _collect(self, lo_ms: int, hi_ms: int, stop: threading.Event) -> list[Event]:
-        gen = list_range(self._client._requester, self._query, lo_ms, hi_ms, self.stats)
+    def _collect(self, task: Task, stop: threading.Event) -> tuple[list[Event], Split | None]:
+        gen = list_range(self._client._requester, self._query, task.lo, task.hi, self.stats, split=task.split)
         out: list[Event] = []
-        for events in self._client._drive(gen, stop):
-            out.extend(events)
-        return out
+        driver = self._client._drive(gen, stop)
+        try:
+            while True:
+                out.extend(next(driver))
+        except StopIteration as done:
+            return out, done.value
 
     def _windowed(self) -> Iterator[Window]:
+        # `concurrency` threads loop on take -> fetch -> done; the consumer (this generator) pops
+        # finished windows in order. One condition: a worker waits for work (a split, a freed
+        # buffer slot), the consumer for the window it needs.
         stop = threading.Event()
-        pool = ThreadPoolExecutor(max_workers=self._query.concurrency, thread_name_prefix="webex-events")
+        cond = threading.Condition()
+        schedule = Schedule(self._query, self.stats)
+        concurrency = self._query.concurrency
 
-        def launch(lo: int, hi: int) -> Future[list[Event]]:
-            return pool.submit(self._collect, lo, hi, stop)
+        def work() -> None:
+            while True:
+                with cond:
+                    task = None
+                    while not stop.is_set() and (task := schedule.take()) is None:
+                        cond.wait()
+                    if task is None:  # stopped
+                        return
+                try:
+                    events, split = self._collect(task, stop)
+                except _StoppedError:
+                    return
+                except BaseException as exc:  # handed to the consumer, in window order
+                    with cond:
+                        schedule.failed(task, exc)
+                        cond.notify_all()
+                    continue
+                with cond:
+                    schedule.done(task, events, split)
+                    cond.notify_all()
+                del events
 
-        schedule = WindowSchedule(self._query, self.stats, launch)
+        pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="webex-events")
         try:
-            while (item := schedule.next()) is not None:
-                lo, hi, future = item
-                yield schedule.finished(lo, hi, future.result())
+            for _ in range(concurrency):
+                pool.submit(work)
+            while True:
+                with cond:
+                    while (window := schedule.pop()) is None:
+                        if schedule.complete:
+                            return
+                        cond.wait()
+                    cond.notify_all()  # a buffer slot is free: a waiting worker may start
+                yield window
+                del window
         finally:
             stop.set()
+            with cond:
+                cond.notify_all()
             # Not waiting: a worker blocked on a stalled server ends at its attempt's deadline on its
             # own; the consumer (a Ctrl-C in the CLI) must not wait for it.
             pool.shutdown(wait=False, cancel_futures=True)

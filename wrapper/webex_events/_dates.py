@@ -12,11 +12,7 @@ from datetime import UTC, datetime, timedelta
 from ._errors import InvalidArgumentError
 
 __all__ = [
-    "AUTO_PAGE_FILL",
-    "AUTO_WINDOWS_PER_WORKER",
-    "MIN_AUTO_WINDOW_MS",
     "WindowPlan",
-    "auto_window_ms",
     "ceil_ms",
     "floor_ms",
     "format_ms",
@@ -24,13 +20,12 @@ __all__ = [
     "is_canonical",
     "micros",
     "parse_created",
+    "parse_ms",
     "timedelta_ms",
     "to_aware",
 ]
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-MIN_AUTO_WINDOW_MS = 60_000
-AUTO_WINDOWS_PER_WORKER = 4
 _US_PER_MS = 1000
 
 
@@ -109,6 +104,15 @@ def is_canonical(text: str) -> bool:
     )
 
 
+def parse_ms(text: str) -> int:
+    """Milliseconds since the epoch of a canonical ``YYYY-MM-DDTHH:MM:SS.sssZ`` (see is_canonical).
+
+    >>> parse_ms("1970-01-01T00:00:01.234Z")
+    1234
+    """
+    return micros(datetime.fromisoformat(text)) // _US_PER_MS
+
+
 def parse_created(text: str) -> datetime | None:
     """A ``created`` value in any ISO 8601 form as an aware UTC datetime, or None.
 
@@ -130,68 +134,27 @@ def timedelta_ms(value: timedelta) -> int:
     return -(-(value.days * 86_400_000_000 + value.seconds * 1_000_000 + value.microseconds) // 1000)
 
 
-def auto_window_ms(span_ms: int, concurrency: int) -> int:
-    """The first ``window="auto"`` step: 4 windows per worker, at least 1 minute (then adapted).
-
-    >>> auto_window_ms(16 * 3_600_000, 4)  # 16 hours, 4 workers: 16 windows of 1 hour
-    3600000
-    >>> auto_window_ms(1000, 4)
-    60000
-    """
-    wanted = AUTO_WINDOWS_PER_WORKER * concurrency
-    return max(MIN_AUTO_WINDOW_MS, -(-span_ms // wanted))
-
-
-#: ``window="auto"`` starts with windows of at most this length, then adapts to the density.
-FIRST_AUTO_WINDOW_MS = 15 * 60_000
-#: Auto windows aim at this fraction of a page, so most windows take exactly one request.
-AUTO_PAGE_FILL = 0.8
-_MAX_GROWTH = 8
-
-
 class WindowPlan:
-    """Plans the half-open windows ``[s, e)`` tiling a listing's range, lazily, in ascending order.
+    """The fixed grid of a ``window=timedelta`` listing: half-open windows ``[s, e)`` tiling the
+    range every ``step_ms``, planned lazily in ascending order (``_schedule`` asks for them).
 
-    Sync and async clients share it. A fixed plan (``adaptive=False``) cuts the range every
-    ``step_ms``. An adaptive plan (``window="auto"``)
-    sizes each next window from the event density of the windows seen so far, so that a window
-    holds about ``AUTO_PAGE_FILL`` of a page: one request per window, and memory bounded by the
-    windows in flight (a few pages each) whatever the size of the organization.
-
-    >>> fixed = WindowPlan(0, 25, step_ms=10, adaptive=False, target_events=1)
+    >>> fixed = WindowPlan(0, 25, step_ms=10)
     >>> [fixed.next(), fixed.next(), fixed.next(), fixed.next()]
     [(0, 10), (10, 20), (20, 25), None]
-    >>> plan = WindowPlan(0, 100_000, step_ms=10_000, adaptive=True, target_events=100)
-    >>> plan.next()
-    (0, 10000)
-    >>> plan.observe(0, 10_000, events=400)  # 4x too dense: the next window is 4x shorter
-    >>> plan.next()
-    (10000, 12500)
     """
 
-    def __init__(
-        self, start_ms: int, end_ms: int, *, step_ms: int, adaptive: bool, target_events: int
-    ) -> None:
+    def __init__(self, start_ms: int, end_ms: int, *, step_ms: int) -> None:
         if step_ms <= 0:
             raise ValueError("step_ms must be > 0")
         self._cursor = start_ms
         self._end = end_ms
-        self._adaptive = adaptive
-        self._target = max(1, target_events)
-        self._step = min(step_ms, FIRST_AUTO_WINDOW_MS) if adaptive else step_ms
-        self._observed = False
+        self._step = step_ms
         self.planned = 0
 
-    def take(self, *, in_flight: int, concurrency: int) -> list[tuple[int, int]]:
-        """The windows to start now so that ``concurrency`` are in flight.
-
-        An adaptive plan starts with one window alone: it learns the density before fanning out.
-        """
-        limit = 1 if self._adaptive and not self._observed else concurrency
-        started: list[tuple[int, int]] = []
-        while in_flight + len(started) < limit and (window := self.next()) is not None:
-            started.append(window)
-        return started
+    @property
+    def exhausted(self) -> bool:
+        """Whether every window has been planned."""
+        return self._cursor >= self._end
 
     def next(self) -> tuple[int, int] | None:
         """The next window ``[s, e)``, or None when the range is covered."""
@@ -202,16 +165,6 @@ class WindowPlan:
         self.planned += 1
         return start, self._cursor
 
-    def observe(self, start_ms: int, end_ms: int, *, events: int) -> None:
-        """Feed back how many events ``[start_ms, end_ms)`` held (no-op for a fixed plan)."""
-        if not self._adaptive:
-            return
-        self._observed = True
-        span = max(1, end_ms - start_ms)
-        wanted = span * self._target / events if events else span * _MAX_GROWTH
-        low, high = max(1000, span // _MAX_GROWTH), span * _MAX_GROWTH
-        self._step = int(min(max(wanted, low), high))
-
     def estimated_total(self) -> int:
-        """Windows planned so far plus those the rest of the range needs at the current size."""
+        """Windows planned so far plus those the rest of the range needs."""
         return self.planned + max(0, -(-(self._end - self._cursor) // self._step))

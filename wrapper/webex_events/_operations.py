@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Generator, Mapping
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import quote
 
 import httpx
@@ -17,7 +17,7 @@ import httpx
 from webex_events_api.spec import GET_EVENT_DETAILS, LIST_EVENTS, Operation
 
 from ._actions import Action, Page
-from ._dates import format_ms, micros, parse_created
+from ._dates import format_ms, is_canonical, micros, parse_created, parse_ms
 from ._errors import InvalidArgumentError, PagingLoopError
 from ._event import Event
 from ._links import next_link
@@ -26,7 +26,7 @@ from ._query import Query
 from ._requester import Requester
 from ._wire import DecodedPage, decode_object, decode_page
 
-__all__ = ["get_event", "list_range", "operation_url"]
+__all__ = ["Split", "get_event", "list_range", "operation_url"]
 
 logger = logging.getLogger("webex_events")
 
@@ -115,13 +115,70 @@ class _PageSize:
         return url.copy_set_param(_MAX, str(self.value))
 
 
+class Split:
+    """How a ``split=True`` listing of ``[lo, hi)`` ended early: ``[lo, at)`` is still to fetch.
+
+    The events yielded cover ``[at, hi)`` exactly. ``density`` is the events per millisecond the
+    last page showed (it sizes the windows the remainder is cut into). ``unordered``: a page was
+    not newest first, so this listing must not be split again (see ``_split_point``).
+    """
+
+    __slots__ = ("at", "density", "unordered")
+
+    def __init__(self, at: int | None, density: float = 0.0, *, unordered: bool = False) -> None:
+        self.at = at
+        self.density = density
+        self.unordered = unordered
+
+
+def _split_point(items: list[Any], ceiling: object) -> tuple[int, int] | Literal[False] | None:
+    """``(t, newest)`` in ms if a full page newest first can end the listing at ``t``.
+
+    Webex (and the fake) list newest first, so once a full page ends at ``t`` (its oldest
+    ``created``), every event newer than ``t`` in the range is on this page or an earlier one:
+    the rest of the range is ``[lo, t + 1)``. Events *at* ``t`` may continue on the next page
+    (same-millisecond ties), so they are left to the remainder. This only holds if the server
+    really sorts newest first; that is checked on every page (False: not descending, the caller
+    stops splitting this listing; ``ceiling``, the oldest ``created`` of the page before, if
+    any, must not be older than this page's newest). Anything that cannot be read as a canonical
+    instant, or a page inside one millisecond (no progress), means None: follow the next link.
+    """
+    previous = ceiling if type(ceiling) is str and is_canonical(ceiling) else None
+    for raw in items:
+        c = raw.get("created") if type(raw) is dict else None
+        if type(c) is not str or not is_canonical(c):
+            return None
+        if previous is not None and c > previous:
+            return False
+        previous = c
+    if previous is None or not items:
+        return None
+    first = items[0]["created"]
+    if first == previous:
+        return None  # one millisecond: splitting would not shrink anything
+    try:
+        return parse_ms(previous), parse_ms(first)
+    except ValueError:  # canonical-looking but not a date ("2024-13-45T...")
+        return None
+
+
 def list_range(
-    requester: Requester, query: Query, lo_ms: int | None, hi_ms: int, stats: ListStats
-) -> Generator[Action, Any, None]:
+    requester: Requester,
+    query: Query,
+    lo_ms: int | None,
+    hi_ms: int,
+    stats: ListStats,
+    *,
+    split: bool = False,
+) -> Generator[Action, Any, Split | None]:
     """All pages of the query for ``[lo_ms, hi_ms)``; yields ``Page``s of filtered events.
 
     The range start is sent 1 ms early and the result filtered to ``lo <= created < hi``, so the
     result is exact whether the server treats the bounds as inclusive or exclusive.
+
+    ``split=True`` (windowed listings): after a full page with a next link, stop and return a
+    :class:`Split` instead of following the link, so the rest can be fetched by idle workers as
+    windows of its own; the events yielded are then those of ``[split.at, hi_ms)``.
     """
     params = dict(query.filters)
     if lo_ms is not None:
@@ -144,17 +201,35 @@ def list_range(
     # A -> B -> A) that would never end and would yield the same events again.
     followed = {str(url)}
     pages = 0
+    unordered = False
+    ceiling: object = None  # the oldest created of the page before (newest first: an upper bound)
     while True:
         url, response, page = yield from requester.request(url, parse=parse, stats=stats, shrink=size.shrink)
         pages += 1
-        events = _in_range(page, lo_s, hi_s, lo_us, hi_us)
         target = next_link(response)
-        del page, response  # while the consumer has the events, hold nothing else of the page
+        if split and lo_ms is not None and target is not None and len(page.items) >= size.value:
+            point = _split_point(page.items, ceiling)
+            if point is False:
+                unordered, split = True, False
+            elif point is not None and (at := max(lo_ms, point[0] + 1)) < hi_ms:
+                # (at >= hi: a server sending created == to; splitting would ask the same again)
+                t, newest = point
+                # Events per ms over the page's own span [t, newest]: the local density.
+                density = len(page.items) / (newest - t + 1)
+                events = _in_range(page, format_ms(at), hi_s, at * 1000, hi_us)
+                del page, response
+                stats._add(pages=1, events=len(events))
+                yield Page(events)
+                return Split(at if at > lo_ms else None, density)
+        last = page.items[-1] if page.items else None
+        ceiling = last.get("created") if type(last) is dict else None
+        events = _in_range(page, lo_s, hi_s, lo_us, hi_us)  # (may release the page's items)
+        del page, response, last  # while the consumer has the events, hold nothing else of the page
         stats._add(pages=1, events=len(events))
         yield Page(events)
         del events
         if target is None:
-            return
+            return Split(None, unordered=True) if unordered else None
         url = _repair_next(requester, url.join(target), params, size.value)
         if str(url) in followed:
             raise PagingLoopError(

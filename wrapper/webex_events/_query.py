@@ -8,9 +8,7 @@ from datetime import UTC, datetime, timedelta
 from webex_events_api.spec import LIST_EVENTS
 
 from ._dates import (
-    AUTO_PAGE_FILL,
     WindowPlan,
-    auto_window_ms,
     ceil_ms,
     floor_ms,
     format_ms,
@@ -36,7 +34,8 @@ class Query:
     """The validated arguments of one ``list_events`` call.
 
     ``filters`` are wire names and values; ``lo_ms``/``hi_ms`` the range in epoch milliseconds
-    (``lo_ms`` None: unbounded); ``step_ms`` the window length (None: not windowed).
+    (``lo_ms`` None: unbounded); ``step_ms`` the fixed window length, ``adaptive`` for
+    ``window="auto"`` (neither: not windowed).
     """
 
     __slots__ = (
@@ -73,26 +72,20 @@ class Query:
     @property
     def windowed(self) -> bool:
         """Whether the range is split into windows fetched concurrently."""
-        return self.step_ms is not None
+        return self.step_ms is not None or self.adaptive
 
     @property
     def windows_total(self) -> int:
         """How many windows the listing has (1 when not windowed; an estimate when adaptive)."""
         if self.step_ms is None or self.lo_ms is None:
-            return 1
+            return 1  # window="auto" starts with the whole range and refines it (see _schedule)
         return self.plan().estimated_total()
 
     def plan(self) -> WindowPlan:
-        """A fresh plan of this listing's windows (each iteration of a stream plans anew)."""
+        """A fresh plan of this listing's fixed windows (each iteration of a stream plans anew)."""
         assert self.lo_ms is not None
         assert self.step_ms is not None
-        return WindowPlan(
-            self.lo_ms,
-            self.hi_ms,
-            step_ms=self.step_ms,
-            adaptive=self.adaptive,
-            target_events=int(self.page_size * AUTO_PAGE_FILL),
-        )
+        return WindowPlan(self.lo_ms, self.hi_ms, step_ms=self.step_ms)
 
     @property
     def start(self) -> datetime | None:
@@ -148,13 +141,15 @@ def build_query(
 
     step_ms: int | None = None
     adaptive = False
-    if window is None and concurrency is not None and conc > 1:
-        window = "auto"  # asking for parallelism implies splitting the range
+    if window is None and conc > 1 and (concurrency is not None or lo_ms is not None):
+        # A date range is fetched concurrently by default (asking for parallelism implies it
+        # too); an unbounded listing (no from_) has nothing to split and stays sequential, and
+        # concurrency=1 asks for one query streamed in the server's order.
+        window = "auto"
     if window is not None:
         if lo_ms is None:
             raise InvalidArgumentError("from_ is required when window or concurrency > 1 is given")
         if window == "auto":
-            step_ms = auto_window_ms(hi_ms - lo_ms, conc)
             adaptive = True
         elif isinstance(window, timedelta):
             if window <= timedelta(0):

@@ -233,7 +233,9 @@ def _export_stdout(req: ExportRequest, client_factory: Callable[[], WebexEvents]
     to = _resolve_to(req)
     start = req.from_ if req.from_ is not None else (to - req.since if req.since is not None else None)
     _check_range(start, to)
-    window = req.window if start is not None else None
+    # A range is fetched in windows by default, as a file export is (without a start there is
+    # nothing to split: one query streamed in batches).
+    window = (req.window or "auto") if start is not None else None
     try:
         with client_factory() as client:
             stream = _list(client, req, start, to, window)
