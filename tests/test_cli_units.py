@@ -152,3 +152,17 @@ def test_state_file_round_trip_is_atomic(tmp_path: Path) -> None:
     assert [p.name for p in tmp_path.iterdir()] == [spath.name]  # no temp file left behind
     ExportState.remove(spath)
     assert not spath.exists()
+
+
+def test_csv_escapes_formula_text_and_keeps_other_values() -> None:
+    raws = [
+        {"id": "=1+1", "data": {"text": "@A1", "callDurationSeconds": -3, "isCallAnswered": False}},
+        {"id": "-x", "data": {"text": "\tx", "attendees": ["=a"], "roomId": "\rr"}},
+    ]
+    rows = list(csv.DictReader(io.StringIO(csv_header() + csv_rows(raws), newline="")))
+    assert (rows[0]["id"], rows[0]["data.text"]) == ("'=1+1", "'@A1")
+    assert (rows[0]["data.callDurationSeconds"], rows[0]["data.isCallAnswered"]) == ("-3", "false")
+    assert (rows[1]["id"], rows[1]["data.text"], rows[1]["data.roomId"]) == ("'-x", "'\tx", "'\rr")
+    assert rows[1]["data.attendees"] == '["=a"]'  # JSON text starts with [: a spreadsheet keeps it
+    raw_rows = list(csv.DictReader(io.StringIO(csv_header() + csv_rows(raws, escape_formulas=False), newline="")))
+    assert (raw_rows[0]["id"], raw_rows[1]["data.text"]) == ("=1+1", "\tx")

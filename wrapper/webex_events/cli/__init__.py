@@ -262,6 +262,12 @@ _EXPORT_EPILOG = (
     default=None,
     help="Output format; default from the output extension (.csv: csv), else jsonl.",
 )
+@click.option(
+    "--csv-escape/--no-csv-escape",
+    default=True,
+    help="CSV: write a text cell that starts with = + - @ tab or CR with a leading ' so a spreadsheet"
+    " shows it as text instead of running it as a formula. --no-csv-escape writes cells exactly.",
+)
 @click.option("--output", "-o", default="-", show_default=True, help="Output file, or - for stdout.")
 @click.option("--resume", is_flag=True, help="Continue the unfinished export to --output.")
 @click.option(
@@ -288,6 +294,7 @@ def export(
     window: str | None,
     concurrency: int | None,
     fmt: str | None,
+    csv_escape: bool,
     output: str,
     resume: bool,
     force: bool,
@@ -347,6 +354,8 @@ def export(
         "since_seconds": since_td.total_seconds() if since_td is not None else None,
         "window": "auto" if window_value in (None, "auto") else window_value.total_seconds(),
         "format": fmt,
+        # One file, one rule: a resume may not switch escaping halfway (JSONL has none).
+        **({"csv_escape": csv_escape} if fmt == "csv" else {}),
         "source": "demo" if demo else base_url_checked,
     }
     fmt_value: Literal["jsonl", "csv"] = "csv" if fmt == "csv" else "jsonl"
@@ -378,6 +387,7 @@ def export(
             demo=demo,
             show_progress=not quiet and not json_mode(),
             fingerprint=fingerprint,
+            csv_escape=csv_escape,
         )
         run_export(req, lambda: make_client(str(token), str(url), concurrency))
 

