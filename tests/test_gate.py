@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 import heapq
 import itertools
@@ -12,12 +13,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import httpx
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from webex_events import _gate
-from webex_events._gate import BACKOFF, GONE, RECOVER, Gate
+from webex_events import AsyncWebexEvents, WebexEvents, _gate
+from webex_events._gate import BACKOFF, GONE, RECOVER, Gate, Recalled
 
 
 class Clock:
@@ -431,3 +433,89 @@ def test_threads_never_share_a_slot() -> None:
         thread.join()
     assert len(slots) == len(set(slots))  # no slot taken twice
     assert 0.5 * steps / 4 <= len(slots) <= 1.1 * steps / 4 + 2  # the pace grows a little meanwhile
+
+
+# ------------------------------------------------------------------ the last look (trace hook)
+
+HEADERS = "http11.send_request_headers.started"
+
+
+@pytest.mark.parametrize("event", [HEADERS, "http2.send_request_headers.started"])
+def test_the_trace_hook_recalls_a_request_only_while_a_pause_runs(event: str) -> None:
+    clock = Clock()
+    gate = Gate(clock)
+    assert gate.reserve() == 0.0
+    gate.trace(event, {})  # no pause: the request goes
+    gate.block_for(0.05, rate_limited=True)
+    for other in ("connection.connect_tcp.started", "http11.send_request_headers.complete"):
+        gate.trace(other, {})  # only the moment before the first byte matters
+    with pytest.raises(Recalled):
+        gate.trace(event, {})
+    clock.now = 0.05
+    gate.trace(event, {})
+
+
+def test_the_async_trace_hook_is_the_same() -> None:
+    clock = Clock()
+    gate = Gate(clock)
+    gate.block_for(1.0)
+    with pytest.raises(Recalled):
+        asyncio.run(gate.atrace(HEADERS, {}))
+    clock.now = 1.0
+    asyncio.run(gate.atrace(HEADERS, {}))
+
+
+class LateTransport:
+    """Stands for httpcore: a request waits for its connection while another gets "429,
+    Retry-After: 0.05"; then the trace hook runs before the headers go out, as httpcore calls it."""
+
+    def __init__(self) -> None:
+        self.gate: Gate | None = None
+        self.calls = 0
+        self.sent: list[float] = []
+        self.paused_until = 0.0
+
+    def before_headers(self) -> None:
+        self.calls += 1
+        if self.calls == 1:
+            assert self.gate is not None
+            self.gate.block_for(0.05, rate_limited=True)
+            self.paused_until = time.monotonic() + 0.05
+
+    def respond(self) -> httpx.Response:
+        self.sent.append(time.monotonic())
+        return httpx.Response(200, json={"items": []})
+
+    def sync(self, request: httpx.Request) -> httpx.Response:
+        self.before_headers()
+        request.extensions["trace"](HEADERS, {})
+        return self.respond()
+
+    async def async_(self, request: httpx.Request) -> httpx.Response:
+        self.before_headers()
+        await request.extensions["trace"](HEADERS, {})
+        return self.respond()
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_a_request_recalled_before_its_headers_is_sent_after_the_pause(mode: str) -> None:
+    late = LateTransport()
+    if mode == "sync":
+        with WebexEvents(token="t", transport=httpx.MockTransport(late.sync)) as client:
+            late.gate = client._requester.gate
+            stream = client.list_events()
+            assert list(stream) == []
+            assert stream.stats.requests == 1  # one request for the core: the recall is the driver's
+    else:
+
+        async def main() -> None:
+            async with AsyncWebexEvents(token="t", transport=httpx.MockTransport(late.async_)) as client:
+                late.gate = client._requester.gate
+                stream = client.list_events()
+                assert [e async for e in stream] == []
+                assert stream.stats.requests == 1
+
+        asyncio.run(main())
+    assert late.calls == 2  # recalled once, then sent
+    assert len(late.sent) == 1
+    assert late.sent[0] >= late.paused_until  # not before the pause was over

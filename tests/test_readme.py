@@ -14,9 +14,11 @@ import os
 import re
 import shlex
 import shutil
+import signal
 import subprocess
 import sys
 import sysconfig
+import time
 from pathlib import Path
 
 import httpx
@@ -327,6 +329,18 @@ def _check_fake_server_command(argv: list[str], env: dict[str, str]) -> None:
             server.terminate()
 
 
+def _check_follow_daemon(argv: list[str], env: dict[str, str], cwd: Path) -> None:
+    """`follow` runs until stopped: let it poll, stop it as systemd would, expect exit 0."""
+    with subprocess.Popen(
+        [_console_script(), *argv[1:]], env=env, cwd=cwd, stderr=subprocess.PIPE, text=True
+    ) as run:
+        time.sleep(4)
+        run.send_signal(signal.SIGTERM)
+        _, err = run.communicate(timeout=30)
+    assert run.returncode == 0, err
+    assert "stopped by a signal" in err
+
+
 def test_shell_examples_run(tmp_path: Path) -> None:
     """Shell lines outside the Quick start: nox sessions exist, scripts and CLI commands work."""
     lines = [
@@ -360,6 +374,9 @@ def test_shell_examples_run(tmp_path: Path) -> None:
                 argv = [sys.executable, str(ROOT / argv[1]), *argv[2:]]
             elif argv[:2] == ["webex-events", "fake-server"]:
                 _check_fake_server_command(argv, env)
+                continue
+            elif argv[:2] == ["webex-events", "follow"] and "--once" not in argv:
+                _check_follow_daemon(argv, env, work)
                 continue
             elif argv[0] == "webex-events":
                 argv = [_console_script(), *argv[1:]]

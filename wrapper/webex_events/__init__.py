@@ -28,6 +28,7 @@ from ._errors import (
     WebexError,
 )
 from ._event import Event
+from ._follow import FollowBatch, FollowCheckpoint
 from ._models import ListStats, Window
 from ._retry import RetryPolicy
 from ._version import __version__
@@ -42,6 +43,8 @@ __all__ = [
     "EventResource",
     "EventStream",
     "EventType",
+    "FollowBatch",
+    "FollowCheckpoint",
     "InvalidArgumentError",
     "ListStats",
     "MalformedResponseError",

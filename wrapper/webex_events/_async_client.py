@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Generator
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Generator
 from contextlib import aclosing
+from datetime import datetime, timedelta
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Self, Unpack
 
 import httpx
+
+from webex_events_api.spec import ListEventsFilters
 
 from ._actions import (
     BodyTooLargeError,
@@ -21,10 +24,21 @@ from ._actions import (
     read_capped,
     set_attempt_deadline,
 )
-from ._base import ClientBase, StreamBase
+from ._base import (
+    DEFAULT_LAG,
+    DEFAULT_OVERLAP,
+    DEFAULT_POLL_INTERVAL,
+    DEFAULT_RECONCILE_HORIZON,
+    DEFAULT_RECONCILE_INTERVAL,
+    ClientBase,
+    StreamBase,
+)
 from ._event import Event
+from ._follow import FollowBatch, FollowCheckpoint
+from ._gate import Recalled
 from ._models import Window
 from ._operations import Split, get_event, list_range
+from ._query import PAGE_SIZE
 from ._schedule import Schedule, Task
 
 __all__ = ["AsyncEventStream", "AsyncWebexEvents"]
@@ -167,27 +181,112 @@ class AsyncWebexEvents(ClientBase[AsyncEventStream, httpx.AsyncClient, httpx.Asy
                 pass
         return box[0]
 
+    def follow(
+        self,
+        *,
+        since: datetime | str | None = None,
+        checkpoint: FollowCheckpoint | str | None = None,
+        lag: timedelta = DEFAULT_LAG,
+        poll_interval: timedelta = DEFAULT_POLL_INTERVAL,
+        overlap: timedelta = DEFAULT_OVERLAP,
+        reconcile_horizon: timedelta = DEFAULT_RECONCILE_HORIZON,
+        reconcile_interval: timedelta = DEFAULT_RECONCILE_INTERVAL,
+        once: bool = False,
+        page_size: int = PAGE_SIZE,
+        concurrency: int | None = None,
+        clock: Callable[[], datetime] | None = None,
+        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+        **filters: Unpack[ListEventsFilters],
+    ) -> AsyncIterator[FollowBatch]:
+        """Yield (async) new events as they appear, in batches, each event exactly once.
+
+        Each poll reads up to ``now - lag``, again from ``overlap`` before the last high-water
+        mark, and every ``reconcile_interval`` from ``reconcile_horizon`` back (see
+        ``webex_events._follow``). Store ``batch.checkpoint.to_json()`` *with* ``batch.events``
+        (same transaction, or after the events are durably written) and pass the last one as
+        ``checkpoint=`` to continue after a restart: nothing is lost or delivered twice.
+        ``since`` (first run) is where to start; ``once=True`` stops after one poll (cron);
+        otherwise it polls every ``poll_interval`` until the caller stops iterating. ``filters``
+        are those of :meth:`list_events`. ``clock`` (aware now) and ``sleep`` are switches for
+        tests. Arguments are checked now, before any request.
+
+        >>> from datetime import UTC, datetime, timedelta
+        >>> from webex_events.testing import FakeWebex
+        >>> fake = FakeWebex(events=30, seed=4, end=datetime(2024, 1, 2, tzinfo=UTC))
+        >>> async def main() -> list[FollowBatch]:
+        ...     async with AsyncWebexEvents(token=fake.token, transport=fake.async_transport()) as client:
+        ...         return [b async for b in client.follow(since=fake.start, once=True)]
+        >>> import asyncio
+        >>> batches = asyncio.run(main())
+        >>> sorted(e.id for b in batches for e in b.events) == sorted(fake.expected_ids())
+        True
+        >>> batches[-1].caught_up, batches[-1].checkpoint.delivered
+        (True, 30)
+        """
+        follower, poll_seconds, now = self._follower(
+            since=since,
+            checkpoint=checkpoint,
+            lag=lag,
+            poll_interval=poll_interval,
+            overlap=overlap,
+            reconcile_horizon=reconcile_horizon,
+            reconcile_interval=reconcile_interval,
+            page_size=page_size,
+            concurrency=concurrency,
+            clock=clock,
+            filters=dict(filters),
+        )
+
+        async def polls() -> AsyncGenerator[FollowBatch, None]:
+            while True:
+                planned = follower.plan(now())
+                if planned is not None:
+                    stream = self.list_events(
+                        from_=planned.start,
+                        to=planned.end,
+                        page_size=page_size,
+                        concurrency=concurrency,
+                        **follower.filters,
+                    )
+                    async for window in stream.windows():
+                        batch = follower.take(window.events, window.end)
+                        if batch.events:
+                            yield batch
+                yield follower.finish()
+                if once:
+                    return
+                await sleep(poll_seconds)
+
+        return polls()
+
     # -- the driver: how this client sends, reads and sleeps -----------------------------
 
     async def _send(self, action: Send) -> httpx.Response | Exception:
         # Take a send slot at the last moment: another task may have just seen a 429, and after
-        # one the gate paces requests (see _gate).
-        # A deadline shared with other clients' threads, not an event: polling it is the point.
-        while (wait := self._requester.gate.reserve()) > 0:  # noqa: ASYNC110
-            await asyncio.sleep(wait)
-        now = time.monotonic()
-        deadline = action.deadline(now)
-        timeout = capped_timeout(self._http.timeout, deadline, now)
-        request = self._http.build_request("GET", action.url, headers=action.headers, timeout=timeout)
-        try:
-            async with _before(deadline):
-                response = await self._http.send(request, stream=True, follow_redirects=False, auth=None)
-        except TimeoutError:
-            return httpx.ReadTimeout("the attempt's deadline passed before the headers", request=request)
-        except httpx.TransportError as exc:
-            return exc
-        set_attempt_deadline(response, deadline)
-        return response
+        # one the gate paces requests (see _gate). The loop may run other tasks for a while
+        # before the bytes go out: the gate looks again then (atrace) and recalls the request.
+        gate = self._requester.gate
+        while True:
+            # A deadline shared with other clients' threads, not an event: polling it is the point.
+            while (wait := gate.reserve()) > 0:  # noqa: ASYNC110
+                await asyncio.sleep(wait)
+            now = time.monotonic()
+            deadline = action.deadline(now)
+            timeout = capped_timeout(self._http.timeout, deadline, now)
+            request = self._http.build_request(
+                "GET", action.url, headers=action.headers, timeout=timeout, extensions={"trace": gate.atrace}
+            )
+            try:
+                async with _before(deadline):
+                    response = await self._http.send(request, stream=True, follow_redirects=False, auth=None)
+            except Recalled:
+                continue  # nothing was sent: wait out the pause, then send it afresh
+            except TimeoutError:
+                return httpx.ReadTimeout("the attempt's deadline passed before the headers", request=request)
+            except httpx.TransportError as exc:
+                return exc
+            set_attempt_deadline(response, deadline)
+            return response
 
     @staticmethod
     async def _read(action: Read) -> bytes | Exception:

@@ -6,7 +6,7 @@ or tasks); everything they decide is decided here or in the sans-IO modules.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar, Generic, Literal, TypeVar, Unpack
 
 import httpx
@@ -16,12 +16,32 @@ from webex_events_api.spec import ListEventsFilters
 from ._config import configure_client, http_limits
 from ._errors import InvalidArgumentError
 from ._event import Event
+from ._follow import (
+    DEFAULT_LAG,
+    DEFAULT_OVERLAP,
+    DEFAULT_POLL_INTERVAL,
+    DEFAULT_RECONCILE_HORIZON,
+    DEFAULT_RECONCILE_INTERVAL,
+    Clock,
+    FollowCheckpoint,
+    Follower,
+    utc_now,
+)
 from ._models import ListStats, Window
 from ._query import PAGE_SIZE, Query, build_query
 from ._requester import MAX_RESPONSE_BYTES
 from ._retry import RetryPolicy
 
-__all__ = ["DEFAULT_CONCURRENCY", "ClientBase", "StreamBase"]
+__all__ = [
+    "DEFAULT_CONCURRENCY",
+    "DEFAULT_LAG",
+    "DEFAULT_OVERLAP",
+    "DEFAULT_POLL_INTERVAL",
+    "DEFAULT_RECONCILE_HORIZON",
+    "DEFAULT_RECONCILE_INTERVAL",
+    "ClientBase",
+    "StreamBase",
+]
 
 #: Requests in flight for one listing of a date range, by default. Webex publishes no rate limit
 #: for List Events (its limits are dynamic), so the default is what a listing needs rather than
@@ -32,6 +52,9 @@ __all__ = ["DEFAULT_CONCURRENCY", "ClientBase", "StreamBase"]
 #: and then paces them at the rate it learnt, so a too high value costs one 429, not a stream of
 #: them. An unbounded listing (no from_) is one query whatever this value.
 DEFAULT_CONCURRENCY = 8
+
+# A fixed range for checking follow's list_events arguments before its first pass is planned.
+_CHECK_RANGE = (datetime(2000, 1, 1, tzinfo=UTC), datetime(2000, 1, 2, tzinfo=UTC))
 
 StreamT = TypeVar("StreamT", bound="StreamBase")
 HttpT = TypeVar("HttpT", httpx.Client, httpx.AsyncClient)
@@ -134,6 +157,49 @@ class ClientBase(Generic[StreamT, HttpT, TransportT]):
         )
         stream: StreamT = self._stream_type(_client=self, _query=query)
         return stream
+
+    def _follower(
+        self,
+        *,
+        since: datetime | str | None,
+        checkpoint: FollowCheckpoint | str | None,
+        lag: timedelta,
+        poll_interval: timedelta,
+        overlap: timedelta,
+        reconcile_horizon: timedelta,
+        reconcile_interval: timedelta,
+        page_size: int,
+        concurrency: int | None,
+        clock: Clock | None,
+        filters: dict[str, Any],
+    ) -> tuple[Follower, float, Clock]:
+        """Check every argument of ``follow`` (before any request) and build its state machine."""
+        now = clock or utc_now
+        if not isinstance(poll_interval, timedelta) or poll_interval < timedelta(0):
+            raise InvalidArgumentError(
+                f"poll_interval must be a timedelta of at least 0, got {poll_interval!r}"
+            )
+        # The same checks as list_events (page size, concurrency, filters), on a dummy range.
+        build_query(
+            filters=filters,
+            from_=_CHECK_RANGE[0],
+            to=_CHECK_RANGE[1],
+            page_size=page_size,
+            window=None,
+            concurrency=concurrency,
+            default_concurrency=self._concurrency,
+        )
+        follower = Follower(
+            since=since,
+            checkpoint=checkpoint,
+            filters=filters,
+            lag=lag,
+            overlap=overlap,
+            reconcile_horizon=reconcile_horizon,
+            reconcile_interval=reconcile_interval,
+            now=now(),
+        )
+        return follower, poll_interval.total_seconds(), now
 
 
 class StreamBase:

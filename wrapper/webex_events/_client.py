@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
 from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import Any, Self, TypeVar, Unpack
 
 import httpx
+
+from webex_events_api.spec import ListEventsFilters
 
 from ._actions import (
     BodyTooLargeError,
@@ -21,10 +24,21 @@ from ._actions import (
     read_capped,
     set_attempt_deadline,
 )
-from ._base import ClientBase, StreamBase
+from ._base import (
+    DEFAULT_LAG,
+    DEFAULT_OVERLAP,
+    DEFAULT_POLL_INTERVAL,
+    DEFAULT_RECONCILE_HORIZON,
+    DEFAULT_RECONCILE_INTERVAL,
+    ClientBase,
+    StreamBase,
+)
 from ._event import Event
+from ._follow import FollowBatch, FollowCheckpoint
+from ._gate import Recalled
 from ._models import Window
 from ._operations import Split, get_event, list_range
+from ._query import PAGE_SIZE
 from ._schedule import Schedule, Task
 
 __all__ = ["EventStream", "WebexEvents"]
@@ -195,24 +209,106 @@ class WebexEvents(ClientBase[EventStream, httpx.Client, httpx.BaseTransport]):
         except StopIteration as done:
             return done.value  # type: ignore[no-any-return]
 
+    def follow(
+        self,
+        *,
+        since: datetime | str | None = None,
+        checkpoint: FollowCheckpoint | str | None = None,
+        lag: timedelta = DEFAULT_LAG,
+        poll_interval: timedelta = DEFAULT_POLL_INTERVAL,
+        overlap: timedelta = DEFAULT_OVERLAP,
+        reconcile_horizon: timedelta = DEFAULT_RECONCILE_HORIZON,
+        reconcile_interval: timedelta = DEFAULT_RECONCILE_INTERVAL,
+        once: bool = False,
+        page_size: int = PAGE_SIZE,
+        concurrency: int | None = None,
+        clock: Callable[[], datetime] | None = None,
+        sleep: Callable[[float], object] = time.sleep,
+        **filters: Unpack[ListEventsFilters],
+    ) -> Iterator[FollowBatch]:
+        """Yield new events as they appear, in batches, each event exactly once.
+
+        Each poll reads up to ``now - lag``, again from ``overlap`` before the last high-water
+        mark, and every ``reconcile_interval`` from ``reconcile_horizon`` back (see
+        ``webex_events._follow``). Store ``batch.checkpoint.to_json()`` *with* ``batch.events``
+        (same transaction, or after the events are durably written) and pass the last one as
+        ``checkpoint=`` to continue after a restart: nothing is lost or delivered twice.
+        ``since`` (first run) is where to start; ``once=True`` stops after one poll (cron);
+        otherwise it polls every ``poll_interval`` until the caller stops iterating. ``filters``
+        are those of :meth:`list_events`. ``clock`` (aware now) and ``sleep`` are switches for
+        tests. Arguments are checked now, before any request.
+
+        >>> from datetime import UTC, datetime, timedelta
+        >>> from webex_events.testing import FakeWebex
+        >>> fake = FakeWebex(events=30, seed=4, end=datetime(2024, 1, 2, tzinfo=UTC))
+        >>> with WebexEvents(token=fake.token, transport=fake.transport()) as client:
+        ...     batches = list(client.follow(since=fake.start, once=True))
+        >>> sorted(e.id for b in batches for e in b.events) == sorted(fake.expected_ids())
+        True
+        >>> batches[-1].caught_up, batches[-1].checkpoint.delivered
+        (True, 30)
+        """
+        follower, poll_seconds, now = self._follower(
+            since=since,
+            checkpoint=checkpoint,
+            lag=lag,
+            poll_interval=poll_interval,
+            overlap=overlap,
+            reconcile_horizon=reconcile_horizon,
+            reconcile_interval=reconcile_interval,
+            page_size=page_size,
+            concurrency=concurrency,
+            clock=clock,
+            filters=dict(filters),
+        )
+
+        def polls() -> Iterator[FollowBatch]:
+            while True:
+                planned = follower.plan(now())
+                if planned is not None:
+                    stream = self.list_events(
+                        from_=planned.start,
+                        to=planned.end,
+                        page_size=page_size,
+                        concurrency=concurrency,
+                        **follower.filters,
+                    )
+                    for window in stream.windows():
+                        batch = follower.take(window.events, window.end)
+                        if batch.events:
+                            yield batch
+                yield follower.finish()
+                if once:
+                    return
+                sleep(poll_seconds)
+
+        return polls()
+
     # -- the driver: how this client sends, reads and sleeps -----------------------------
 
     def _send(self, action: Send) -> httpx.Response | Exception:
         # Take a send slot at the last moment: another thread may have just seen a 429, and after
-        # one the gate paces requests (see _gate).
-        while (wait := self._requester.gate.reserve()) > 0:
-            time.sleep(wait)
-        now = time.monotonic()
-        deadline = action.deadline(now)
-        timeout = capped_timeout(self._http.timeout, deadline, now)
-        request = self._http.build_request("GET", action.url, headers=action.headers, timeout=timeout)
-        try:
-            # auth=None: no client-level auth may replace ours; no redirects may carry the token.
-            response = self._http.send(request, stream=True, follow_redirects=False, auth=None)
-        except httpx.TransportError as exc:
-            return exc
-        set_attempt_deadline(response, deadline)
-        return response
+        # one the gate paces requests (see _gate). The gate looks again right before the bytes go
+        # out (its trace hook) and recalls the request if a pause began meanwhile.
+        gate = self._requester.gate
+        while True:
+            while (wait := gate.reserve()) > 0:
+                time.sleep(wait)
+            now = time.monotonic()
+            deadline = action.deadline(now)
+            timeout = capped_timeout(self._http.timeout, deadline, now)
+            request = self._http.build_request(
+                "GET", action.url, headers=action.headers, timeout=timeout, extensions={"trace": gate.trace}
+            )
+            try:
+                # auth=None: no client-level auth may replace ours; no redirects may carry the token.
+                response = self._http.send(request, stream=True, follow_redirects=False, auth=None)
+            except Recalled:
+                continue  # nothing was sent: wait out the pause, then send it afresh
+            except httpx.TransportError as exc:
+                return exc
+            set_attempt_deadline(response, deadline)
+            return response
 
     @staticmethod
     def _read(action: Read) -> bytes | Exception:

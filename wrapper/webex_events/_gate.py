@@ -4,6 +4,8 @@ One gate is shared by every thread or task of a client. Its policy:
 
 * ``block_for(seconds)`` (a Retry-After) pauses everyone: ``reserve()`` lets nothing leave before.
 * Until the first 429 that is all: ``reserve()`` records the send time and returns 0.0.
+* ``trace`` / ``atrace`` (an httpcore ``trace`` extension) look again right before a request's
+  first byte is written, and recall it (:class:`Recalled`) if a pause began since its slot.
 * On a 429 (``rate_limited=True``) the gate estimates the rate the server allows from the times
   requests *left* up to the rejected one (responses of 16 requests in flight come back together),
   then hands out one send slot per ``1 / rate``.
@@ -39,7 +41,7 @@ from collections import deque
 from collections.abc import Callable
 from contextvars import ContextVar
 
-__all__ = ["Gate"]
+__all__ = ["Gate", "Recalled"]
 
 # The quota period assumed when a Retry-After is at most this long: per-second limits are the
 # common case, and some servers answer "Retry-After: 1" whatever the window.
@@ -54,9 +56,16 @@ MIN_SAMPLE = 3  # fewer sends before a 429 tell nothing about rates: only back o
 FLOOR = 0.5
 HISTORY = 4096  # send times kept
 
+# The httpcore trace events just before a request's first byte is written (HTTP/1.1, HTTP/2).
+_SENDING = frozenset({"http11.send_request_headers.started", "http2.send_request_headers.started"})
+
 # (gate key, time) of the last slot taken in this thread or asyncio task: when its request gets
 # a 429, block_for (called from the same thread or task, as the drivers do) knows when it left.
 _sent: ContextVar[tuple[object, float] | None] = ContextVar("webex_events_gate_sent", default=None)
+
+
+class Recalled(Exception):  # noqa: N818 - not an error: the driver waits and sends again
+    """Raised by :meth:`Gate.trace`: a pause began after the request took its slot; nothing was sent."""
 
 
 class Gate:
@@ -118,6 +127,25 @@ class Gate:
             self._sends.append(now)
         _sent.set((self._key, now))
         return 0.0
+
+    def trace(self, event: str, info: object) -> None:
+        """httpcore ``trace`` extension: :class:`Recalled` if a pause runs as the headers go out.
+
+        ``reserve()`` is called before the request is built; the first byte is written later,
+        after the connection pool, maybe a connect, and (asyncio) other tasks' turns: tens of
+        milliseconds on a busy event loop, while another request may get a 429. This is the last
+        moment the request can be taken back: the headers are written right after, with no await
+        in between (anyio writes at once unless the socket buffer is full). Raised there, httpcore
+        sends nothing (it closes that HTTP/1.1 connection; an HTTP/2 stream is never opened); the
+        driver takes a slot again and resends. A transport without httpcore ignores the extension:
+        ``reserve()`` alone guards it.
+        """
+        if event in _SENDING and self.remaining() > 0:
+            raise Recalled("a Retry-After pause began before the request's headers were sent")
+
+    async def atrace(self, event: str, info: object) -> None:
+        """:meth:`trace` for async transports (httpcore awaits the callback)."""
+        self.trace(event, info)
 
     @property
     def pacing_interval(self) -> float:

@@ -417,6 +417,142 @@ def get(event_id: str, demo: bool, base_url: str, token_file: Path | None) -> No
     sys.stdout.flush()
 
 
+_FOLLOW_EPILOG = (
+    "Each event is written once: run it again (after a crash, a kill -9, a reboot) and it"
+    " continues from its checkpoint (OUTPUT.follow-state.json beside a .jsonl file; inside a"
+    " SQLite file) with nothing lost or repeated. stdout is at-least-once: after a crash the"
+    " events since the last --checkpoint are written again (their ids make that harmless)."
+    " Events that Webex shows late are found by re-reading the last --overlap on every poll and"
+    " the last --reconcile-horizon every --reconcile-interval. A signal (Ctrl-C, SIGTERM) stops"
+    " it after the commit in progress, with exit 0."
+)
+
+
+def _duration_option(name: str, default: str, text: str) -> Callable[[Any], Any]:
+    return click.option(name, metavar="DURATION", default=default, show_default=True, help=text)
+
+
+@main.command(epilog=_FOLLOW_EPILOG)
+@click.option(
+    "--output",
+    "-o",
+    default="-",
+    show_default=True,
+    help="A .jsonl file (appended), a .db/.sqlite file (SQLite) or - for stdout.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["jsonl", "sqlite"]),
+    default=None,
+    help="Sink format; default from the output's suffix (.db, .sqlite, .sqlite3: sqlite), else jsonl.",
+)
+@click.option(
+    "--since",
+    metavar="DURATION|ISO8601",
+    help="Where a new follow starts: a duration before now (7d, 12h) or an instant. Required on the"
+    " first run; a later run continues from its checkpoint.",
+)
+@_duration_option("--lag", "5m", "Read only up to this long before now (Webex shows some events late).")
+@_duration_option("--poll-interval", "30s", "Time between polls.")
+@_duration_option("--overlap", "15m", "Re-read this much before the last position on every poll.")
+@_duration_option("--reconcile-horizon", "24h", "How far back a reconcile pass re-reads.")
+@_duration_option("--reconcile-interval", "1h", "Time between reconcile passes.")
+@click.option("--once", is_flag=True, help="Catch up to now minus --lag, commit and exit 0 (for cron).")
+@filter_options
+@page_size_option
+@click.option("--concurrency", type=click.IntRange(1, 64), default=None, help="Requests in flight.")
+@click.option(
+    "--checkpoint",
+    "checkpoint_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="With --output -: keep the checkpoint in this file (without it, each run starts at --since).",
+)
+@click.option("--quiet", "-q", is_flag=True, help="No per-poll progress lines.")
+@_base_url_option
+@_token_file_option
+@logging_options
+def follow(
+    *,
+    output: str,
+    fmt: str | None,
+    since: str | None,
+    lag: str,
+    poll_interval: str,
+    overlap: str,
+    reconcile_horizon: str,
+    reconcile_interval: str,
+    once: bool,
+    page_size: int,
+    concurrency: int | None,
+    checkpoint_file: Path | None,
+    quiet: bool,
+    base_url: str,
+    token_file: Path | None,
+    **options: Any,
+) -> None:
+    """Keep appending new events to --output as they appear, each exactly once.
+
+    Progress goes to stderr, a line per poll: new events, events per minute, how far behind now,
+    late and reconciled events.
+    """
+    global _secret  # noqa: PLW0603 - the token is scrubbed from every message we print
+
+    from ._follow import FollowRequest, run_follow, sink_kind  # noqa: PLC0415 - only needed here
+
+    durations = {
+        name: parse_duration(text, "--" + name.replace("_", "-"))
+        for name, text in (
+            ("lag", lag),
+            ("poll_interval", poll_interval),
+            ("overlap", overlap),
+            ("reconcile_horizon", reconcile_horizon),
+            ("reconcile_interval", reconcile_interval),
+        )
+    }
+    start: datetime | None = None
+    if since is not None:
+        try:
+            start = now_utc() - parse_duration(since, "--since")
+        except CliUsageError:
+            start = parse_instant(since, "--since")
+    filters = validate_filters(options)
+    kind = sink_kind(output, fmt)
+    out_path = None if kind == "stdout" else Path(output)
+    if checkpoint_file is not None and out_path is not None:
+        raise CliUsageError("--checkpoint is for --output - (a file output keeps its own checkpoint)")
+    if out_path is not None and out_path.is_dir():
+        raise CliUsageError(f"--output: {output} is a directory")
+    if out_path is not None and not out_path.absolute().parent.is_dir():
+        raise CliUsageError(f"--output: directory {str(out_path.absolute().parent)!r} does not exist")
+    if durations["reconcile_horizon"] < durations["overlap"]:
+        raise CliUsageError("--reconcile-horizon must be at least --overlap")
+    if durations["reconcile_interval"] <= timedelta(0) or durations["reconcile_horizon"] <= timedelta(0):
+        raise CliUsageError("--reconcile-interval and --reconcile-horizon must be positive")
+    has_checkpoint = (out_path is not None and out_path.exists() and out_path.stat().st_size > 0) or (
+        checkpoint_file is not None and checkpoint_file.exists()
+    )
+    if start is None and not has_checkpoint:
+        raise CliUsageError("a new follow needs --since (e.g. --since 1d): where to start")
+    url = check_base_url(base_url)
+    _secret = read_token(token_file)
+    req = FollowRequest(
+        filters=filters,
+        since=start,
+        once=once,
+        page_size=page_size,
+        concurrency=concurrency,
+        kind=kind,
+        output=out_path,
+        checkpoint_file=checkpoint_file,
+        quiet=quiet,
+        **durations,
+    )
+    secret = _secret
+    run_follow(req, lambda: make_client(secret, url, concurrency))
+
+
 @main.command("fake-server")
 @click.option(
     "--events", type=click.IntRange(min=0), default=1000, show_default=True, help="Number of events."
@@ -426,7 +562,39 @@ def get(event_id: str, demo: bool, base_url: str, token_file: Path | None) -> No
     type=click.FloatRange(min=0, min_open=True),
     default=30.0,
     show_default=True,
-    help="Spread the events over the DAYS days before now (floored to the hour).",
+    help="Spread the events over the DAYS days before now (floored to the hour). With --live: the"
+    " history before now (not floored; 1 hour unless given).",
+)
+@click.option(
+    "--live",
+    is_flag=True,
+    help="Keep events arriving while it runs: --rate events a minute, created from --days ago to"
+    " --live-for from now, each served once the clock passes its created time (plus its --late"
+    " delay; default: 20% up to 2 min late, 1% 10-30 min late). Replaces --events.",
+)
+@click.option(
+    "--rate",
+    type=click.FloatRange(min=0, min_open=True),
+    default=60.0,
+    show_default=True,
+    metavar="EVENTS_PER_MINUTE",
+    help="With --live: events created per minute.",
+)
+@click.option(
+    "--live-for",
+    "live_for",
+    default="1d",
+    show_default=True,
+    metavar="DURATION",
+    help="With --live: how long new events keep arriving (e.g. 90m, 12h, 1d).",
+)
+@click.option(
+    "--late",
+    multiple=True,
+    metavar="FRACTION:MIN-MAX",
+    help="Repeatable: a FRACTION of the events becomes visible MIN to MAX seconds after its created"
+    " time (e.g. --late 0.2:0-120 --late 0.01:600-1800; tiers checked in order, fractions sum to at"
+    " most 1; --late 0:0-0 for none). Works with or without --live.",
 )
 @click.option(
     "--latency",
@@ -464,6 +632,10 @@ def fake_server(
     *,
     events: int,
     days: float,
+    live: bool,
+    rate: float,
+    live_for: str,
+    late: tuple[str, ...],
     latency: float,
     rate_limit: float | None,
     fault_rate: float,
@@ -473,17 +645,59 @@ def fake_server(
 ) -> None:
     """Run the fake Webex server on 127.0.0.1 until Ctrl-C; the first stdout line is its base URL.
 
-    stderr says which token it accepts and how to point the CLI or the library at it.
+    stderr says which token it accepts and how to point the CLI or the library at it. With
+    --live, new events keep arriving while it runs (some of them late, as Webex shows them).
     """
+    import re  # noqa: PLC0415 - only needed here
+
     from webex_events.testing import FakeWebex, run_server  # noqa: PLC0415 - only needed here
 
-    fake = FakeWebex(
-        events=events,
-        seed=seed,
-        days=days,
-        token=token,
-        latency=latency,
-        rate_limit=rate_limit,
-        fault_rate=fault_rate,
-    )
-    run_server(fake, port=port, announce=_announce(token))
+    ctx = click.get_current_context()
+
+    def given(name: str) -> bool:
+        return ctx.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT
+
+    if live and given("events"):
+        raise click.UsageError("--events does not go with --live (the number of events follows --rate)", ctx)
+    for name in ("rate", "live_for"):
+        if not live and given(name):
+            raise click.UsageError(f"--{name.replace('_', '-')} only goes with --live", ctx)
+    number = r"(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)"
+    tiers = []
+    for text in late:
+        found = re.fullmatch(rf"\s*({number})\s*:\s*({number})\s*-\s*({number})\s*", text)
+        if found is None:
+            raise click.BadParameter(
+                f"{text!r} is not FRACTION:MIN-MAX (seconds), e.g. 0.2:0-120", ctx, param_hint="'--late'"
+            )
+        tiers.append((float(found[1]), float(found[2]), float(found[3])))
+    options: dict[str, Any] = {
+        "seed": seed,
+        "token": token,
+        "latency": latency,
+        "rate_limit": rate_limit,
+        "fault_rate": fault_rate,
+    }
+    if late:
+        options["late"] = tiers
+    try:
+        if live:
+            if given("days"):
+                options["history"] = timedelta(days=days)
+            duration = parse_duration(live_for, "--live-for")
+            fake = FakeWebex.live(rate=rate, duration=duration, **options)
+        else:
+            fake = FakeWebex(events=events, days=days, **options)
+    except ValueError as exc:
+        raise click.UsageError(str(exc), ctx) from None
+    announce = _announce(token)
+
+    def say(base_url: str) -> None:
+        announce(base_url)
+        if live:
+            sys.stderr.write(
+                f"webex-events: live: about {rate:g} new events a minute until {format_instant(fake.end)}\n"
+            )
+            sys.stderr.flush()
+
+    run_server(fake, port=port, announce=say)

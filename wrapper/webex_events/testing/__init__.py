@@ -10,8 +10,17 @@ True
 """
 
 from ._app import FakeStats
+from ._clock import SimClock
 from ._fake import FakeWebex, run_server
 from ._faults import Fault
 from ._transport import FakeAsyncTransport, FakeTransport
 
-__all__ = ["FakeAsyncTransport", "FakeStats", "FakeTransport", "FakeWebex", "Fault", "run_server"]
+__all__ = [
+    "FakeAsyncTransport",
+    "FakeStats",
+    "FakeTransport",
+    "FakeWebex",
+    "Fault",
+    "SimClock",
+    "run_server",
+]

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import itertools
 import math
 import random
 import re
 import threading
 import time
+from array import array
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -135,8 +137,12 @@ class FakeApp:
         *,
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
+        visible_ms: array[int] | None = None,
     ) -> None:
         self.org = org
+        # Per position, the epoch millisecond from which the event is served (FakeWebex's
+        # ``late``); None: from its ``created`` (the fast path).
+        self._visible = visible_ms
         self.knobs = knobs
         self.stats = FakeStats()
         self._clock = clock
@@ -153,6 +159,11 @@ class FakeApp:
         self._cursor_key = org.seed.to_bytes(16, "big", signed=True)
 
     # ---- helpers --------------------------------------------------------------------------------
+
+    def _shown_ms(self, pos: int) -> int:
+        """The epoch millisecond from which the event at ``pos`` is served."""
+        visible = self._visible
+        return visible[pos] if visible is not None else self.org.ms[pos]
 
     def _tracking_id(self) -> str:
         self._counter += 1
@@ -287,6 +298,8 @@ class FakeApp:
         delay = self._delay()
         if route == "get":
             pos = self.org.position_of(event_id)
+            if pos is not None and self._shown_ms(pos) > int(self._wall_clock() * 1_000_000) // 1000:
+                pos = None  # not visible yet: Webex does not know it either
             if pos is None:
                 return self._error(404, tracking, "The requested resource could not be found.", delay=delay)
             body = self.org.event_json(pos)
@@ -419,7 +432,15 @@ class FakeApp:
         filters = org.conditions((path, params[p.name]) for p, path in facts.filters if params.get(p.name))
         if filters is None:  # a value no event has: an empty result, not an error
             filters, lo = {}, hi
-        positions = list(org.select(filters, lo, hi, limit=limit + 1))
+        visible = self._visible
+        if visible is None:
+            positions = list(org.select(filters, lo, hi, limit=limit + 1))
+        else:
+            # Late events not visible yet are skipped: a page still holds up to ``limit`` visible
+            # events, and ``more`` (a next link) is decided on visible ones.
+            now_ms = now_us // 1000
+            shown = (p for p in org.select(filters, lo, hi) if visible[p] <= now_ms)
+            positions = list(itertools.islice(shown, limit + 1))
         more = len(positions) > limit
         del positions[limit:]
         body = b'{"items":[' + b",".join(org.event_json(p) for p in positions) + b"]}"

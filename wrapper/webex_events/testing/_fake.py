@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import math
+import random
 import time
-from collections.abc import Callable, Iterable, Iterator
+from array import array
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any, TextIO
@@ -20,6 +22,64 @@ from ._transport import FakeAsyncTransport, FakeTransport
 __all__ = ["FakeWebex", "run_server"]
 
 _AUTO_CACHE_LIMIT = 250_000
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+#: The default ``late`` of ``FakeWebex.live``: 20 % of the events become visible up to 2 minutes
+#: after their ``created``, 1 % between 10 and 30 minutes after (Webex: transcripts "a couple of
+#: minutes after" the meeting, recordings "shortly after").
+LIVE_LATE: tuple[tuple[float, float, float], ...] = ((0.2, 0.0, 120.0), (0.01, 600.0, 1800.0))
+
+Late = Sequence[tuple[float, float, float]]
+
+
+def _check_late(late: Late) -> tuple[tuple[float, float, float], ...]:
+    """``late`` as a tuple of ``(fraction, min_seconds, max_seconds)`` tiers; ValueError if invalid."""
+    tiers = []
+    total = 0.0
+    for k, tier in enumerate(late, 1):
+        try:
+            fraction, low, high = (float(x) for x in tier)
+        except (TypeError, ValueError):
+            raise ValueError(
+                f"late tier {k} must be (fraction, min_seconds, max_seconds) numbers, got {tier!r}"
+            ) from None
+        if not all(math.isfinite(x) for x in (fraction, low, high)):
+            raise ValueError(f"late tier {k} {tier!r}: values must be finite")
+        if not 0.0 <= fraction <= 1.0:
+            raise ValueError(f"late tier {k} {tier!r}: fraction must be between 0 and 1, got {fraction}")
+        if not 0.0 <= low <= high:
+            raise ValueError(
+                f"late tier {k} {tier!r}: need 0 <= min_seconds <= max_seconds, got {low} and {high}"
+            )
+        total += fraction
+        tiers.append((fraction, low, high))
+    if total > 1.0 + 1e-9:
+        raise ValueError(f"late fractions must sum to at most 1, got {total:g}")
+    return tuple(tiers)
+
+
+def _visibility(created: array[int], late: tuple[tuple[float, float, float], ...], seed: int) -> array[int]:
+    """Per position: the epoch millisecond from which the event is served.
+
+    Drawn from a random stream of its own (the organization's draws are untouched, so an
+    organization is the same with or without ``late``); two draws per event whatever its tier,
+    so an event's tier and delay depend only on the seed and its position.
+    """
+    rng = random.Random(f"webex-fake-late:{seed}")  # noqa: S311 - reproducible test data
+    rnd = rng.random
+    limits = []
+    running = 0.0
+    for fraction, low, high in late:
+        running += fraction
+        limits.append((running, low * 1000.0, (high - low) * 1000.0))
+    out = array("q", created)
+    for i in range(len(out)):
+        u, v = rnd(), rnd()
+        for limit, low_ms, span_ms in limits:
+            if u < limit:
+                out[i] += math.floor(low_ms + v * span_ms)
+                break
+    return out
 
 
 def _to_ms(value: datetime, name: str) -> int:
@@ -59,6 +119,17 @@ class FakeWebex:
     but is not counted early, because a threaded client needs a moment to read the 429 and
     close its gate; set 0 for the strictest count) and ``forbidden_token`` (a token the fake
     knows but that lacks the compliance scope: answered 403).
+
+    Time: ``wall_clock`` (seconds since the epoch, default ``time.time``; a ``SimClock`` in
+    tests) is the fake's "now": the default ``end`` is it floored to the hour, a list's ``to`` is
+    clamped to it, and no event is served before it is visible. An event is visible from its
+    ``created``, unless ``late`` says otherwise: tiers ``(fraction, min_seconds, max_seconds)``,
+    checked in order (fractions sum to at most 1), put each event (independently, drawn from
+    ``seed``) in tier k with probability fraction_k; it then becomes visible ``uniform(min, max)``
+    seconds after its ``created``, as Webex shows some events (transcripts, recordings) minutes
+    late. A list skips events not visible yet (pages still hold up to ``max`` visible events) and
+    Get Event Details answers 404 for them. ``FakeWebex.live`` makes an organization whose events
+    keep arriving while the clock runs.
 
     >>> import httpx
     >>> from datetime import UTC, datetime
@@ -106,9 +177,13 @@ class FakeWebex:
         clock: Callable[[], float] | None = None,
         early_grace: float = 0.02,
         forbidden_token: str | None = None,
+        wall_clock: Callable[[], float] | None = None,
+        late: Late = (),
     ) -> None:
+        tiers = _check_late(late)
+        self._wall_clock = wall_clock or time.time
         if end is None:
-            now = datetime.now(UTC)
+            now = datetime.fromtimestamp(self._wall_clock(), UTC)
             end = now.replace(minute=0, second=0, microsecond=0)
         if start is None:
             start = end - timedelta(days=days)
@@ -153,8 +228,77 @@ class FakeWebex:
             early_grace=early_grace,
             forbidden_token=forbidden_token,
         )
-        self._app = FakeApp(self._org, self.knobs, clock=clock or time.monotonic)
+        # Only a fake with late tiers pays for a visibility column (8 bytes an event).
+        late_at_all = any(fraction > 0 for fraction, _, _ in tiers)
+        self._visible = _visibility(self._org.ms, tiers, seed) if late_at_all else None
+        self._app = FakeApp(
+            self._org,
+            self.knobs,
+            clock=clock or time.monotonic,
+            wall_clock=self._wall_clock,
+            visible_ms=self._visible,
+        )
         self._events: list[dict[str, Any]] | None = None
+
+    @classmethod
+    def live(
+        cls,
+        *,
+        rate: float,
+        history: timedelta = timedelta(hours=1),
+        duration: timedelta = timedelta(days=1),
+        late: Late = LIVE_LATE,
+        wall_clock: Callable[[], float] | None = None,
+        seed: int = 0,
+        **options: Any,
+    ) -> FakeWebex:
+        """A fake whose events keep arriving: ``rate`` events a minute, from ``history`` ago on.
+
+        The events are spread over ``[now - history, now + duration)`` (now from ``wall_clock``,
+        not floored), ``round(rate * minutes)`` of them, so while the clock runs new ones come
+        out at about ``rate`` a minute, each when the clock passes its ``created`` plus its
+        ``late`` delay. The default ``late`` (``LIVE_LATE``): 20 % of the events are visible up
+        to 2 minutes after their ``created``, 1 % between 10 and 30 minutes after (Webex:
+        transcripts "a couple of minutes after" the meeting, recordings "shortly after");
+        ``late=()`` makes every event visible at its ``created``. ``options`` are the other
+        ``FakeWebex`` keywords (not ``events``, ``start``, ``end`` or ``days``); as in any
+        organization, a few % of the events share "hot" milliseconds or sit on hour and day
+        boundaries (``same_millisecond_fraction``, ``boundary_fraction``: set both to 0 for an
+        even stream).
+
+        >>> from datetime import UTC, datetime, timedelta
+        >>> from webex_events.testing import FakeWebex, SimClock
+        >>> clock = SimClock(datetime(2024, 1, 31, 12, 0, 30, tzinfo=UTC))
+        >>> fake = FakeWebex.live(rate=20, history=timedelta(minutes=30), wall_clock=clock)
+        >>> len(fake.events) == 20 * (30 + 24 * 60)
+        True
+        >>> print(fake.start, fake.end, sep="\\n")
+        2024-01-31 11:30:30+00:00
+        2024-02-01 12:00:30+00:00
+        >>> out = len(fake.expected_ids(visible_only=True))
+        >>> clock.advance(3600)
+        >>> 1100 <= len(fake.expected_ids(visible_only=True)) - out <= 1300  # ~20 a minute
+        True
+        """
+        for name in ("events", "start", "end", "days"):
+            if name in options:
+                raise TypeError(f"FakeWebex.live() takes no {name!r}: it follows rate, history and duration")
+        if not (math.isfinite(rate) and rate > 0):
+            raise ValueError(f"rate must be a positive number of events per minute, got {rate}")
+        if history < timedelta(0) or duration <= timedelta(0):
+            raise ValueError(f"need history >= 0 and duration > 0, got {history} and {duration}")
+        clock = wall_clock or time.time
+        now = datetime.fromtimestamp(clock(), UTC)
+        minutes = (history + duration) / timedelta(minutes=1)
+        return cls(
+            events=round(rate * minutes),
+            seed=seed,
+            start=now - history,
+            end=now + duration,
+            wall_clock=clock,
+            late=late,
+            **options,
+        )
 
     def __repr__(self) -> str:
         org = self._org
@@ -206,11 +350,42 @@ class FakeWebex:
         with serve_app(self._app, host=host, port=port) as base_url:
             yield base_url
 
+    def now(self) -> datetime:
+        """The fake's wall clock (``wall_clock``) as an aware UTC datetime.
+
+        >>> from datetime import UTC, datetime
+        >>> from webex_events.testing import SimClock
+        >>> FakeWebex(events=5, wall_clock=SimClock(datetime(2024, 1, 31, 12, 30, tzinfo=UTC))).now()
+        datetime.datetime(2024, 1, 31, 12, 30, tzinfo=datetime.timezone.utc)
+        """
+        return datetime.fromtimestamp(self._wall_clock(), UTC)
+
+    def visible_at(self, event_id: str) -> datetime | None:
+        """When the fake starts serving ``event_id``: its ``created`` plus any ``late`` delay.
+
+        None if there is no such event. The event is listed (and found by Get Event Details)
+        once ``now()`` has reached this instant.
+
+        >>> from datetime import UTC, datetime
+        >>> fake = FakeWebex(events=100, seed=3, end=datetime(2024, 1, 31, tzinfo=UTC), late=[(0.5, 60, 60)])
+        >>> delays = [fake.visible_at(e["id"]) - datetime.fromisoformat(e["created"]) for e in fake.events]
+        >>> sorted({d.total_seconds() for d in delays})
+        [0.0, 60.0]
+        >>> fake.visible_at("no-such-id") is None
+        True
+        """
+        pos = self._org.position_of(event_id)
+        if pos is None:
+            return None
+        ms = (self._visible if self._visible is not None else self._org.ms)[pos]
+        return _EPOCH + timedelta(milliseconds=ms)
+
     def expected_ids(
         self,
         *,
         from_: datetime | None = None,
         to: datetime | None = None,
+        visible_only: bool = False,
         **filters: object,
     ) -> list[str]:
         """Ids of the events matching the filters in half-open ``[from_, to)``, newest first.
@@ -218,7 +393,9 @@ class FakeWebex:
         ``filters`` are the spec's List Events filters by Python name (``resource=``,
         ``actor_id=``, ``service_type=``, ...; None means not given), each selecting by equality
         on its Event field as the server does. Independent of the server's inclusivity switches;
-        ``to`` None or in the future means now.
+        ``to`` None or in the future means now (``now()``). Every event created in the range
+        counts, visible yet or not (``late``); ``visible_only=True`` keeps those the server
+        shows now, i.e. what a list of that range returns at this moment.
 
         >>> fake = FakeWebex(events=50, seed=1)
         >>> fake.expected_ids(resource="messages") == [
@@ -243,11 +420,15 @@ class FakeWebex:
         conditions = org.conditions(pairs)
         if conditions is None:
             return []
-        now_us = int(time.time() * 1_000_000)
+        now_us = int(self._wall_clock() * 1_000_000)
         to_us = now_us if to is None else min(_to_us(to, "to"), now_us)
         lo_ms = -(1 << 62) if from_ is None else -(-_to_us(from_, "from_") // 1000)
         lo, hi = org.bounds(lo_ms, -(-to_us // 1000) - 1)
-        return [org.event_id(p) for p in org.select(conditions, lo, hi)]
+        positions = org.select(conditions, lo, hi)
+        if visible_only and self._visible is not None:
+            visible, now_ms = self._visible, now_us // 1000
+            positions = (p for p in positions if visible[p] <= now_ms)
+        return [org.event_id(p) for p in positions]
 
 
 def run_server(

@@ -1,0 +1,315 @@
+"""Where ``follow`` writes: JSON Lines, SQLite or stdout, each committing events with a checkpoint.
+
+A sink's ``commit(events, checkpoint)`` makes both durable together, and ``load()`` returns the
+last committed checkpoint after undoing whatever a crash left half-done, so a restart continues
+exactly (no event lost, none written twice):
+
+* :class:`JsonlSink` appends, fsyncs, then writes the checkpoint beside the file atomically. The
+  checkpoint records the file's length and a digest of its last bytes. On load, bytes past that
+  length (written before a crash, never committed) are cut off. If the file is *shorter* than
+  the checkpoint says (the checkpoint reached the disk and the data did not), the previous
+  checkpoint, kept in the same state file, is used instead.
+* :class:`SqliteSink` writes the events and the checkpoint in one transaction (WAL mode): a
+  crash rolls both back. One row per event keyed by id, with the exact raw JSON, ``created``
+  and a column (indexed) for each filter of the spec's List Events (``resource``, ``type``,
+  ``actor_id``...).
+* :class:`StdoutSink` writes JSON Lines to stdout for a collector. It is at-least-once: after a
+  crash, the events after the last checkpoint (``--checkpoint FILE``) are written again; ids
+  make them idempotent downstream.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sqlite3
+import sys
+from pathlib import Path
+from typing import Any, BinaryIO, Protocol
+
+from webex_events import Event
+from webex_events_api.spec import LIST_EVENTS
+
+from ._errors import EXIT_USAGE, CliError
+from ._resume import fsync_dir
+
+__all__ = [
+    "FOLLOW_STATE_SUFFIX",
+    "SQLITE_COLUMNS",
+    "JsonlSink",
+    "Sink",
+    "SqliteSink",
+    "StdoutSink",
+    "follow_state_path",
+]
+
+FOLLOW_STATE_SUFFIX = ".follow-state.json"
+_TAIL = 4096  # bytes of the output's end whose digest the checkpoint records
+_STATE_VERSION = 1
+
+
+def follow_state_path(output: Path) -> Path:
+    """The checkpoint file of a JSON Lines output."""
+    return output.with_name(output.name + FOLLOW_STATE_SUFFIX)
+
+
+class Sink(Protocol):
+    """Where a follow's batches go."""
+
+    def load(self) -> str | None:
+        """The last committed checkpoint (JSON), after repairing what a crash left; None: new."""
+        ...
+
+    def commit(self, events: list[Event], checkpoint: str) -> None:
+        """Make ``events`` and ``checkpoint`` durable together."""
+        ...
+
+    def close(self) -> None:
+        """Release the sink."""
+        ...
+
+
+def _line(event: Event) -> bytes:
+    text = event.raw_json
+    if "\n" in text or "\r" in text:
+        # Only insignificant whitespace can hold a raw newline in JSON (strings escape it).
+        text = text.replace("\r", " ").replace("\n", " ")
+    return text.encode("utf-8") + b"\n"
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+    fsync_dir(path.parent)
+
+
+def _tail_digest(fh: BinaryIO, size: int) -> str:
+    start = max(0, size - _TAIL)
+    fh.seek(start)
+    return hashlib.sha256(fh.read(size - start)).hexdigest()
+
+
+class JsonlSink:
+    """Append-only JSON Lines with a checkpoint file beside it (``OUTPUT.follow-state.json``)."""
+
+    #: What is made durable first; tests reverse it to prove a crash in either order is safe.
+    order: tuple[str, str] = ("data", "checkpoint")
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.state_path = follow_state_path(path)
+        self._fh: BinaryIO = open(path, "ab+")  # noqa: SIM115 - held for the sink's life
+        self._current: dict[str, Any] | None = None
+
+    def load(self) -> str | None:
+        if not self.state_path.exists():
+            size = os.fstat(self._fh.fileno()).st_size
+            if size:
+                raise CliError(
+                    f"{self.path} exists but has no follow checkpoint ({self.state_path.name}): it was"
+                    " not written by `follow` (or its checkpoint was removed); choose another output",
+                    EXIT_USAGE,
+                )
+            return None
+        try:
+            state = json.loads(self.state_path.read_bytes())
+            if state.get("version") != _STATE_VERSION:
+                raise ValueError("unknown version")
+            candidates = [state["current"], *([state["previous"]] if state.get("previous") else [])]
+        except (ValueError, KeyError, TypeError, AttributeError):
+            raise CliError(
+                f"{self.state_path} is not a follow checkpoint; remove it to start over", EXIT_USAGE
+            ) from None
+        size = os.fstat(self._fh.fileno()).st_size
+        for record in candidates:
+            want = int(record["size"])
+            if size >= want and _tail_digest(self._fh, want) == record["tail"]:
+                if size > want:  # written after the last commit: never confirmed, so not kept
+                    self._fh.truncate(want)
+                    self._fh.flush()
+                    os.fsync(self._fh.fileno())
+                self._current = record
+                return str(record["checkpoint"])
+        raise CliError(
+            f"{self.path} does not match its follow checkpoint ({self.state_path.name}): it was changed"
+            " by something else; restore it or follow into a new output",
+            EXIT_USAGE,
+        )
+
+    def commit(self, events: list[Event], checkpoint: str) -> None:
+        data = b"".join(_line(e) for e in events)
+        fh = self._fh
+        fh.seek(0, os.SEEK_END)
+        size = fh.tell() + len(data)
+        for step in self.order:
+            if step == "data":
+                if data:
+                    fh.write(data)
+                    fh.flush()
+                    os.fsync(fh.fileno())
+                    self._crash_point("data")
+            else:
+                self._save(size, data, checkpoint)
+                self._crash_point("checkpoint")
+
+    def _save(self, size: int, data: bytes, checkpoint: str) -> None:
+        # The tail digest is of the bytes the file will end with (known before they are written).
+        fh = self._fh
+        before = size - len(data)
+        start = max(0, size - _TAIL)
+        if start < before:
+            fh.seek(start)
+            tail = fh.read(before - start) + data
+        else:
+            tail = data[start - before :]
+        record = {"size": size, "tail": hashlib.sha256(tail).hexdigest(), "checkpoint": checkpoint}
+        state = {"version": _STATE_VERSION, "current": record, "previous": self._current}
+        _write_atomic(self.state_path, json.dumps(state, separators=(",", ":")).encode())
+        self._current = record
+
+    def _crash_point(self, after: str) -> None:
+        """A hook for tests (crash injection); does nothing."""
+
+    def close(self) -> None:
+        self._fh.close()
+
+
+def _event_fields() -> tuple[tuple[str, str], ...]:
+    """(column, Event field path) of each List Events filter, from the spec."""
+    out = []
+    for p in LIST_EVENTS.filters:
+        out.append((p.python_name, p.event_field or p.name))
+    return tuple(out)
+
+
+_FILTER_COLUMNS = _event_fields()
+#: The columns of the ``events`` table of a SQLite sink, after ``id`` and before ``raw``:
+#: ``created`` and one per List Events filter of the spec (its Python name).
+SQLITE_COLUMNS: tuple[str, ...] = ("created", *(c for c, _ in _FILTER_COLUMNS))
+
+
+def _get(raw: dict[str, Any], path: str) -> Any:
+    value: Any = raw
+    for key in path.split("."):
+        if not isinstance(value, dict):
+            return None
+        value = value.get(key)
+    if value is None or isinstance(value, str):
+        return value
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+class SqliteSink:
+    """A SQLite database: table ``events`` (one row per id) and the checkpoint, one transaction."""
+
+    #: Statement order inside the transaction; tests reverse it (a crash between them rolls back).
+    order: tuple[str, str] = ("data", "checkpoint")
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._db = sqlite3.connect(path, isolation_level=None)  # transactions are explicit below
+        try:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")
+            tables = {row[0] for row in self._db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        except sqlite3.DatabaseError as exc:
+            self._db.close()
+            raise CliError(f"{path} is not a SQLite database: {exc}", EXIT_USAGE) from None
+        if tables and "follow_state" not in tables:
+            self._db.close()
+            raise CliError(
+                f"{path} is a SQLite database not written by `follow` (no follow_state table);"
+                " choose another output",
+                EXIT_USAGE,
+            )
+        columns = ", ".join(f'"{c}" TEXT' for c in SQLITE_COLUMNS)
+        self._db.execute("BEGIN IMMEDIATE")
+        self._db.execute(
+            f"CREATE TABLE IF NOT EXISTS events (id TEXT PRIMARY KEY, {columns}, raw TEXT NOT NULL)"
+        )
+        # A column the spec added since the database was made (a new filter): add it.
+        have = {row[1] for row in self._db.execute("PRAGMA table_info(events)")}
+        for column in SQLITE_COLUMNS:
+            if column not in have:
+                self._db.execute(f'ALTER TABLE events ADD COLUMN "{column}" TEXT')
+        for column in SQLITE_COLUMNS:
+            self._db.execute(f'CREATE INDEX IF NOT EXISTS "events_{column}" ON events ("{column}")')
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS follow_state (name TEXT PRIMARY KEY, value TEXT NOT NULL)"
+        )
+        self._db.execute("COMMIT")
+        names = ", ".join(f'"{c}"' for c in ("id", *SQLITE_COLUMNS, "raw"))
+        marks = ", ".join("?" for _ in range(len(SQLITE_COLUMNS) + 2))
+        # OR IGNORE: an id already stored is never stored twice (follow never sends one twice;
+        # this also keeps a database that another tool appended to consistent).
+        # Column names come from the spec and are quoted; values are bound parameters.
+        self._insert = f"INSERT OR IGNORE INTO events ({names}) VALUES ({marks})"  # noqa: S608
+
+    def load(self) -> str | None:
+        row = self._db.execute("SELECT value FROM follow_state WHERE name = 'checkpoint'").fetchone()
+        return None if row is None else str(row[0])
+
+    def commit(self, events: list[Event], checkpoint: str) -> None:
+        db = self._db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            for step in self.order:
+                if step == "data":
+                    db.executemany(self._insert, (self._row(e) for e in events))
+                else:
+                    db.execute(
+                        "INSERT INTO follow_state (name, value) VALUES ('checkpoint', ?)"
+                        " ON CONFLICT(name) DO UPDATE SET value = excluded.value",
+                        (checkpoint,),
+                    )
+                self._crash_point(step)
+            db.execute("COMMIT")
+        except BaseException:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise
+
+    @staticmethod
+    def _row(event: Event) -> tuple[Any, ...]:
+        raw = event.raw
+        return (
+            event.id,
+            event.created_raw,
+            *(_get(raw, path) for _, path in _FILTER_COLUMNS),
+            event.raw_json,
+        )
+
+    def _crash_point(self, after: str) -> None:
+        """A hook for tests (crash injection); does nothing."""
+
+    def close(self) -> None:
+        self._db.close()
+
+
+class StdoutSink:
+    """JSON Lines on stdout (at-least-once); the checkpoint in ``checkpoint_path`` if given."""
+
+    def __init__(self, checkpoint_path: Path | None) -> None:
+        self.checkpoint_path = checkpoint_path
+        self._out = sys.stdout.buffer
+
+    def load(self) -> str | None:
+        path = self.checkpoint_path
+        if path is None or not path.exists():
+            return None
+        return path.read_text(encoding="utf-8")
+
+    def commit(self, events: list[Event], checkpoint: str) -> None:
+        if events:
+            self._out.write(b"".join(_line(e) for e in events))
+            self._out.flush()
+        if self.checkpoint_path is not None:
+            _write_atomic(self.checkpoint_path, checkpoint.encode("utf-8"))
+
+    def close(self) -> None:
+        self._out.flush()
