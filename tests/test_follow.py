@@ -16,7 +16,7 @@ import sqlite3
 import subprocess
 import sys
 from collections import Counter
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import _follow_child as child
@@ -30,6 +30,7 @@ from webex_events import (
     InvalidArgumentError,
     WebexEvents,
 )
+from webex_events._follow import Follower
 from webex_events.cli._errors import CliError
 from webex_events.cli._follow import run_follow
 from webex_events.cli._sinks import SQLITE_COLUMNS, JsonlSink, SqliteSink, follow_state_path
@@ -394,3 +395,29 @@ def test_an_edited_jsonl_output_is_refused(tmp_path: Path) -> None:
     sink.write_bytes(bytes(data))
     with pytest.raises(CliError, match="does not match its follow checkpoint"):
         run_follow(once, client, clock=clock.now)
+
+
+def test_a_reconcile_pass_that_fails_is_run_again_on_the_next_poll() -> None:
+    start = datetime(2024, 1, 1, tzinfo=UTC)
+    follower = Follower(
+        since=start,
+        checkpoint=None,
+        filters={},
+        lag=timedelta(minutes=5),
+        overlap=timedelta(minutes=15),
+        reconcile_horizon=timedelta(hours=24),
+        reconcile_interval=timedelta(hours=1),
+        now=start,
+    )
+    later = start + timedelta(hours=2)
+    first = follower.plan(later)
+    assert first is not None
+    assert first.reconcile
+    # The pass failed (no finish): the next poll reconciles again.
+    again = follower.plan(later + timedelta(seconds=30))
+    assert again is not None
+    assert again.reconcile
+    follower.finish()
+    after = follower.plan(later + timedelta(minutes=1))
+    assert after is not None
+    assert not after.reconcile

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from _cli import cli_env, run_cli
+from _hostile import Answer, hostile_server
 
 from webex_events.cli._sinks import follow_state_path
 from webex_events.testing import FakeWebex
@@ -222,3 +223,25 @@ def test_bad_usage_exits_2_before_any_request(tmp_path: Path, args: list[str], m
     )
     assert r.returncode == 2, r.stderr
     assert message in r.stderr
+
+
+def test_sigterm_during_a_stalled_request_exits_0_within_two_seconds(tmp_path: Path) -> None:
+    def stalled(number: int, path: str, headers: dict[str, str]) -> Answer:
+        return Answer(stall=60.0)  # a server that stopped answering
+
+    with hostile_server(stalled) as server:
+        args = [sys.executable, "-m", "webex_events.cli", "follow", "--base-url", server.base_url]
+        args += ["-o", str(tmp_path / "e.jsonl"), "--since", "2d", "-q"]
+        proc = subprocess.Popen(args, env=cli_env(TOKEN), stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 30
+        while not server.requests and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert server.requests, "the follow never sent a request"
+        time.sleep(0.5)
+        sent = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=30)
+        took = time.monotonic() - sent
+    assert proc.returncode == 0, err
+    assert took < 2.0, f"took {took:.1f} s"
+    assert "stopped by a signal" in err

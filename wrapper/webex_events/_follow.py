@@ -289,6 +289,7 @@ class Follower:
         self._last_reconcile = cp.last_reconcile_ms
         self._pass_hwm = self._hwm  # the HWM when the current pass was planned
         self._pass_target = self._hwm
+        self._pass_reconcile: int | None = None
 
     def plan(self, now: datetime) -> Pass | None:
         """The read of a poll at ``now``; None when there is nothing to read yet."""
@@ -302,8 +303,8 @@ class Follower:
         floor = self._hwm - self.horizon_ms
         self._ledger = {b: ids for b, ids in self._ledger.items() if b + _BUCKET_MS > floor}
         self._pass_hwm, self._pass_target = self._hwm, target
-        if reconcile:
-            self._last_reconcile = now_ms
+        # Recorded when the pass is complete (finish): a pass that fails is reconciled again.
+        self._pass_reconcile = now_ms if reconcile else None
         if start >= target:
             return None
         return Pass(start=_dt(start), end=_dt(target), reconcile=reconcile)
@@ -339,6 +340,8 @@ class Follower:
     def finish(self) -> FollowBatch:
         """The end of a poll: the HWM is at its target (the pass, if any, was read whole)."""
         self._hwm = max(self._hwm, self._pass_target)
+        if self._pass_reconcile is not None:
+            self._last_reconcile, self._pass_reconcile = self._pass_reconcile, None
         return FollowBatch(events=[], checkpoint=self._snapshot(), caught_up=True)
 
     def _snapshot(self) -> FollowCheckpoint:

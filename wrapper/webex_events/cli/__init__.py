@@ -550,7 +550,12 @@ def follow(
         **durations,
     )
     secret = _secret
-    run_follow(req, lambda: make_client(secret, url, concurrency))
+    if run_follow(req, lambda: make_client(secret, url, concurrency)):
+        # Stopped by a signal, all committed and closed: exit now rather than wait for a worker
+        # thread still blocked on a server that stopped answering (it holds nothing).
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
 
 
 @main.command("fake-server")

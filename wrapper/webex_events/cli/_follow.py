@@ -137,10 +137,11 @@ def run_follow(
     *,
     clock: Callable[[], datetime] | None = None,
     sleep: Callable[[float], object] | None = None,
-) -> None:
+) -> bool:
     """Run ``follow`` until ``--once`` is done or a signal stops it; CliError on failure.
 
-    ``clock`` and ``sleep`` are switches for tests (a simulated day); by default real time.
+    Returns True when a signal stopped it (everything committed is durable and the sink is
+    closed). ``clock`` and ``sleep`` are switches for tests (a simulated day); by default real time.
     """
     now = clock or (lambda: datetime.now(UTC))
     with ExitStack() as stack:
@@ -180,12 +181,13 @@ def run_follow(
         except KeyboardInterrupt:
             stop.set()
             emit(logging.INFO, "stopped", f"stopped by a signal; {report.total:,} new events committed")
-            return
+            return True
         except WebexError as exc:
             raise from_webex_error(exc) from None
         except OSError as exc:
             raise CliError(f"cannot write {req.output or 'stdout'}: {exc.strerror or exc}", EXIT_IO) from None
         emit(logging.INFO, "done", f"caught up: {report.total:,} new events committed", events=report.total)
+    return False
 
 
 def _drain(batches: Iterator[FollowBatch], sink: Sink, report: _Report) -> None:
