@@ -22,6 +22,13 @@ from typing import Any, Literal
 import click
 
 from webex_events import WebexError
+from webex_events._follow import (
+    DEFAULT_LAG,
+    DEFAULT_OVERLAP,
+    DEFAULT_POLL_INTERVAL,
+    DEFAULT_RECONCILE_HORIZON,
+    DEFAULT_RECONCILE_INTERVAL,
+)
 
 from ._csv import CSV_COLUMNS
 from ._errors import EXIT_INTERRUPTED, EXIT_USAGE, CliError, from_webex_error, redact
@@ -428,8 +435,20 @@ _FOLLOW_EPILOG = (
 )
 
 
-def _duration_option(name: str, default: str, text: str) -> Callable[[Any], Any]:
-    return click.option(name, metavar="DURATION", default=default, show_default=True, help=text)
+def _duration_text(value: timedelta) -> str:
+    """The shortest ``parse_duration`` text of ``value`` (a whole number of one unit: 5m, 24h)."""
+    seconds = int(value.total_seconds())
+    for unit, size in (("d", 86_400), ("h", 3600), ("m", 60)):
+        if seconds and seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
+def _duration_option(name: str, default: timedelta, text: str) -> Callable[[Any], Any]:
+    # The default is the library's (webex_events._follow): one value for both.
+    return click.option(
+        name, metavar="DURATION", default=_duration_text(default), show_default=True, help=text
+    )
 
 
 @main.command(epilog=_FOLLOW_EPILOG)
@@ -453,11 +472,13 @@ def _duration_option(name: str, default: str, text: str) -> Callable[[Any], Any]
     help="Where a new follow starts: a duration before now (7d, 12h) or an instant. Required on the"
     " first run; a later run continues from its checkpoint.",
 )
-@_duration_option("--lag", "5m", "Read only up to this long before now (Webex shows some events late).")
-@_duration_option("--poll-interval", "30s", "Time between polls.")
-@_duration_option("--overlap", "15m", "Re-read this much before the last position on every poll.")
-@_duration_option("--reconcile-horizon", "24h", "How far back a reconcile pass re-reads.")
-@_duration_option("--reconcile-interval", "1h", "Time between reconcile passes.")
+@_duration_option(
+    "--lag", DEFAULT_LAG, "Read only up to this long before now (Webex shows some events late)."
+)
+@_duration_option("--poll-interval", DEFAULT_POLL_INTERVAL, "Time between polls.")
+@_duration_option("--overlap", DEFAULT_OVERLAP, "Re-read this much before the last position on every poll.")
+@_duration_option("--reconcile-horizon", DEFAULT_RECONCILE_HORIZON, "How far back a reconcile pass re-reads.")
+@_duration_option("--reconcile-interval", DEFAULT_RECONCILE_INTERVAL, "Time between reconcile passes.")
 @click.option("--once", is_flag=True, help="Catch up to now minus --lag, commit and exit 0 (for cron).")
 @filter_options
 @page_size_option
