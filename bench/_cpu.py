@@ -1,6 +1,8 @@
 """CPU per event of the typed path ÷ CPU per ``json.loads`` of the same page bytes (in process).
 
-``python bench/_cpu.py --events N --reps R [--profile FILE]`` prints ``RESULT {json}``.
+``python bench/_cpu.py --events N --reps R [--profile FILE] [--only KEY,...]`` prints ``RESULT {json}``
+(``--only``: just those rows, plus the ``json_loads`` baseline; e.g. skip the slow ``.model`` rows
+at 1M events).
 
 The pages come from the fake's generator (realistic events, 1000 per page). They are recorded
 once through ``fake.transport()`` and then replayed from memory, so the client-side numbers carry
@@ -68,6 +70,7 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=100_000)
     parser.add_argument("--reps", type=int, default=5)
     parser.add_argument("--profile", default=None, help="write a cProfile (tottime) of the typed path here")
+    parser.add_argument("--only", default=None, help="comma-separated row keys to run (json_loads always)")
     args = parser.parse_args()
 
     fake = FakeWebex(events=args.events, seed=1, end=END, start=END - timedelta(days=30), token=TOKEN)
@@ -153,6 +156,9 @@ def main() -> None:
         ("ours_raw", "… `.id .created .raw_json` (raw export)", partial(client_pass, raw_text)),
         ("json_from_dict", "`json.loads` + generated `Event.from_dict`", json_from_dict),
     ]
+    if args.only:
+        keep = {"json_loads", *args.only.split(",")}
+        cases = [case for case in cases if case[0] in keep]
     results: dict[str, tuple[float, int]] = {}
     for key, _, fn in cases:
         try:

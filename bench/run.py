@@ -10,7 +10,8 @@ Sections (``--sections``, default all):
   seconds and peak RSS of the whole process (``os.wait4`` rusage), and whether the ids equal the
   server's (order-independent multiset digest); ratios against webexpythonsdk.
 * ``cpu``: CPU per typed event ÷ CPU per ``json.loads`` of the same page bytes, in process.
-* ``memory``: peak RSS of the CLI export of ``--memory-events`` (latency 0).
+* ``memory``: peak RSS of the CLI export of ``--memory-events`` (latency 0, the CLI's defaults
+  unless ``--memory-concurrency``), ``--memory-runs`` runs each, and its growth between counts.
 * ``rate``: under a server rate limit R: achieved request rate ÷ R, 429s and early requests.
 
 The machine is shared: read ratios measured side by side in one run, not absolute numbers.
@@ -369,35 +370,88 @@ def section_cpu(args: argparse.Namespace, log: Log) -> dict[str, Any]:
     return run.result
 
 
+#: Issue 13: the CLI's peak RSS at 1M events, and its growth from 100k (the default counts).
+MEMORY_TARGET_COUNTS = (100_000, 1_000_000)
+MEMORY_TARGET_MB = 120.0
+MEMORY_GROWTH_TARGET = 0.20
+
+
 def section_memory(args: argparse.Namespace, log: Log) -> dict[str, Any]:
-    cli = Contender("cli", "CLI export", "cli", "auto", args.concurrency)
+    concurrency = args.memory_concurrency
+    cli = Contender("cli", "CLI export", "cli", "auto", concurrency)
     why = available(cli)
     if why:
         log(f"memory: skipped ({why})")
         return {"skipped": why}
+    setting = f"concurrency {concurrency}" if concurrency > 1 else "the CLI's default concurrency"
     rows = []
     for n in args.memory_events:
-        log(f"memory: CLI export of {n} events (latency 0, concurrency {args.concurrency})")
+        log(f"memory: CLI export of {n} events (latency 0, {setting}), {args.memory_runs} run(s)")
         with FakeServer(events=n, days=args.days, latency=0.0, warm=False) as server:
             from_, to = iso_ms(END - timedelta(days=args.days)), iso_ms(END)
             expected = server.command(f"expected {from_} {to}")
-            s = measure(
-                cli, server, from_=from_, to=to, page_size=1000, expected=expected, timeout=args.timeout
-            )
+            for run in range(1, args.memory_runs + 1):
+                s = measure(
+                    cli, server, from_=from_, to=to, page_size=1000, expected=expected, timeout=args.timeout
+                )
+                log(
+                    f"  {n} events, run {run}: peak RSS {s.rss_mb:.1f} MB, wall {s.wall:.1f}s,"
+                    f" cpu {s.cpu:.1f}s, exact={s.exact}"
+                )
+                rows.append(
+                    {
+                        "events": n,
+                        "run": run,
+                        "rss_mb": s.rss_mb,
+                        "wall": s.wall,
+                        "cpu": s.cpu,
+                        "exact": s.exact,
+                        "error": s.error,
+                    }
+                )
+    summary = memory_summary(rows)
+    if summary:
+        verdict = ""
+        if summary["met"] is not None:
+            verdict = f"; targets (<= {MEMORY_TARGET_MB:g} MB, growth <= {MEMORY_GROWTH_TARGET:.0%})"
+            verdict += " met" if summary["met"] else " NOT met"
         log(
-            f"  {n} events: peak RSS {s.rss_mb:.1f} MB, wall {s.wall:.1f}s, cpu {s.cpu:.1f}s, exact={s.exact}"
+            f"  growth {summary['small']:,} -> {summary['large']:,} events: {summary['growth']:+.1%}"
+            f" (peak of the runs; worst pair {summary['worst_growth']:+.1%}); peak at {summary['large']:,}:"
+            f" {summary['large_peak_mb']:.1f} MB{verdict}"
         )
-        rows.append(
-            {
-                "events": n,
-                "rss_mb": s.rss_mb,
-                "wall": s.wall,
-                "cpu": s.cpu,
-                "exact": s.exact,
-                "error": s.error,
-            }
-        )
-    return {"rows": rows}
+    return {"concurrency": concurrency, "runs": args.memory_runs, "rows": rows, "summary": summary}
+
+
+def memory_summary(rows: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """Growth of the peak RSS from the smallest count to the largest, over every run.
+
+    ``growth``: the highest peak at the largest ÷ the highest at the smallest; ``worst_growth``:
+    the highest at the largest ÷ the lowest at the smallest (the run-to-run spread included);
+    ``met``: the issue's targets, judged only on its counts (None for others).
+
+    >>> s = memory_summary([{"events": 10, "rss_mb": 88.0}, {"events": 10, "rss_mb": 90.0},
+    ...                     {"events": 100, "rss_mb": 99.0}, {"events": 100, "rss_mb": 95.0}])
+    >>> round(s["growth"], 3), round(s["worst_growth"], 3), s["met"]
+    (0.1, 0.125, None)
+    """
+    counts = sorted({r["events"] for r in rows})
+    if len(counts) < 2:
+        return None
+    small = [r["rss_mb"] for r in rows if r["events"] == counts[0]]
+    large = [r["rss_mb"] for r in rows if r["events"] == counts[-1]]
+    growth = max(large) / max(small) - 1
+    return {
+        "small": counts[0],
+        "large": counts[-1],
+        "small_peak_mb": max(small),
+        "large_peak_mb": max(large),
+        "growth": growth,
+        "worst_growth": max(large) / min(small) - 1,
+        "met": (max(large) <= MEMORY_TARGET_MB and growth <= MEMORY_GROWTH_TARGET)
+        if (counts[0], counts[-1]) == MEMORY_TARGET_COUNTS
+        else None,
+    }
 
 
 def section_rate(args: argparse.Namespace, log: Log) -> dict[str, Any]:
@@ -531,19 +585,28 @@ def render(report: dict[str, Any]) -> str:
         out.append("")
     mem = report.get("memory")
     if mem and "rows" in mem:
-        out += ["## Memory: CLI export (latency 0, server in its own process)", ""]
-        out += ["| events | peak RSS MB | wall s | CPU s | exact |", "|---:|---:|---:|---:|:-:|"]
+        c = mem.get("concurrency", 0)
+        setting = f"concurrency {c}" if c > 1 else "CLI defaults"
+        out += [f"## Memory: CLI export ({setting}, latency 0, server in its own process)", ""]
+        out += ["| events | run | peak RSS MB | wall s | CPU s | exact |", "|---:|---:|---:|---:|---:|:-:|"]
         out += [
-            f"| {r['events']:,} | {r['rss_mb']:.1f} | {r['wall']:.1f} | {r['cpu']:.1f} | "
+            f"| {r['events']:,} | {r.get('run', 1)} | {r['rss_mb']:.1f} | {r['wall']:.1f} | {r['cpu']:.1f} | "
             f"{'yes' if r['exact'] else '**NO**'} |"
             for r in mem["rows"]
         ]
-        if len(mem["rows"]) >= 2:
-            a, b = mem["rows"][0], mem["rows"][-1]
+        summary = mem.get("summary")
+        if summary:
             out += [
                 "",
-                f"Growth {a['events']:,} → {b['events']:,} events: {b['rss_mb'] / a['rss_mb'] - 1:+.1%}.",
+                f"Growth {summary['small']:,} → {summary['large']:,} events: {summary['growth']:+.1%} "
+                f"(highest peak of the runs at each count; lowest at {summary['small']:,} to highest "
+                f"at {summary['large']:,}: {summary['worst_growth']:+.1%}).",
             ]
+            if summary["met"] is not None:
+                out[-1] += (
+                    f" Targets: ≤ {MEMORY_TARGET_MB:g} MB at {summary['large']:,}, growth ≤ "
+                    f"{MEMORY_GROWTH_TARGET:.0%}: {'met' if summary['met'] else '**not met**'}."
+                )
         out.append("")
     rate = report.get("rate")
     if rate and "rows" in rate:
@@ -600,6 +663,13 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument(
         "--memory-events",
         help="memory: comma-separated event counts (default 100000,1000000; quick 10000,100000)",
+    )
+    p.add_argument("--memory-runs", type=int, default=2, help="memory: runs of each count")
+    p.add_argument(
+        "--memory-concurrency",
+        type=int,
+        default=0,
+        help="memory: the CLI's --concurrency (default: none given, the CLI's default)",
     )
     p.add_argument("--rate-limit", type=float, default=20.0)
     p.add_argument("--rate-latency", type=float, default=0.02)

@@ -97,16 +97,6 @@ class EventStream(StreamBase):
         if not stream_pages:
             yield self._whole(collected)
 
-    def _collect(self, task: Task, stop: threading.Event) -> tuple[list[Event], Split | None]:
-        gen = list_range(self._client._requester, self._query, task.lo, task.hi, self.stats, split=task.split)
-        out: list[Event] = []
-        driver = self._client._drive(gen, stop)
-        try:
-            while True:
-                out.extend(next(driver))
-        except StopIteration as done:
-            return out, done.value
-
     def _windowed(self) -> Iterator[Window]:
         # `concurrency` threads loop on take -> fetch -> done; the consumer (this generator) pops
         # finished windows in order. One condition: a worker waits for work (a split, a freed
@@ -115,6 +105,18 @@ class EventStream(StreamBase):
         cond = threading.Condition()
         schedule = Schedule(self._query, self.stats)
         concurrency = self._query.concurrency
+        decoding = threading.Lock()  # one worker decodes at a time (Schedule.one_at_a_time)
+        requester, query, stats = self._client._requester, self._query, self.stats
+
+        def collect(task: Task) -> tuple[list[Event], Split | None]:
+            gen = list_range(requester, query, task.lo, task.hi, stats, split=task.split)
+            out: list[Event] = []
+            driver = self._client._drive(Schedule.one_at_a_time(gen, decoding), stop)
+            try:
+                while True:
+                    out.extend(next(driver))
+            except StopIteration as done:
+                return out, done.value
 
         def work() -> None:
             while True:
@@ -125,7 +127,7 @@ class EventStream(StreamBase):
                     if task is None:  # stopped
                         return
                 try:
-                    events, split = self._collect(task, stop)
+                    events, split = collect(task)
                 except _StoppedError:
                     return
                 except BaseException as exc:  # handed to the consumer, in window order

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from webex_events_api.models import Event as EventModel
@@ -16,6 +16,7 @@ __all__ = ["Event"]
 
 _RESOURCES: dict[str, EventResourceEnum] = {m.value: m for m in EventResourceEnum}
 _TYPES: dict[str, EventTypeEnum] = {m.value: m for m in EventTypeEnum}
+_fromisoformat = datetime.fromisoformat
 
 
 class Event:
@@ -88,7 +89,19 @@ class Event:
         raw = self._raw
         if raw is None:
             raw = self._raw = self._decode()
+        elif self._page is not None and self._page.inexact:
+            # orjson's dict: exact but for integers beyond 64 bits (see DecodedPage).
+            raw = self._raw = self._page.item(self._index)
         return raw
+
+    def _field(self, key: str, default: Any) -> Any:
+        """``raw.get(key, default)``; a string straight from the dict (exact whoever decoded it)."""
+        raw = self._raw
+        if raw is not None:
+            value = raw.get(key, default)
+            if type(value) is str:
+                return value
+        return self.raw.get(key, default)
 
     def _decode(self) -> dict[str, Any]:
         if self._page is not None:
@@ -101,58 +114,90 @@ class Event:
         text = self._raw_json
         if text is None:
             assert self._page is not None  # one of raw_json and page is always set
-            text = self._raw_json = self._page.text_of(self._index)
+            page = self._page
+            text = self._raw_json = page.text_of(self._index)
             if self._raw is not None:
+                if page.inexact:
+                    self._raw = page.item(self._index)
                 self._page = None  # needed no more: let the page's other texts go with their events
         return text
+
+    # The accessors take a string straight from ``_raw`` (a string is exact whoever decoded the
+    # page) and go through ``raw`` otherwise; they run once per event on a typed listing, so
+    # ``id``, ``resource`` and ``created`` are written out.
 
     @property
     def id(self) -> str:
         """The event ID."""
-        return str(self.raw.get("id", ""))
+        raw = self._raw
+        if raw is not None:
+            value = raw.get("id")
+            if type(value) is str:
+                return value
+        value = self.raw.get("id", "")
+        return value if type(value) is str else str(value)
 
     @property
     def resource(self) -> EventResourceEnum | str:
         """The resource (an :class:`EventResource` member, or the raw string if unknown)."""
+        raw = self._raw
+        if raw is not None:
+            value = raw.get("resource")
+            if type(value) is str:
+                return _RESOURCES.get(value, value)
         value = self.raw.get("resource", "")
         return _RESOURCES.get(value, value) if isinstance(value, str) else str(value)
 
     @property
     def type(self) -> EventTypeEnum | str:
         """The event type (an :class:`EventType` member, or the raw string if unknown)."""
-        value = self.raw.get("type", "")
+        value = self._field("type", "")
         return _TYPES.get(value, value) if isinstance(value, str) else str(value)
 
     @property
     def actor_id(self) -> str:
         """The ID of the person who performed the action."""
-        return str(self.raw.get("actorId", ""))
+        return str(self._field("actorId", ""))
 
     @property
     def org_id(self) -> str:
         """The ID of the organization."""
-        return str(self.raw.get("orgId", ""))
+        return str(self._field("orgId", ""))
 
     @property
     def app_id(self) -> str | None:
         """The application ID (Webex often sends the string ``"null"``), None if absent."""
-        value = self.raw.get("appId")
+        value = self._field("appId", None)
         return None if value is None else str(value)
 
     @property
     def created_raw(self) -> str:
         """``created`` exactly as sent."""
-        return str(self.raw.get("created", ""))
+        return str(self._field("created", ""))
 
     @property
     def created(self) -> datetime:
         """``created`` as an aware UTC datetime (ValueError if Webex sent something unparsable)."""
-        if self._created is None:
-            parsed = parse_created(self.created_raw)
-            if parsed is None:
-                raise ValueError(f"event {self.id!r} has an unparsable created value {self.created_raw!r}")
-            self._created = parsed
-        return self._created
+        created = self._created
+        if created is not None:
+            return created
+        raw = self._raw
+        text = None if raw is None else raw.get("created")
+        if type(text) is str and len(text) == 24 and text[23] == "Z":
+            # The canonical form (what Webex sends): fromisoformat gives UTC itself.
+            try:
+                created = _fromisoformat(text)
+            except ValueError:
+                pass
+            else:
+                if created.tzinfo is UTC:
+                    self._created = created
+                    return created
+        parsed = parse_created(self.created_raw)  # any other form
+        if parsed is None:
+            raise ValueError(f"event {self.id!r} has an unparsable created value {self.created_raw!r}")
+        self._created = parsed
+        return parsed
 
     @property
     def model(self) -> EventModel:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Generator, Mapping
+from itertools import repeat
 from typing import Any, Literal
 from urllib.parse import quote
 
@@ -72,9 +73,59 @@ def _in_range(page: DecodedPage, lo_s: str | None, hi_s: str, lo_us: int | None,
     Elements of ``items`` that are not objects are skipped. Events of a ``text_only`` page keep
     their exact text and not the dict (decoded again if a field is read).
     """
-    new = Event._from_wire
+    items = page.items
     texts = page.texts_ready
     text_only = page.text_only
+    n = len(items)
+    if _all_in_range(items, lo_s, hi_s):
+        # The common page: every event kept, built without a Python loop over the items.
+        out = list(
+            map(
+                Event._from_wire,
+                repeat(None, n) if text_only else items,
+                repeat(None, n) if texts is None else texts,
+                repeat(page, n),
+                range(n),
+            )
+        )
+    else:
+        out = _filter(page, lo_s, hi_s, lo_us, hi_us)
+    if text_only:
+        page.release()
+    return out
+
+
+def _all_in_range(items: list[Any], lo_s: str | None, hi_s: str) -> bool:
+    """Whether every item is an object whose ``created`` is canonical and in ``[lo_s, hi_s)``.
+
+    All in C calls (False as soon as anything is not so; ``_filter`` then decides per item):
+    ``created`` of each item, their lengths (24), the ``T``, ``.`` and ``Z`` of the canonical
+    form (the same checks as ``_filter``) on slices of their concatenation, and the smallest
+    and largest as strings.
+    """
+    if not items:
+        return False
+    try:
+        created: list[Any] = list(map(dict.get, items, repeat("created")))  # TypeError: not a dict
+        joined = "".join(created)  # TypeError: a created that is not a string
+    except TypeError:
+        return False
+    n = len(created)
+    return (
+        set(map(len, created)) == {24}
+        and joined[23::24] == "Z" * n
+        and joined[10::24] == "T" * n
+        and joined[19::24] == "." * n
+        and max(created) < hi_s
+        and (lo_s is None or lo_s <= min(created))
+    )
+
+
+def _filter(page: DecodedPage, lo_s: str | None, hi_s: str, lo_us: int | None, hi_us: int) -> list[Event]:
+    """``_in_range`` item by item (any page: non-objects, other forms of ``created``, bounds)."""
+    texts = page.texts_ready
+    text_only = page.text_only
+    new = Event._from_wire
     out: list[Event] = []
     append = out.append
     for index, raw in enumerate(page.items):
@@ -87,16 +138,18 @@ def _in_range(page: DecodedPage, lo_s: str | None, hi_s: str, lo_us: int | None,
         else:
             dt = parse_created(c) if isinstance(c, str) else None
             if dt is None:
-                # Never drop data silently: an event whose time cannot be read is kept.
-                logger.warning("event %r has an unparsable created value %r; kept", raw.get("id"), c)
+                # Never drop data silently: an event whose time cannot be read is kept. (Logged
+                # as sent: page.item, not a number orjson may have rounded.)
+                sent = page.item(index) if page.inexact else raw
+                logger.warning(
+                    "event %r has an unparsable created value %r; kept", sent.get("id"), sent.get("created")
+                )
                 keep = True
             else:
                 us = micros(dt)
                 keep = us < hi_us and (lo_us is None or lo_us <= us)
         if keep:
             append(new(None, text, page, index) if text_only else new(raw, text, page, index))
-    if text_only:
-        page.release()
     return out
 
 

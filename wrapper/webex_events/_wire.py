@@ -5,9 +5,13 @@ Two ways to decode a page, chosen per listing:
 - *fast* (the default): one ``json.loads`` of the page (``orjson.loads`` when the ``fast`` extra
   is installed), so decoding costs what a plain decode costs. The exact text of each item is
   found only when someone first reads an event's ``raw_json``, by one walk of the page text.
-- *exact*: the walk straight away. The page is walked with the C scanner of :mod:`json`
-  (``JSONDecoder.scan_once``): each item is decoded by one C call that also reports where it
-  ends, so the exact text Webex sent for the item is a slice of the body. A listing switches to
+- *exact*: the walk straight away. With orjson, a compact page (``{"items":[{...},{...}]}``,
+  what Webex and the fake send) is cut at each ``},{`` and each piece decoded by one
+  ``orjson.loads``: a piece that decodes is exactly one item (an object ends where it closes),
+  a cut inside an item fails to decode and is joined to the next piece (see ``_split_items``).
+  Otherwise the page is walked with the C scanner of :mod:`json` (``JSONDecoder.scan_once``):
+  each item is decoded by one C call that also reports where it ends. Either way the exact text
+  Webex sent for the item is a slice of the body. A listing switches to
   this as soon as ``raw_json`` has been read once (see ``TextDemand``): a raw export then decodes
   each page once, not twice. Unless typed fields have been read too, the events of such a page
   keep only their text and decode it again if asked: a raw export holds about a quarter of the
@@ -34,9 +38,14 @@ except ImportError:  # pragma: no cover - depends on the environment
 _scan_once: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
 _WS = re.compile(r"[ \t\n\r]*")
 _WS_CHARS = " \t\n\r"
-# orjson turns an integer beyond 64 bits into a float; 20 digits in a row send the page to json.
+# orjson turns an integer beyond 64 bits into a float (below -2**63: 19 digits); a run of 19
+# digits sends the page to json. See _may_hold_big_int.
 _DIGITS_AS_ZERO = bytes.maketrans(b"123456789", b"000000000")
-_TWENTY_DIGITS = b"0" * 20
+_RUN_OF_DIGITS = b"0" * 19
+# The compact page _split_items cuts: this head, "]}" at the end, items separated by "},{".
+_HEAD = b'{"items":['
+_CUT = b"},{"
+_MAX_JOINS = 8  # pieces joined for one item before the page goes to the stdlib walk
 
 
 class MalformedBodyError(ValueError):
@@ -56,6 +65,8 @@ def _check_items(items: object) -> list[Any]:
         raise MalformedBodyError(
             f"'items' is {'missing' if items is _MISSING else _json_type(items)}, not an array"
         )
+    if not items or set(map(type, items)) == {dict}:  # (no Python loop for the usual page)
+        return items
     for index, item in enumerate(items):
         if type(item) is not dict:
             raise MalformedBodyError(f"items[{index}] is {_json_type(item)}, not an object")
@@ -111,6 +122,13 @@ class DecodedPage:
     ``items`` holds every element of the page's ``items`` array as decoded (the caller skips
     the ones that are not objects); ``text_of(i)`` is the exact JSON text of ``items[i]``.
 
+    Decoded by orjson, ``items`` may hold a float where the page has an integer beyond 64 bits
+    (``inexact`` is then True): strings, objects, arrays and other numbers are exact. Whoever
+    hands out a whole item or a value that is not a string asks ``item(i)``, the exact one:
+    the page is then checked once for such integers (``_may_hold_big_int``) and, if it has
+    any, decoded again by :mod:`json` (``inexact`` stays True, else it becomes False). A typed
+    listing that reads only string fields never pays for that check.
+
     >>> page = decode_page(b'{"items":[{"id":"a","n":1.50},{}]}')
     >>> page.items
     [{'id': 'a', 'n': 1.5}, {}]
@@ -118,7 +136,7 @@ class DecodedPage:
     '{"id":"a","n":1.50}'
     """
 
-    __slots__ = ("_body", "_demand", "_texts", "items")
+    __slots__ = ("_body", "_checked", "_demand", "_exact", "_texts", "inexact", "items")
 
     def __init__(
         self,
@@ -127,11 +145,35 @@ class DecodedPage:
         body: bytes | str = b"",
         texts: list[str] | None = None,
         demand: TextDemand | None = None,
+        checked: bool = True,
     ) -> None:
         self.items = items
         self._body = body
         self._texts = texts
         self._demand = demand
+        self._checked = checked  # False: items by orjson, body not yet checked for big integers
+        self.inexact = not checked  # whether items may differ from item(i)
+        self._exact: list[Any] | None = None  # the items decoded by json, if the check found any
+
+    def item(self, index: int) -> Any:
+        """``items[index]`` exactly as :mod:`json` decodes it (big integers included)."""
+        if not self._checked:
+            self._check()
+        exact = self._exact
+        return self.items[index] if exact is None else exact[index]
+
+    def _check(self) -> None:
+        texts = self._texts
+        if texts is not None:  # (a page cut by _split_items keeps its texts, not its body)
+            if _may_hold_big_int("\n".join(texts).encode("utf-8")):
+                self._exact = [json.loads(text) for text in texts]
+        else:
+            body = self._body
+            raw = body if isinstance(body, bytes) else body.encode("utf-8", "surrogatepass")
+            if _may_hold_big_int(raw):
+                self._exact = json.loads(_as_text(body))["items"]
+        self._checked = True
+        self.inexact = self._exact is not None
 
     @property
     def texts_ready(self) -> list[str] | None:
@@ -152,6 +194,8 @@ class DecodedPage:
     def release(self) -> None:
         """Drop the decoded items and the texts (the events hold what they need)."""
         self.items = []
+        self._exact = None
+        self._checked, self.inexact = True, False
         self._texts = None
         self._body = b""
 
@@ -161,9 +205,14 @@ class DecodedPage:
         if texts is None:
             if self._demand is not None:
                 self._demand.wanted = True
+            if not self._checked:
+                self._check()  # while the body is still there
             body = self._body
-            text = _as_text(body)
-            texts = self._texts = [span for _, span in _walk_page(text) or ()]
+            split = _split_items(body) if _orjson is not None and isinstance(body, bytes) else None
+            if split is not None:
+                texts = self._texts = split[1]  # (big integers do not move the spans)
+            else:
+                texts = self._texts = [span for _, span in _walk_page(_as_text(body)) or ()]
             self._body = b""  # the slices are all that is needed from now on
         return texts[index]
 
@@ -180,28 +229,100 @@ def decode_page(body: bytes | str, *, exact: bool = False, demand: TextDemand | 
     ['{"id":"a"}']
     """
     if exact:
+        if _orjson is not None and isinstance(body, bytes):
+            split = _split_items(body)
+            if split is not None:
+                return DecodedPage(split[0], texts=split[1], demand=demand, checked=False)
         text = _as_text(body)
         pairs = _walk_page(text)
         items = _check_items([item for item, _ in pairs] if pairs is not None else _MISSING)
         return DecodedPage(items, texts=[span for _, span in pairs or ()], demand=demand)
     if _orjson is None and isinstance(body, bytes):
         body = body.decode("utf-8")  # once: the same text serves a later walk
-    document = _loads(body)
+    document, checked = _loads(body)
     if type(document) is not dict:
         raise json.JSONDecodeError("Expecting an object", "", 0)
     items = _check_items(document.get("items", _MISSING))
-    return DecodedPage(items, body=body, demand=demand)
+    return DecodedPage(items, body=body, demand=demand, checked=checked)
 
 
-def _loads(body: bytes | str) -> Any:
+def _loads(body: bytes | str) -> tuple[Any, bool]:
+    """The document, and whether it is exact (False: orjson's, big integers not checked yet)."""
     if _orjson is not None:
         raw = body if isinstance(body, bytes) else body.encode("utf-8", "surrogatepass")
-        if _TWENTY_DIGITS not in raw.translate(_DIGITS_AS_ZERO):
+        try:
+            return _orjson.loads(raw), False
+        except _orjson.JSONDecodeError:
+            pass  # NaN, lone surrogates, a BOM...: let the stdlib decide, as without orjson
+    return json.loads(_as_text(body)), True
+
+
+def _may_hold_big_int(raw: bytes) -> bool:
+    """Whether ``raw`` has a run of 19 or more ASCII digits (True: decode it with json, not orjson).
+
+    Any integer orjson cannot keep exactly (beyond ``[-2**63, 2**64)``) is such a run. One
+    ``translate`` and one search, both in C: cheaper than any sampling tried (ids hold digit
+    runs of 13 to 18 often enough that checking each hit of a sample in Python costs more).
+
+    >>> _may_hold_big_int(b'{"n":-9223372036854775809}'), _may_hold_big_int(b'{"n":-922337203685477580}')
+    (True, False)
+    """
+    return _RUN_OF_DIGITS in raw.translate(_DIGITS_AS_ZERO)
+
+
+def _split_items(body: bytes) -> tuple[list[Any], list[str]] | None:
+    """``(items, exact_texts)`` of a compact page, by orjson; None: not that shape, or in doubt.
+
+    The page must be ``{"items":[`` + items + ``]}`` (then optional whitespace), each item an
+    object. It is cut at each ``},{`` and each piece decoded alone by ``orjson.loads``: a piece
+    from an item's ``{`` that decodes as a whole is exactly that item (a JSON object ends where
+    it closes, whatever follows), and the next item starts after the ``,``; a cut inside an item
+    (``},{`` in a nested array or a string) leaves a piece that does not decode, so it is joined
+    to the next one. Pieces that all decode, joined by commas, are a valid array, so the page is
+    valid JSON. Anything else (whitespace between items, a piece orjson rejects such as NaN or a
+    lone surrogate, bytes that are not UTF-8, many joins) gives None: the caller then uses the
+    stdlib walk, which decides and raises as before. Integers beyond 64 bits come out as floats
+    (the caller checks ``_may_hold_big_int`` when the items matter).
+    """
+    if not body.startswith(_HEAD):
+        return None
+    end = len(body.rstrip(b" \t\n\r")) - 2  # index of the "]" closing the array
+    start = len(_HEAD)
+    items: list[Any] = []
+    texts: list[str] = []
+    if end < start or body[end : end + 2] != b"]}":
+        return None
+    if end == start:
+        return items, texts
+    if body[start] != 0x7B or body[end - 1] != 0x7D:  # "{" ... "}"
+        return None
+    loads = _orjson.loads
+    error = _orjson.JSONDecodeError
+    find = body.find
+    add_item = items.append
+    add_text = texts.append
+    pos = start
+    while True:
+        cut = find(_CUT, pos, end)
+        joins = 0
+        while True:
+            stop = end if cut == -1 else cut + 1
+            piece = body[pos:stop]
             try:
-                return _orjson.loads(raw)
-            except _orjson.JSONDecodeError:
-                pass  # NaN, lone surrogates, a BOM...: let the stdlib decide, as without orjson
-    return json.loads(_as_text(body))
+                add_item(loads(piece))
+                break
+            except error:
+                if cut == -1 or joins == _MAX_JOINS:
+                    return None
+                joins += 1
+                cut = find(_CUT, stop, end)
+        try:
+            add_text(piece.decode())
+        except UnicodeDecodeError:  # pragma: no cover - orjson rejects what UTF-8 rejects
+            return None
+        if cut == -1:
+            return items, texts
+        pos = cut + 2
 
 
 def _walk_page(text: str) -> list[tuple[Any, str]] | None:

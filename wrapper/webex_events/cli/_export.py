@@ -41,6 +41,7 @@ from ._csv import csv_header, csv_rows
 from ._errors import EXIT_IO, EXIT_USAGE, CliError, from_webex_error
 from ._lock import locked_output
 from ._logging import emit
+from ._malloc import release_free_memory
 from ._options import format_instant, now_utc, parse_instant
 from ._progress import Progress, format_seconds
 from ._resume import ExportState, StateError, fsync_dir, state_path
@@ -147,6 +148,9 @@ def _signals() -> Iterator[None]:
 def _render(events: list[Event], fmt: Format, *, csv_escape: bool = True) -> bytes:
     if fmt == "csv":
         return csv_rows((e.raw for e in events), escape_formulas=csv_escape).encode("utf-8")
+    # Each line encoded alone, then joined as bytes: joining the texts first would build the
+    # window as one str of the widest character's size (4 bytes a character as soon as one
+    # event holds an emoji), twice (the join, then + "\n"): 8 MB for a 1 MB window.
     parts = []
     for e in events:
         text = e.raw_json
@@ -154,10 +158,11 @@ def _render(events: list[Event], fmt: Format, *, csv_escape: bool = True) -> byt
             # Only insignificant whitespace can hold a raw newline in JSON (strings escape it):
             # turning it into a space keeps the exact value on one line.
             text = text.replace("\r", " ").replace("\n", " ")
-        parts.append(text)
+        parts.append(text.encode("utf-8"))
     if not parts:
         return b""
-    return ("\n".join(parts) + "\n").encode("utf-8")
+    parts.append(b"")
+    return b"\n".join(parts)
 
 
 def _header(fmt: Format) -> bytes:
@@ -254,10 +259,14 @@ def _export_stdout(req: ExportRequest, client_factory: Callable[[], WebexEvents]
                 out.write(_render(batch, req.fmt, csv_escape=req.csv_escape))
                 counters.events += len(batch)
             else:
+                released = time.monotonic()
                 for win in stream.windows():
                     out.write(_render(win.events, req.fmt, csv_escape=req.csv_escape))
                     out.flush()
                     counters.events += len(win.events)
+                    if time.monotonic() - released >= CHECKPOINT_SECONDS:
+                        release_free_memory()  # see _malloc
+                        released = time.monotonic()
                     st = stream.stats
                     progress.update(counters.events, st.windows_done, st.windows_total)
             out.flush()
@@ -419,6 +428,7 @@ def _export_locked(req: ExportRequest, output: Path, client_factory: Callable[[]
                             if time.monotonic() - last_checkpoint >= CHECKPOINT_SECONDS:
                                 written.checkpoint(fh, spath)
                                 last_checkpoint = time.monotonic()
+                                release_free_memory()  # see _malloc
                         stats = stream.stats  # replaced when iteration starts: read it fresh
                         progress.update(counters.events, stats.windows_done, stats.windows_total)
                     stats = stream.stats
