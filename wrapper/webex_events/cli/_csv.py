@@ -25,7 +25,7 @@ from typing import Any
 
 from webex_events_api.spec import EVENT_FIELDS
 
-__all__ = ["CSV_COLUMNS", "FORMULA_PREFIXES", "csv_header", "csv_rows"]
+__all__ = ["CSV_COLUMNS", "FORMULA_PREFIXES", "csv_header", "csv_rows", "field_value"]
 
 #: The columns of ``--format csv``, in order: every field of the spec's Event schema, with
 #: ``data.X`` for the field ``X`` of the event's ``data`` object (``data`` itself is spread over
@@ -58,7 +58,8 @@ def _safe_cell(value: Any) -> str:
     return _cell(value)
 
 
-def _get(raw: Mapping[str, Any], path: tuple[str, ...]) -> Any:
+def field_value(raw: Mapping[str, Any], path: tuple[str, ...]) -> Any:
+    """The value at ``path`` (``("data", "roomId")``) of a decoded event, None if absent."""
     value: Any = raw
     for key in path:
         if not isinstance(value, Mapping):
@@ -68,11 +69,11 @@ def _get(raw: Mapping[str, Any], path: tuple[str, ...]) -> Any:
 
 
 def _row(raw: Mapping[str, Any]) -> list[str]:
-    return [_cell(_get(raw, path)) for path in _PLAN]
+    return [_cell(field_value(raw, path)) for path in _PLAN]
 
 
 def _safe_row(raw: Mapping[str, Any]) -> list[str]:
-    return [_safe_cell(_get(raw, path)) for path in _PLAN]
+    return [_safe_cell(field_value(raw, path)) for path in _PLAN]
 
 
 def csv_header() -> str:

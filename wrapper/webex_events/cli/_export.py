@@ -151,18 +151,17 @@ def _render(events: list[Event], fmt: Format, *, csv_escape: bool = True) -> byt
     # Each line encoded alone, then joined as bytes: joining the texts first would build the
     # window as one str of the widest character's size (4 bytes a character as soon as one
     # event holds an emoji), twice (the join, then + "\n"): 8 MB for a 1 MB window.
-    parts = []
-    for e in events:
-        text = e.raw_json
-        if "\n" in text or "\r" in text:
-            # Only insignificant whitespace can hold a raw newline in JSON (strings escape it):
-            # turning it into a space keeps the exact value on one line.
-            text = text.replace("\r", " ").replace("\n", " ")
-        parts.append(text.encode("utf-8"))
-    if not parts:
-        return b""
-    parts.append(b"")
-    return b"\n".join(parts)
+    return b"".join(map(jsonl_line, events))
+
+
+def jsonl_line(event: Event) -> bytes:
+    """One JSON Lines line of ``event``: its exact JSON text, UTF-8, newline-terminated."""
+    text = event.raw_json
+    if "\n" in text or "\r" in text:
+        # Only insignificant whitespace can hold a raw newline in JSON (strings escape it):
+        # turning it into a space keeps the exact value on one line.
+        text = text.replace("\r", " ").replace("\n", " ")
+    return text.encode("utf-8") + b"\n"
 
 
 def _header(fmt: Format) -> bytes:

@@ -25,7 +25,7 @@ from typing import Any
 
 from webex_events._query import MAX_WINDOWS
 
-__all__ = ["STATE_SUFFIX", "ExportState", "StateError", "fsync_dir", "state_path"]
+__all__ = ["STATE_SUFFIX", "ExportState", "StateError", "fsync_dir", "state_path", "write_atomic"]
 
 STATE_SUFFIX = ".webex-events-state.json"
 _VERSION = 2
@@ -39,6 +39,22 @@ class StateError(Exception):
 def state_path(output: Path) -> Path:
     """Return the state file path of an output file."""
     return output.with_name(output.name + STATE_SUFFIX)
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Replace ``path`` with ``data`` atomically: temp file beside it, fsync, os.replace, fsync dir."""
+    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    fsync_dir(path.parent)
 
 
 def fsync_dir(directory: Path) -> None:
@@ -76,19 +92,7 @@ class ExportState:
     def save(self, path: Path) -> None:
         """Write atomically: temp file in the same directory, fsync, os.replace, fsync dir."""
         record = {**asdict(self), "digest": self._content_digest()}
-        data = json.dumps(record, indent=1, sort_keys=True).encode("utf-8") + b"\n"
-        fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
-        fsync_dir(path.parent)
+        write_atomic(path, json.dumps(record, indent=1, sort_keys=True).encode("utf-8") + b"\n")
 
     @classmethod
     def load(cls, path: Path) -> ExportState:

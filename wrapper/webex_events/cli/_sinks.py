@@ -31,8 +31,10 @@ from typing import Any, BinaryIO, Protocol
 from webex_events import Event
 from webex_events_api.spec import LIST_EVENTS
 
+from ._csv import field_value
 from ._errors import EXIT_USAGE, CliError
-from ._resume import fsync_dir
+from ._export import jsonl_line
+from ._resume import write_atomic
 
 __all__ = [
     "FOLLOW_STATE_SUFFIX",
@@ -68,24 +70,6 @@ class Sink(Protocol):
     def close(self) -> None:
         """Release the sink."""
         ...
-
-
-def _line(event: Event) -> bytes:
-    text = event.raw_json
-    if "\n" in text or "\r" in text:
-        # Only insignificant whitespace can hold a raw newline in JSON (strings escape it).
-        text = text.replace("\r", " ").replace("\n", " ")
-    return text.encode("utf-8") + b"\n"
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-    fsync_dir(path.parent)
 
 
 def _tail_digest(fh: BinaryIO, size: int) -> str:
@@ -142,7 +126,7 @@ class JsonlSink:
         )
 
     def commit(self, events: list[Event], checkpoint: str) -> None:
-        data = b"".join(_line(e) for e in events)
+        data = b"".join(jsonl_line(e) for e in events)
         fh = self._fh
         fh.seek(0, os.SEEK_END)
         size = fh.tell() + len(data)
@@ -169,7 +153,7 @@ class JsonlSink:
             tail = data[start - before :]
         record = {"size": size, "tail": hashlib.sha256(tail).hexdigest(), "checkpoint": checkpoint}
         state = {"version": _STATE_VERSION, "current": record, "previous": self._current}
-        _write_atomic(self.state_path, json.dumps(state, separators=(",", ":")).encode())
+        write_atomic(self.state_path, json.dumps(state, separators=(",", ":")).encode())
         self._current = record
 
     def _crash_point(self, after: str) -> None:
@@ -179,26 +163,17 @@ class JsonlSink:
         self._fh.close()
 
 
-def _event_fields() -> tuple[tuple[str, str], ...]:
-    """(column, Event field path) of each List Events filter, from the spec."""
-    out = []
-    for p in LIST_EVENTS.filters:
-        out.append((p.python_name, p.event_field or p.name))
-    return tuple(out)
-
-
-_FILTER_COLUMNS = _event_fields()
+# (column, Event field path split at dots) of each List Events filter, from the spec.
+_FILTER_COLUMNS = tuple(
+    (p.python_name, tuple((p.event_field or p.name).split("."))) for p in LIST_EVENTS.filters
+)
 #: The columns of the ``events`` table of a SQLite sink, after ``id`` and before ``raw``:
 #: ``created`` and one per List Events filter of the spec (its Python name).
 SQLITE_COLUMNS: tuple[str, ...] = ("created", *(c for c, _ in _FILTER_COLUMNS))
 
 
-def _get(raw: dict[str, Any], path: str) -> Any:
-    value: Any = raw
-    for key in path.split("."):
-        if not isinstance(value, dict):
-            return None
-        value = value.get(key)
+def _column_value(raw: dict[str, Any], path: tuple[str, ...]) -> Any:
+    value = field_value(raw, path)
     if value is None or isinstance(value, str):
         return value
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
@@ -280,7 +255,7 @@ class SqliteSink:
         return (
             event.id,
             event.created_raw,
-            *(_get(raw, path) for _, path in _FILTER_COLUMNS),
+            *(_column_value(raw, path) for _, path in _FILTER_COLUMNS),
             event.raw_json,
         )
 
@@ -306,10 +281,10 @@ class StdoutSink:
 
     def commit(self, events: list[Event], checkpoint: str) -> None:
         if events:
-            self._out.write(b"".join(_line(e) for e in events))
+            self._out.write(b"".join(jsonl_line(e) for e in events))
             self._out.flush()
         if self.checkpoint_path is not None:
-            _write_atomic(self.checkpoint_path, checkpoint.encode("utf-8"))
+            write_atomic(self.checkpoint_path, checkpoint.encode("utf-8"))
 
     def close(self) -> None:
         self._out.flush()
