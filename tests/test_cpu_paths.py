@@ -334,3 +334,116 @@ def test_an_unparsable_created_is_kept_and_logged_as_sent(
     assert events[0].created_raw == "123456789012345678901234"
     assert "123456789012345678901234" in caplog.text
     assert "'x'" in caplog.text
+
+
+# ---- text-only pages (a raw export): no dicts kept ------------------------------------------------
+
+
+def _text_only_demand() -> TextDemand:
+    demand = TextDemand()
+    demand.wanted = True  # raw_json read, no typed field: the next pages are decoded text-only
+    return demand
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    items=items_st,
+    ids=st.lists(st.none() | tricky_text | big_ints, max_size=8),
+    ensure_ascii=st.booleans(),
+    spaced=st.booleans(),
+    between=st.sampled_from([",", ",", ", ", "\n,"]),
+)
+def test_a_text_only_page_matches_the_stdlib_walk(
+    items: list[dict[str, Any]], ids: list[Any], ensure_ascii: bool, spaced: bool, between: str
+) -> None:
+    # Items with and without id/created, of any type (big integers, "},{", escapes, non-ASCII).
+    for item, value in zip(items, ids, strict=False):
+        item["id"] = value
+        item["created"] = value if isinstance(value, int) else format_ms(BASE_MS)
+    texts = [_dumps_item(item, ensure_ascii, spaced) for item in items]
+    body = _page(texts, between=between)
+    ref_items, ref_texts = _reference(body)
+    cut = _wire._cut(body, keep=False)
+    if cut is not None:
+        assert between == "," or len(items) < 2
+        got_items, got_ids, got_created, got_texts = cut
+        assert got_items == []
+        assert got_texts == ref_texts == texts
+        for got, item in ((got_ids, "id"), (got_created, "created")):
+            want = [i.get(item) for i in ref_items]
+            # Strings are exact whoever decoded them; other values are not used as they come.
+            assert [v for v in got if type(v) is str] == [v for v in want if type(v) is str]
+    page = decode_page(body, exact=True, demand=_text_only_demand())
+    assert page.texts_ready == ref_texts
+    assert [page.item(i) for i in range(len(ref_items))] == ref_items
+    events = _in_range(page, None, "2099-01-01T00:00:00.000Z", None, 0)
+    assert [e.raw_json for e in events] == texts
+    assert [e.id for e in events] == [
+        i.get("id", "") if type(i.get("id")) is str else str(i.get("id", "")) for i in ref_items
+    ]
+    assert [e.created_raw for e in events] == [str(i.get("created", "")) for i in ref_items]
+    assert [e.raw for e in events] == ref_items  # exact, big integers included
+    assert all(type(e.raw.get("id")) is not float for e in events)
+
+
+def test_a_raw_export_keeps_no_dicts_until_a_typed_field_is_read() -> None:
+    texts = [
+        '{"id":"a","created":"2024-01-02T03:04:05.678Z","n":123456789012345678901,"s":"},{\\"é"}',
+        '{"id":"b","created":"2024-01-02T03:04:05.677Z","l":[{"x":1},{"y":"日本"}]}',
+    ]
+    demand = _text_only_demand()
+    page = decode_page(_page(texts), exact=True, demand=demand)
+    assert page.items == []
+    assert page.text_only
+    assert page.ids == ["a", "b"]
+    assert page.created == ["2024-01-02T03:04:05.678Z", "2024-01-02T03:04:05.677Z"]
+    events = _in_range(page, None, "2025-01-01T00:00:00.000Z", None, 0)
+    assert [(e.id, e.created_raw, e.raw_json) for e in events] == [
+        ("a", "2024-01-02T03:04:05.678Z", texts[0]),
+        ("b", "2024-01-02T03:04:05.677Z", texts[1]),
+    ]
+    assert events[1].created == datetime(2024, 1, 2, 3, 4, 5, 677000, tzinfo=UTC)
+    assert all(e._raw is None for e in events)  # id, created, raw_json: no dict needed
+    assert not demand.typed
+    assert events[0].raw["n"] == 123456789012345678901  # exact, decoded from the text
+    assert demand.typed  # the next pages keep their dicts
+    assert decode_page(_page(texts), exact=True, demand=demand).items != []
+    # Filtered by the per-item path too (one event out of range).
+    page = decode_page(_page(texts), exact=True, demand=_text_only_demand())
+    kept = _in_range(page, "2024-01-02T03:04:05.678Z", "2025-01-01T00:00:00.000Z", None, 0)
+    assert [(e.id, e.raw_json) for e in kept] == [("a", texts[0])]
+
+
+def test_a_text_only_page_logs_an_unparsable_created_as_sent(caplog: pytest.LogCaptureFixture) -> None:
+    body = b'{"items":[{"id":"a","created":123456789012345678901234},{"id":"b","created":"x"}]}'
+    with caplog.at_level("WARNING", logger="webex_events"):
+        events = _in_range(
+            decode_page(body, exact=True, demand=_text_only_demand()),
+            None,
+            "2025-01-01T00:00:00.000Z",
+            None,
+            0,
+        )
+    assert [e.id for e in events] == ["a", "b"]
+    assert events[0].created_raw == "123456789012345678901234"
+    assert "123456789012345678901234" in caplog.text
+    assert "'x'" in caplog.text
+
+
+@pytest.mark.parametrize("with_orjson", [True, False])
+def test_every_prefix_of_a_page_is_rejected_text_only(
+    with_orjson: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not with_orjson:
+        monkeypatch.setattr(_wire, "_orjson", None)
+    texts = ['{"id":"a","l":[{"x":1},{"y":"},{"}]}', '{"id":"b","n":-9223372036854775809}', "{}"]
+    body = _page(texts)
+    page = decode_page(body, exact=True, demand=_text_only_demand())
+    assert page.texts_ready == texts
+    assert [page.item(i) for i in range(3)] == json.loads(body)["items"]
+    for cut in range(len(body)):
+        with pytest.raises((json.JSONDecodeError, UnicodeDecodeError)):
+            decode_page(body[:cut], exact=True, demand=_text_only_demand())
+    for bad in (b'{"items":[{"a":1},2]}', b'{"items":[1,{"b":1}]}', b'{"items":{}}'):
+        with pytest.raises(_wire.MalformedBodyError):
+            decode_page(bad, exact=True, demand=_text_only_demand())

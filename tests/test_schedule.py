@@ -25,7 +25,7 @@ from webex_events import AsyncWebexEvents, Event, ListStats, RetryPolicy, WebexE
 from webex_events._dates import ceil_ms, format_ms, from_ms
 from webex_events._operations import Split
 from webex_events._query import build_query
-from webex_events._schedule import REORDER_WINDOWS_PER_WORKER, Schedule, Task
+from webex_events._schedule import REORDER_PAGES_PER_WORKER, Schedule, Task
 from webex_events.testing import FakeWebex, Fault
 
 END = datetime(2024, 1, 31, tzinfo=UTC)
@@ -169,6 +169,23 @@ def test_requests_stay_close_to_the_minimum_number_of_pages() -> None:
     assert stream.stats.requests <= 1.25 * minimum
 
 
+@pytest.mark.parametrize(("seed", "concurrency"), [(1, 8), (3, 8)])
+def test_bursty_events_cost_few_requests_beyond_the_minimum(seed: int, concurrency: int) -> None:
+    # The fake's default organization is bursty (hot milliseconds, hour and day boundaries):
+    # counts in equal spans vary 1.6x as much as evenly spread ones. Windows of one page each,
+    # sized by the density of the page before, cost 1.15-1.20x the minimum here (issue 13);
+    # windows of up to MAX_WINDOW_PAGES pages whose rest is listed on, sized by the exact count
+    # of every page so far, cost 1.06-1.09x. (The bench reports the ratio; this bounds it.)
+    end = datetime(2025, 1, 1, tzinfo=UTC)
+    start = end - timedelta(days=30)
+    fake = FakeWebex(events=100_000, seed=seed, start=start, end=end)
+    with WebexEvents(token=fake.token, transport=fake.transport(), concurrency=concurrency) as client:
+        stream = client.list_events(from_=start, to=end)
+        count = sum(1 for _ in stream)
+    assert count == 100_000
+    assert stream.stats.requests <= 1.12 * 100
+
+
 def test_a_range_of_one_page_is_one_request() -> None:
     fake = fake_org(events=30)
     with WebexEvents(token=TOKEN, transport=fake.transport(), retry=FAST, concurrency=8) as client:
@@ -303,10 +320,15 @@ def test_schedule_tiles_the_range_in_order_with_a_bounded_buffer(
     schedule = Schedule(query, ListStats())
     running: list[Task] = []
     popped: list[tuple[datetime, datetime | None]] = []
-    buffer = REORDER_WINDOWS_PER_WORKER * concurrency
-    front_splits = 0
+    buffer = REORDER_PAGES_PER_WORKER * concurrency
     for _ in range(20_000):
-        while len(running) < concurrency and (task := schedule.take()) is not None:
+        while len(running) < concurrency:
+            held = schedule._done  # finished pages waiting for the consumer
+            if (task := schedule.take()) is None:
+                break
+            index, segment = schedule._find(task)
+            # Backpressure: with the buffer full only the oldest part or a window's rest starts.
+            assert held < buffer or index == 0 or segment.rest
             assert task.lo < task.hi
             assert all(task.hi <= t.lo or t.hi <= task.lo for t in running)  # never overlapping
             running.append(task)
@@ -323,14 +345,7 @@ def test_schedule_tiles_the_range_in_order_with_a_bounded_buffer(
         if task.split and task.hi - task.lo > 1 and data.draw(st.booleans(), label="full page"):
             at = data.draw(st.integers(task.lo + 1, task.hi - 1), label="split at")
         density = data.draw(st.floats(0.0, 10.0), label="density")
-        frontier = _LO if not popped else int(popped[-1][1].timestamp() * 1000)  # type: ignore[union-attr]
-        if at is not None and task.lo == frontier:
-            # The window the consumer waits for ended early: its top page is finished, and the
-            # rest (still the oldest) may start even with a full buffer, or nothing would move.
-            front_splits += 1
         schedule.done(task, [], None if at is None else Split(at, density))
-        unconsumed = schedule._done  # finished windows waiting for the consumer
-        assert unconsumed <= buffer + concurrency + front_splits
     else:
         pytest.fail("the schedule did not finish")
     assert not running
@@ -349,7 +364,7 @@ def test_a_full_buffer_lets_only_the_oldest_window_start() -> None:
     while (task := schedule.take()) is not None:
         later.append(task)
         schedule.done(task, [], None)  # finished out of order, the consumer waits for `first`
-    assert len(later) == REORDER_WINDOWS_PER_WORKER * 2
+    assert len(later) == REORDER_PAGES_PER_WORKER * 2
     assert schedule.pop() is None  # the oldest is still running
     schedule.done(first, [], None)
     assert schedule.pop() is not None  # `first`: the buffer is still full of `later`

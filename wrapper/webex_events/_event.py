@@ -134,6 +134,10 @@ class Event:
             value = raw.get("id")
             if type(value) is str:
                 return value
+        elif (page := self._page) is not None:
+            value = page.ids[self._index]  # a raw export's event: no dict needed (see _wire._cut)
+            if type(value) is str:
+                return value
         value = self.raw.get("id", "")
         return value if type(value) is str else str(value)
 
@@ -173,6 +177,11 @@ class Event:
     @property
     def created_raw(self) -> str:
         """``created`` exactly as sent."""
+        raw = self._raw
+        if raw is None and (page := self._page) is not None:
+            value = page.created[self._index]
+            if type(value) is str:
+                return value
         return str(self._field("created", ""))
 
     @property
@@ -182,7 +191,12 @@ class Event:
         if created is not None:
             return created
         raw = self._raw
-        text = None if raw is None else raw.get("created")
+        if raw is not None:
+            text = raw.get("created")
+        elif (page := self._page) is not None:
+            text = page.created[self._index]
+        else:
+            text = None
         if type(text) is str and len(text) == 24 and text[23] == "Z":
             # The canonical form (what Webex sends): fromisoformat gives UTC itself.
             try:

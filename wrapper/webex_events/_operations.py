@@ -73,16 +73,16 @@ def _in_range(page: DecodedPage, lo_s: str | None, hi_s: str, lo_us: int | None,
     Elements of ``items`` that are not objects are skipped. Events of a ``text_only`` page keep
     their exact text and not the dict (decoded again if a field is read).
     """
-    items = page.items
     texts = page.texts_ready
     text_only = page.text_only
-    n = len(items)
-    if _all_in_range(items, lo_s, hi_s):
+    created = page.created
+    n = len(created)
+    if _all_in_range(created, lo_s, hi_s):
         # The common page: every event kept, built without a Python loop over the items.
         out = list(
             map(
                 Event._from_wire,
-                repeat(None, n) if text_only else items,
+                repeat(None, n) if text_only else page.items,
                 repeat(None, n) if texts is None else texts,
                 repeat(page, n),
                 range(n),
@@ -95,19 +95,17 @@ def _in_range(page: DecodedPage, lo_s: str | None, hi_s: str, lo_us: int | None,
     return out
 
 
-def _all_in_range(items: list[Any], lo_s: str | None, hi_s: str) -> bool:
-    """Whether every item is an object whose ``created`` is canonical and in ``[lo_s, hi_s)``.
+def _all_in_range(created: list[Any], lo_s: str | None, hi_s: str) -> bool:
+    """Whether every ``created`` (of each item, None for a non-object) is canonical and in ``[lo_s, hi_s)``.
 
     All in C calls (False as soon as anything is not so; ``_filter`` then decides per item):
-    ``created`` of each item, their lengths (24), the ``T``, ``.`` and ``Z`` of the canonical
-    form (the same checks as ``_filter``) on slices of their concatenation, and the smallest
-    and largest as strings.
+    their lengths (24), the ``T``, ``.`` and ``Z`` of the canonical form (the same checks as
+    ``_filter``) on slices of their concatenation, and the smallest and largest as strings.
     """
-    if not items:
+    if not created:
         return False
     try:
-        created: list[Any] = list(map(dict.get, items, repeat("created")))  # TypeError: not a dict
-        joined = "".join(created)  # TypeError: a created that is not a string
+        joined = "".join(created)  # TypeError: a created that is not a string (or a non-object)
     except TypeError:
         return False
     n = len(created)
@@ -125,14 +123,16 @@ def _filter(page: DecodedPage, lo_s: str | None, hi_s: str, lo_us: int | None, h
     """``_in_range`` item by item (any page: non-objects, other forms of ``created``, bounds)."""
     texts = page.texts_ready
     text_only = page.text_only
+    items = page.items
+    dictless = not items  # a page decoded text-only: every element an object, no dicts kept
     new = Event._from_wire
     out: list[Event] = []
     append = out.append
-    for index, raw in enumerate(page.items):
-        if type(raw) is not dict:
+    for index, c in enumerate(page.created):
+        raw = None if dictless else items[index]
+        if not dictless and type(raw) is not dict:
             continue
         text = None if texts is None else texts[index]
-        c = raw.get("created")
         if type(c) is str and len(c) == 24 and c[23] == "Z" and c[10] == "T" and c[19] == ".":
             keep = c < hi_s and (lo_s is None or lo_s <= c)
         else:
@@ -140,7 +140,7 @@ def _filter(page: DecodedPage, lo_s: str | None, hi_s: str, lo_us: int | None, h
             if dt is None:
                 # Never drop data silently: an event whose time cannot be read is kept. (Logged
                 # as sent: page.item, not a number orjson may have rounded.)
-                sent = page.item(index) if page.inexact else raw
+                sent = page.item(index) if page.inexact or raw is None else raw
                 logger.warning(
                     "event %r has an unparsable created value %r; kept", sent.get("id"), sent.get("created")
                 )
@@ -184,7 +184,7 @@ class Split:
         self.unordered = unordered
 
 
-def _split_point(items: list[Any], ceiling: object) -> tuple[int, int] | Literal[False] | None:
+def _split_point(created: list[Any], ceiling: object) -> tuple[int, int] | Literal[False] | None:
     """``(t, newest)`` in ms if a full page newest first can end the listing at ``t``.
 
     Webex (and the fake) list newest first, so once a full page ends at ``t`` (its oldest
@@ -197,16 +197,15 @@ def _split_point(items: list[Any], ceiling: object) -> tuple[int, int] | Literal
     instant, or a page inside one millisecond (no progress), means None: follow the next link.
     """
     previous = ceiling if type(ceiling) is str and is_canonical(ceiling) else None
-    for raw in items:
-        c = raw.get("created") if type(raw) is dict else None
+    for c in created:  # (None for an item that is not an object)
         if type(c) is not str or not is_canonical(c):
             return None
         if previous is not None and c > previous:
             return False
         previous = c
-    if previous is None or not items:
+    if previous is None or not created:
         return None
-    first = items[0]["created"]
+    first = created[0]
     if first == previous:
         return None  # one millisecond: splitting would not shrink anything
     try:
@@ -260,24 +259,24 @@ def list_range(
         url, response, page = yield from requester.request(url, parse=parse, stats=stats, shrink=size.shrink)
         pages += 1
         target = next_link(response)
-        if split and lo_ms is not None and target is not None and len(page.items) >= size.value:
-            point = _split_point(page.items, ceiling)
+        created = page.created  # of each item (None: not an object)
+        if split and lo_ms is not None and target is not None and len(created) >= size.value:
+            point = _split_point(created, ceiling)
             if point is False:
                 unordered, split = True, False
             elif point is not None and (at := max(lo_ms, point[0] + 1)) < hi_ms:
                 # (at >= hi: a server sending created == to; splitting would ask the same again)
                 t, newest = point
                 # Events per ms over the page's own span [t, newest]: the local density.
-                density = len(page.items) / (newest - t + 1)
+                density = len(created) / (newest - t + 1)
                 events = _in_range(page, format_ms(at), hi_s, at * 1000, hi_us)
                 del page, response
                 stats._add(pages=1, events=len(events))
                 yield Page(events)
                 return Split(at if at > lo_ms else None, density)
-        last = page.items[-1] if page.items else None
-        ceiling = last.get("created") if type(last) is dict else None
+        ceiling = created[-1] if created else None
         events = _in_range(page, lo_s, hi_s, lo_us, hi_us)  # (may release the page's items)
-        del page, response, last  # while the consumer has the events, hold nothing else of the page
+        del page, response, created  # while the consumer has the events, hold nothing else of the page
         stats._add(pages=1, events=len(events))
         yield Page(events)
         del events

@@ -5,17 +5,20 @@ Both clients run ``concurrency`` workers (threads or tasks) that loop on ``take(
 a condition to wait on. The schedule keeps every worker busy: a worker takes the oldest window
 not yet started as soon as it is free, whatever the consumer is doing, and finished windows wait
 in a reorder buffer until the consumer reaches them (windows are handed over in ascending time
-order). The buffer is bounded (``REORDER_WINDOWS_PER_WORKER`` x concurrency finished windows):
+order). The buffer is bounded (``REORDER_PAGES_PER_WORKER`` x concurrency finished pages):
 when it is full only the window the consumer waits for may start, so memory stays bounded by a
 slow consumer or one slow window.
 
 Fixed windows (``window=timedelta``) tile the range on the user's grid; each is listed whole
 (next links followed). ``window="auto"`` starts with one request over the whole range and refines as
-pages come back: a window whose first page is
-full ends there (see ``_operations.list_range(split=True)``: Webex lists newest first, so the
-page covers ``[t + 1, hi)``), and the rest ``[lo, t + 1)`` goes back to the schedule with the
-density the page showed, to be cut into windows of about ``SPLIT_FILL`` of a page each, taken
-by whichever workers are free. Most requests then return a page that is full or nearly so.
+pages come back: a request whose page is full ends there (see
+``_operations.list_range(split=True)``: Webex lists newest first, so the page covers
+``[t + 1, hi)``), and the rest ``[lo, t + 1)`` goes back to the schedule with the density the
+page showed. The first rest is cut into windows of 1 to ``MAX_WINDOW_PAGES`` pages each (guided:
+about the pages left ÷ ``concurrency``, so the last windows are short and workers finish
+together), aimed a little below whole pages (``window_target``). A window's own rest is taken
+on as one piece by the next free worker: only the oldest page of a window can be partial, so
+requests stay close to the minimum number of pages (issue 13: 1.15x with windows of one page).
 """
 
 from __future__ import annotations
@@ -31,18 +34,23 @@ from ._models import ListStats, Window
 from ._operations import Split
 from ._query import Query
 
-__all__ = ["REORDER_WINDOWS_PER_WORKER", "SPLIT_FILL", "Schedule", "Task", "split_fill"]
+__all__ = ["MAX_WINDOW_PAGES", "REORDER_PAGES_PER_WORKER", "Schedule", "Task", "window_target"]
 
-#: Finished windows held for the consumer, per worker, before only the oldest window may start.
-REORDER_WINDOWS_PER_WORKER = 1
-#: Auto windows aim at most at this fraction of a page. A window of page fill f costs 1/f
-#: requests per page, and one that overflows costs one more; counts vary by about sqrt(n) for
-#: evenly spread events (more with bursts and an estimated density), so windows aim 2 standard
-#: deviations below a full page (see ``split_fill``): 0.93 of 1000 overflows ~2% of the time.
-SPLIT_FILL = 0.93
+#: The longest auto window, in pages. Each window end costs a partial page (or, when a window
+#: overflows, a nearly empty one), so longer windows cost fewer requests; but the pages of a
+#: window are listed newest first and the consumer gets the oldest first, so a window's pages
+#: wait until its last one is in (memory). Measured in process on the fake (100k events over 30
+#: days, 4 seeds, concurrency 4-32), requests ÷ the minimum: 1.12-1.20x with windows of one
+#: page, 1.08-1.14x with 2, 1.06-1.12x with 3.
+MAX_WINDOW_PAGES = 3
+#: Finished pages held for the consumer, per worker, before no new window may start (only the
+#: oldest, and the rests of windows already started, about MAX_WINDOW_PAGES - 1 pages each).
+REORDER_PAGES_PER_WORKER = 1
 #: A window that held no event: the next one is this many times longer.
 _MAX_GROWTH = 8
-_DECAY = 0.5
+#: The relative error of an estimated density (bursts, ties), beside the counts' own sqrt(n).
+_DENSITY_ERROR = 0.02
+_DECAY = 0.9
 _LONGEST_MS = 10**15  # (a density that decayed to nothing must not make an infinite window)
 
 _PENDING, _RUNNING, _DONE, _FAILED = range(4)
@@ -51,13 +59,21 @@ _A = TypeVar("_A")
 _T = TypeVar("_T")
 
 
-def split_fill(page_size: int) -> float:
-    """The page fill auto windows aim at: 2 sqrt(page_size) below a page, at most SPLIT_FILL.
+def window_target(pages: int, page_size: int) -> float:
+    """Events an auto window of ``pages`` pages aims at: 2 standard deviations below full.
 
-    >>> [round(split_fill(n), 2) for n in (1000, 500, 100, 10)]
-    [0.93, 0.91, 0.8, 0.5]
+    Counts vary by about sqrt(n) for evenly spread events, and the density they are estimated
+    from has an error of its own (``_DENSITY_ERROR``); a window that overflows costs a nearly
+    empty page, one that falls short leaves its last page partial. At most half a page below
+    full, for small pages.
+
+    >>> [round(window_target(1, n) / n, 2) for n in (1000, 100, 10)]
+    [0.93, 0.8, 0.5]
+    >>> round(window_target(3, 1000))
+    2838
     """
-    return min(SPLIT_FILL, max(0.5, 1 - 2 / math.sqrt(page_size)))
+    full = pages * page_size
+    return max(full - 2 * math.sqrt(full + (_DENSITY_ERROR * full) ** 2), full - page_size / 2, 1.0)
 
 
 class Task:
@@ -97,18 +113,25 @@ class _Density:
         wanted = self.span * _MAX_GROWTH if self.events <= 0 else target * self.span / self.events
         return max(1, math.ceil(min(wanted, _LONGEST_MS)))
 
+    def count(self, span: int) -> float:
+        """The events expected in ``span`` ms."""
+        return self.events * span / self.span if self.span > 0 else 0.0
+
 
 class _Segment:
     """A part of the range: pending (``density``: how to cut it; None: whole), running, done
-    (``events``) or failed (``error``)."""
+    (``events``) or failed (``error``). ``rest``: the rest of a window, expected to hold ``expected``
+    events (by the density of its last page)."""
 
-    __slots__ = ("density", "error", "events", "hi", "lo", "state")
+    __slots__ = ("density", "error", "events", "expected", "hi", "lo", "rest", "state")
 
     def __init__(self, lo: int, hi: int, density: _Density | None = None) -> None:
         self.lo = lo
         self.hi = hi
         self.state = _PENDING
         self.density = density
+        self.rest = False
+        self.expected = 0.0
         self.events: list[Event] = []
         self.error: BaseException | None = None
 
@@ -119,23 +142,27 @@ class Schedule:
     Not thread-safe: the drivers call it under their lock.
 
     >>> from webex_events._query import build_query
-    >>> q = build_query(filters={}, from_="2024-01-01T00:00:00Z", to="2024-01-01T00:00:00.040Z",
-    ...                 page_size=10, window="auto", concurrency=4, default_concurrency=4)
+    >>> q = build_query(filters={}, from_="2024-01-01T00:00:00Z", to="2024-01-01T00:00:01.600Z",
+    ...                 page_size=100, window="auto", concurrency=4, default_concurrency=4)
     >>> s = Schedule(q, ListStats())
     >>> first = s.take()  # the whole range
     >>> (first.hi - first.lo, s.take())
-    (40, None)
-    >>> s.done(first, [], Split(first.lo + 30, density=0.5))  # a full page: [lo + 30, hi) listed
-    >>> [(t.lo - first.lo, t.hi - first.lo) for t in iter(s.take, None)]  # 5 events each
-    [(0, 10), (10, 20), (20, 30)]
+    (1600, None)
+    >>> page = [None] * 100  # (events)
+    >>> s.done(first, page, Split(first.lo + 1500, density=1.0))  # [lo + 1500, hi) listed
+    >>> # 1500 events to go, 15 pages for 4 workers: windows of 3 pages, then 2, then 1
+    >>> [(t.lo - first.lo, t.hi - first.lo) for t in iter(s.take, None)]  # doctest: +NORMALIZE_WHITESPACE
+    [(0, 264), (264, 528), (528, 699), (699, 870), (870, 1041), (1041, 1121), (1121, 1201),
+     (1201, 1281), (1281, 1500)]
     """
 
     def __init__(self, query: Query, stats: ListStats) -> None:
         assert query.lo_ms is not None
         self._stats = stats
         self._concurrency = query.concurrency
-        self._buffer = REORDER_WINDOWS_PER_WORKER * query.concurrency
-        self._target = max(1.0, query.page_size * split_fill(query.page_size))
+        self._buffer = REORDER_PAGES_PER_WORKER * query.concurrency
+        self._page_size = query.page_size
+        self._target = window_target(1, query.page_size)
         self._split = query.adaptive
         self._segments: list[_Segment] = []  # ascending, tiling what is not consumed yet
         self._plan: WindowPlan | None = None
@@ -166,38 +193,47 @@ class Schedule:
         segment = self._segments[index]
         if self._error_at is not None and segment.lo > self._error_at:
             return None
-        if index > 0 and self._done >= self._buffer:
-            return None  # backpressure; the window the consumer waits for (index 0) always starts
+        density = segment.density
+        whole = density is None or self._whole(segment, density)
+        if index > 0 and self._done >= self._buffer and not (whole and segment.rest):
+            # Backpressure on new windows; the window the consumer waits for (index 0) always
+            # starts, and so do the rests of started windows: their pages are done and wait
+            # for them (held back, an overflowed window's nearly empty last page would be sent
+            # alone when it became the oldest: a round trip with every other worker idle).
+            return None
         lo, hi = segment.lo, segment.hi
-        step = None if segment.density is None else segment.density.step(self._target)
-        if step is not None and step < hi - lo:
-            # Equal windows rather than a short tail: ceil(len / step) windows of the same length.
-            pieces = -(-(hi - lo) // step)
-            hi = lo + -(-(hi - lo) // pieces)
-            self._segments.insert(index + 1, _Segment(hi, segment.hi, segment.density))
-            segment.hi = hi
+        if density is not None and not whole:
+            step = density.step(window_target(self._window_pages(), self._page_size))
+            if step < hi - lo:
+                hi = lo + step
+                self._segments.insert(index + 1, _Segment(hi, segment.hi, density))
+                segment.hi = hi
+            segment.rest = False  # a new window
         segment.state = _RUNNING
         return Task(lo, hi, split=self._split)
 
     def done(self, task: Task, events: list[Event], split: Split | None) -> None:
         """A worker listed ``task``: its events, and whether it ended early (``split.at``)."""
         index, segment = self._find(task)
-        if segment.density is not None:
-            # A window cut by density: what it held corrects the density of the part it was cut
-            # from (the object is shared with that part's pending rest).
-            density, segment.density = segment.density, None
-            span = task.hi - task.lo
-            # (an overflowed window's count is unknown: its page's density stands for it)
-            density.add(len(events) if split is None or split.at is None else split.density * span, span)
+        density = segment.density
         if split is not None and split.unordered:
             self._split = False  # the server is not newest first: no more splitting (exact anyway)
         if split is not None and split.at is not None:
-            # [lo, at) is still to list: pending again, cut from the density the page showed.
-            # The page's density, weighing as much as one window's count.
-            seen = _Density(self._target, self._target / split.density if split.density > 0 else 1)
-            rest = _Segment(segment.lo, split.at, seen)
+            # The page holds exactly the events of [at, hi): an exact count for the density of
+            # this part of the range (the first request's page starts it). [lo, at) is still to
+            # list: the rest of a window is listed on as one piece; the first request's rest is
+            # cut into windows.
+            if density is None:
+                density = _Density(0.0, 0.0)
+            density.add(len(events), task.hi - split.at)
+            rest = _Segment(segment.lo, split.at, density)
+            if segment.density is not None:  # (the first request's rest is cut into windows)
+                rest.rest = True
+                rest.expected = split.density * (split.at - segment.lo)
             segment.lo = split.at
             self._segments.insert(index, rest)
+        elif density is not None:
+            density.add(len(events), task.hi - task.lo)
         segment.state = _DONE
         segment.events = events
         self._done += 1
@@ -233,7 +269,7 @@ class Schedule:
         total = self._consumed
         for segment in self._segments:
             if segment.state == _PENDING and segment.density is not None:
-                total += -(-(segment.hi - segment.lo) // segment.density.step(self._target))
+                total += max(1, math.ceil(segment.density.count(segment.hi - segment.lo) / self._page_size))
             else:
                 total += 1
         if self._plan is not None:
@@ -282,6 +318,29 @@ class Schedule:
             gen.close()
 
     # -- helpers ----------------------------------------------------------------------------
+
+    def _whole(self, segment: _Segment, density: _Density) -> bool:
+        """Whether a pending part is listed as one window: the rest of a window that is not far
+        longer than a window, or a part that fits a window of whole pages (no short tail)."""
+        size = self._page_size
+        if segment.rest and segment.expected <= MAX_WINDOW_PAGES * size:
+            return True
+        expected = density.count(segment.hi - segment.lo)
+        pages = math.ceil(expected / size)
+        return pages <= MAX_WINDOW_PAGES and expected <= window_target(max(1, pages), size)
+
+    def _window_pages(self) -> int:
+        """Pages for the next auto window: the pages left ÷ the workers, 1 to MAX_WINDOW_PAGES.
+
+        Guided scheduling: long windows while there is much to do (few window ends, so few
+        partial pages), shorter ones towards the end so no worker is left with a long tail.
+        """
+        left = sum(
+            s.density.count(s.hi - s.lo)
+            for s in self._segments
+            if s.state == _PENDING and s.density is not None
+        )
+        return max(1, min(MAX_WINDOW_PAGES, round(left / self._page_size / self._concurrency)))
 
     def _find(self, task: Task) -> tuple[int, _Segment]:
         for index, segment in enumerate(self._segments):
