@@ -18,7 +18,8 @@ page showed. The first rest is cut into windows of 1 to ``MAX_WINDOW_PAGES`` pag
 about the pages left ÷ ``concurrency``, so the last windows are short and workers finish
 together), aimed a little below whole pages (``window_target``). A window's own rest is taken
 on as one piece by the next free worker: only the oldest page of a window can be partial, so
-requests stay close to the minimum number of pages (issue 13: 1.15x with windows of one page).
+requests stay close to the minimum number of pages (issue 13: 1.15x with windows of one page,
+1.08-1.14x now).
 """
 
 from __future__ import annotations
@@ -39,13 +40,15 @@ __all__ = ["MAX_WINDOW_PAGES", "REORDER_PAGES_PER_WORKER", "Schedule", "Task", "
 #: The longest auto window, in pages. Each window end costs a partial page (or, when a window
 #: overflows, a nearly empty one), so longer windows cost fewer requests; but the pages of a
 #: window are listed newest first and the consumer gets the oldest first, so a window's pages
-#: wait until its last one is in (memory). Measured in process on the fake (100k events over 30
-#: days, 4 seeds, concurrency 4-32), requests ÷ the minimum: 1.12-1.20x with windows of one
-#: page, 1.08-1.14x with 2, 1.06-1.12x with 3.
-MAX_WINDOW_PAGES = 3
+#: wait until its last one is in (memory), and its requests are sent one after the other.
+#: Measured on the fake (100k events over 30 days, concurrency 4-32), requests ÷ the minimum:
+#: 1.12-1.20x with windows of one page, 1.08-1.14x with 2, 1.06-1.12x with 3; 3 cost 25 % more
+#: wall time than 2 at concurrency 8 (the chains' serial requests) and 20 MB more in the CLI.
+MAX_WINDOW_PAGES = 2
 #: Finished pages held for the consumer, per worker, before no new window may start (only the
-#: oldest, and the rests of windows already started, about MAX_WINDOW_PAGES - 1 pages each).
-REORDER_PAGES_PER_WORKER = 1
+#: oldest, and the rests of windows already started). One window's worth: with less, windows
+#: whose first page is in fill the buffer and workers wait (measured: 5.2 of 8 busy on average).
+REORDER_PAGES_PER_WORKER = MAX_WINDOW_PAGES
 #: A window that held no event: the next one is this many times longer.
 _MAX_GROWTH = 8
 #: The relative error of an estimated density (bursts, ties), beside the counts' own sqrt(n).
@@ -150,10 +153,10 @@ class Schedule:
     (1600, None)
     >>> page = [None] * 100  # (events)
     >>> s.done(first, page, Split(first.lo + 1500, density=1.0))  # [lo + 1500, hi) listed
-    >>> # 1500 events to go, 15 pages for 4 workers: windows of 3 pages, then 2, then 1
+    >>> # 1500 events to go, 15 pages for 4 workers: windows of 2 pages, then of 1
     >>> [(t.lo - first.lo, t.hi - first.lo) for t in iter(s.take, None)]  # doctest: +NORMALIZE_WHITESPACE
-    [(0, 264), (264, 528), (528, 699), (699, 870), (870, 1041), (1041, 1121), (1121, 1201),
-     (1201, 1281), (1281, 1500)]
+    [(0, 171), (171, 342), (342, 513), (513, 684), (684, 855), (855, 1026), (1026, 1106),
+     (1106, 1186), (1186, 1266), (1266, 1346), (1346, 1500)]
     """
 
     def __init__(self, query: Query, stats: ListStats) -> None:
