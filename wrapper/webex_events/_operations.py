@@ -172,7 +172,7 @@ class Split:
     """How a ``split=True`` listing of ``[lo, hi)`` ended early: ``[lo, at)`` is still to fetch.
 
     The events yielded cover ``[at, hi)`` exactly. ``density`` is the events per millisecond the
-    last page showed (it sizes the windows the remainder is cut into). ``unordered``: a page was
+    last page showed (what the remainder is expected to hold). ``unordered``: a page was
     not newest first, so this listing must not be split again (see ``_split_point``).
     """
 
