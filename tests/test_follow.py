@@ -15,6 +15,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -247,27 +248,41 @@ def _sink_ids(sink: Path) -> list[str]:
     return [json.loads(line)["id"] for line in sink.read_bytes().splitlines()]
 
 
+def _simulated_now(clock_file: Path) -> datetime:
+    try:
+        return datetime.fromisoformat(clock_file.read_text())
+    except (FileNotFoundError, ValueError):
+        return child.SINCE
+
+
 @pytest.mark.parametrize("suffix", [".jsonl", ".db"])
 def test_sigkill_at_random_moments_then_restart_is_exact(tmp_path: Path, suffix: str) -> None:
     sink, clock_file = tmp_path / f"events{suffix}", tmp_path / "clock"
     rng = random.Random(f"sigkill{suffix}")
     args = [sys.executable, str(HERE / "_follow_child.py"), str(sink), str(clock_file)]
+    # Kills are placed by the child's progress (its simulated clock crossing random points of the
+    # followed span), then a random few milliseconds later so they land mid-request, mid-write or
+    # mid-commit. Placed by wall time instead, a fast machine finished before the third kill.
+    span = child.FINISH - child.SINCE
+    kill_points = sorted(child.SINCE + span * rng.uniform(0.05, 0.85) for _ in range(4))
     kills = 0
-    for _attempt in range(40):
+    for kill_point in [*kill_points, None]:
         proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        try:
-            proc.wait(timeout=rng.uniform(0.4, 1.2) if kills < 5 else 120)
-        except subprocess.TimeoutExpired:
-            proc.send_signal(signal.SIGKILL)
-            proc.wait()
-            kills += 1
-            continue
-        _, err = proc.communicate()
+        if kill_point is not None:
+            deadline = time.monotonic() + 120
+            while proc.poll() is None and _simulated_now(clock_file) < kill_point:
+                assert time.monotonic() < deadline, "the follow made no progress"
+                time.sleep(0.002)
+            time.sleep(rng.uniform(0.0, 0.08))
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGKILL)
+                proc.wait()
+                kills += 1
+                continue
+        _, err = proc.communicate(timeout=120)
         assert proc.returncode == 0, err.decode()
         break
-    else:
-        pytest.fail("the follow never finished")
-    assert kills >= 3, f"only {kills} kills happened"
+    assert kills == len(kill_points), f"only {kills} kills happened"
     ids = _sink_ids(sink)
     assert len(ids) == len(set(ids)), "an event was written twice"
     assert set(ids) == _expected(child.day_fake())
