@@ -7,6 +7,8 @@ checks). The line stays for a source tree on sys.path without the installed entr
 
 from __future__ import annotations
 
+import signal
+
 from hypothesis import HealthCheck, settings
 
 pytest_plugins = ["webex_events.testing.pytest_plugin"]
@@ -14,3 +16,12 @@ pytest_plugins = ["webex_events.testing.pytest_plugin"]
 # The machine is small and shared: judge hypothesis examples by correctness, not by speed.
 settings.register_profile("ci", deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("ci")
+
+
+def pytest_configure(config: object) -> None:
+    # A shell starts background jobs (`cmd &`) with SIGINT ignored, and exec keeps it ignored:
+    # the CLI children of the signal tests would then ignore their Ctrl-C, as they should in a
+    # background job. Give this process (each xdist worker too) a handler, so children start with
+    # the default disposition whatever started the suite.
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)

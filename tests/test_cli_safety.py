@@ -125,6 +125,29 @@ def test_a_signal_during_a_stalled_request_stops_the_export_within_two_seconds(
         assert not list(tmp_path.iterdir())
 
 
+def test_an_ignored_sigint_stays_ignored_as_in_a_background_job(tmp_path: Path) -> None:
+    # `cmd &` in a script starts cmd with SIGINT ignored (exec keeps it): Ctrl-C at the terminal
+    # is not for it. SIGTERM still stops it, with nothing left behind.
+    with hostile_server(_stalled) as server:
+        args = [sys.executable, "-m", "webex_events.cli", "export", "--base-url", server.base_url, *RANGE]
+        args += ["-q", "--window", "2h", "-o", str(tmp_path / "x.jsonl")]
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        try:
+            proc = subprocess.Popen(args, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        finally:
+            signal.signal(signal.SIGINT, previous)
+        deadline = time.monotonic() + 30
+        while not server.requests and time.monotonic() < deadline:
+            time.sleep(0.01)
+        proc.send_signal(signal.SIGINT)
+        time.sleep(0.5)
+        assert proc.poll() is None, "SIGINT stopped a process that had it ignored"
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 143, err
+    assert not list(tmp_path.iterdir())
+
+
 # ------------------------------------------------------------------------------ the state file
 
 

@@ -169,8 +169,21 @@ def test_requests_stay_close_to_the_minimum_number_of_pages() -> None:
     assert stream.stats.requests <= 1.25 * minimum
 
 
-@pytest.mark.parametrize(("seed", "concurrency"), [(2, 8), (3, 8)])
-def test_bursty_events_cost_few_requests_beyond_the_minimum(seed: int, concurrency: int) -> None:
+@pytest.mark.parametrize(
+    ("seed", "concurrency", "bound"),
+    [
+        (2, 8, 1.12),
+        (3, 8, 1.12),
+        # The first request's page of this organization is 5 % sparser than the rest: every window
+        # of the first round (cut from that page alone, 32 pages at concurrency 16) overflowed
+        # with a margin for a Poisson density error only: 1.14-1.18x. With the error widened for
+        # bursts (_Density.error): 1.08-1.11x.
+        (7, 16, 1.13),
+    ],
+)
+def test_bursty_events_cost_few_requests_beyond_the_minimum(
+    seed: int, concurrency: int, bound: float
+) -> None:
     # The fake's default organization is bursty (hot milliseconds, hour and day boundaries):
     # counts in equal spans vary 1.6x as much as evenly spread ones. Windows of one page each,
     # sized by the density of the page before, cost 1.15-1.20x the minimum here (issue 13);
@@ -183,7 +196,7 @@ def test_bursty_events_cost_few_requests_beyond_the_minimum(seed: int, concurren
         stream = client.list_events(from_=start, to=end)
         count = sum(1 for _ in stream)
     assert count == 100_000
-    assert stream.stats.requests <= 1.12 * 100
+    assert stream.stats.requests <= bound * 100
 
 
 def test_a_range_of_one_page_is_one_request() -> None:
