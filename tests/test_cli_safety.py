@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from _hostile import Answer, hostile_server
+from _hostile import Answer, Hostile, hostile_server
 
 from webex_events.testing import FakeWebex
 
@@ -81,6 +81,12 @@ def test_a_second_export_to_the_same_file_is_refused_and_the_first_is_exact(
 # ------------------------------------------------------------------------------ signals
 
 
+def _wait_for_a_request(server: Hostile) -> None:
+    deadline = time.monotonic() + 30
+    while not server.requests and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+
 def _stalled(number: int, path: str, headers: dict[str, str]) -> Answer:
     return Answer(stall=60.0)  # headers never come (within the test)
 
@@ -109,9 +115,7 @@ def test_a_signal_during_a_stalled_request_stops_the_export_within_two_seconds(
         ]
         args += ["--window", window, "-o", str(tmp_path / "x.jsonl")] if window else []
         proc = subprocess.Popen(args, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        deadline = time.monotonic() + 30
-        while not server.requests and time.monotonic() < deadline:
-            time.sleep(0.01)
+        _wait_for_a_request(server)
         time.sleep(0.3)  # well inside the stalled request
         signalled = time.monotonic()
         proc.send_signal(sig)
@@ -129,16 +133,13 @@ def test_an_ignored_sigint_stays_ignored_as_in_a_background_job(tmp_path: Path) 
     # `cmd &` in a script starts cmd with SIGINT ignored (exec keeps it): Ctrl-C at the terminal
     # is not for it. SIGTERM still stops it, with nothing left behind.
     with hostile_server(_stalled) as server:
-        args = [sys.executable, "-m", "webex_events.cli", "export", "--base-url", server.base_url, *RANGE]
-        args += ["-q", "--window", "2h", "-o", str(tmp_path / "x.jsonl")]
+        args = _export(server.base_url, tmp_path / "x.jsonl")
         previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
         try:
             proc = subprocess.Popen(args, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         finally:
             signal.signal(signal.SIGINT, previous)
-        deadline = time.monotonic() + 30
-        while not server.requests and time.monotonic() < deadline:
-            time.sleep(0.01)
+        _wait_for_a_request(server)
         proc.send_signal(signal.SIGINT)
         time.sleep(0.5)
         assert proc.poll() is None, "SIGINT stopped a process that had it ignored"

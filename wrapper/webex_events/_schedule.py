@@ -51,7 +51,8 @@ MAX_WINDOW_PAGES = 2
 REORDER_PAGES_PER_WORKER = MAX_WINDOW_PAGES
 #: A window that held no event: the next one is this many times longer.
 _MAX_GROWTH = 8
-#: The relative error of an estimated density (bursts, ties), beside the counts' own sqrt(n).
+#: The least relative error of an estimated density (bursts, ties, a density that changes over
+#: the range), however many pages were counted (see ``_Density.error``).
 _DENSITY_ERROR = 0.02
 _BURSTS = 1.5  # (see _Density.error)
 _DECAY = 0.9

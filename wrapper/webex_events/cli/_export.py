@@ -132,10 +132,13 @@ def _critical() -> Iterator[None]:
 
 @contextmanager
 def _signals() -> Iterator[None]:
-    previous = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
-    # A background job (`webex-events export ... &`) starts with SIGINT ignored: the terminal's
-    # Ctrl-C is not for it. Keep it so, as Python itself does.
-    previous = {s: h for s, h in previous.items() if h is not signal.SIG_IGN}
+    # A signal inherited ignored stays ignored, as Python itself does: a background job
+    # (`webex-events export ... &`) starts with SIGINT ignored, the terminal's Ctrl-C is not for it.
+    previous = {
+        s: handler
+        for s in (signal.SIGINT, signal.SIGTERM)
+        if (handler := signal.getsignal(s)) is not signal.SIG_IGN
+    }
     for s in previous:
         signal.signal(s, _on_signal)
     try:
