@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
 import time
 from collections.abc import Callable
 from datetime import timedelta
@@ -122,6 +123,9 @@ RUNNERS: dict[str, Runner] = {
     "ours": run_ours,
     "ours_async": run_ours_async,
 }
+# Imported before the clock starts, so the listing's wall and CPU exclude every contender's
+# imports alike (the runners' own imports then only look the module up).
+IMPORTS = {"sdk": "webexpythonsdk", "httpx": "httpx", "ours": "webex_events", "ours_async": "webex_events"}
 
 
 def main() -> None:
@@ -135,6 +139,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=1, help="0: the client's default")
     args = parser.parse_args()
     digest = IdDigest()
+    importlib.import_module(IMPORTS[args.runner])
     cpu0, wall0 = time.process_time(), time.perf_counter()
     error = None
     extra: dict[str, Any] = {}

@@ -416,7 +416,7 @@ CPU_TARGET_COUNTS = (100_000, 1_000_000)
 CPU_TYPED_TARGET = 1.2
 CPU_RAW_TARGET = 1.5
 #: The rows run at the second and further ``--cpu-events`` sizes (``json_loads`` always runs).
-CPU_LARGE_ROWS = "ours_typed,ours_raw"
+CPU_LARGE_ROWS = "ours_typed,ours_typed_gc_off,ours_raw"
 
 
 def orjson_installed() -> bool:
@@ -990,7 +990,7 @@ def render_cpu(cpu: dict[str, Any] | None) -> list[str]:
         "`time.process_time`)",
         "",
         f"Recorded pages replayed from memory: the client's CPU only. orjson {orjson}."
-        + (f" At {later} events only the baseline, typed and raw rows run." if later else ""),
+        + (f" At {later} events only the baseline, typed (GC on and off) and raw rows run." if later else ""),
         "",
         "| path | "
         + " | ".join(f"µs/event {s['events']:,} | ÷ json.loads {s['events']:,}" for s in sizes)
