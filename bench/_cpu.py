@@ -65,6 +65,19 @@ def best_of(reps: int, fn: Callable[[], int]) -> tuple[float, int]:
     return best, count
 
 
+def collector_off(fn: Callable[[], int]) -> Callable[[], int]:
+    """``fn`` run with the cyclic GC off (a diagnostic: what the collector costs)."""
+
+    def run() -> int:
+        gc.disable()
+        try:
+            return fn()
+        finally:
+            gc.enable()
+
+    return run
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--events", type=int, default=100_000)
@@ -134,16 +147,6 @@ def main() -> None:
                 return fn()
             finally:
                 _wire._orjson = saved
-
-        return run
-
-    def collector_off(fn: Callable[[], int]) -> Callable[[], int]:
-        def run() -> int:
-            gc.disable()
-            try:
-                return fn()
-            finally:
-                gc.enable()
 
         return run
 

@@ -13,15 +13,14 @@ from __future__ import annotations
 
 import argparse
 import collections
-import gc
 import json
-import time
 from collections.abc import Callable
 from datetime import timedelta
 from functools import partial
 from typing import Any
 
 from _common import END, TOKEN
+from _cpu import best_of, collector_off
 
 from webex_events.testing import FakeWebex
 
@@ -47,19 +46,10 @@ def run(pages: list[bytes], loads: Callable[[bytes], Any], alive: int, *, wrap: 
     return n + sum(map(len, held))
 
 
-def best_cpu(fn: Callable[[], int], *, collector: bool) -> float:
-    best = float("inf")
-    for _ in range(3):
-        gc.collect()
-        if not collector:
-            gc.disable()
-        try:
-            t0 = time.process_time()
-            n = fn()
-            best = min(best, (time.process_time() - t0) / n)
-        finally:
-            gc.enable()
-    return best * 1e6
+def cpu_per_event(fn: Callable[[], int], *, collector: bool) -> float:
+    """µs per event, best of 3 (``_cpu.best_of``), with the collector on or off."""
+    cpu, n = best_of(3, fn if collector else collector_off(fn))
+    return cpu / n * 1e6
 
 
 def main() -> None:
@@ -85,8 +75,8 @@ def main() -> None:
     for alive in (1, 16, 48):
         for wrap in (False, True):
             listing = partial(run, pages, loads, alive, wrap=wrap)
-            on = best_cpu(listing, collector=True)
-            off = best_cpu(listing, collector=False)
+            on = cpu_per_event(listing, collector=True)
+            off = cpu_per_event(listing, collector=False)
             what = "dict + object" if wrap else "dict"
             print(f"{alive:11d} | {what:13s} | {on:5.2f} | {off:6.2f} | {on - off:7.2f}")
 
