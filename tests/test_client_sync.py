@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import ssl
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -13,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from webex_events import (
+    AsyncWebexEvents,
     Event,
     EventResource,
     EventType,
@@ -389,3 +392,36 @@ def test_over_loopback_http() -> None:
     assert sorted(win) == sorted(fake.expected_ids(from_=START, to=END))
     assert one.raw_json.encode() == fake.event_json(seq[5])
     assert fake.stats.early_requests == 0
+
+
+@pytest.mark.parametrize("client_type", ["sync", "async"])
+def test_a_loopback_http_client_loads_no_ca_bundle_and_an_https_client_does(
+    monkeypatch: pytest.MonkeyPatch, client_type: str
+) -> None:
+    # Loading the CA bundle costs 20-30 ms per client; plain http (loopback only) never uses it.
+    loads: list[object] = []
+    real = ssl.SSLContext.load_verify_locations
+
+    def counting(self: ssl.SSLContext, *args: Any, **kwargs: Any) -> None:
+        loads.append(args or kwargs)
+        real(self, *args, **kwargs)
+
+    monkeypatch.setattr(ssl.SSLContext, "load_verify_locations", counting)
+    client_cls: Any = WebexEvents if client_type == "sync" else AsyncWebexEvents
+    fake = fake_org(events=30)
+    with fake.serve() as base_url:
+        client = client_cls(token=TOKEN, base_url=base_url)
+        if client_type == "sync":
+            with client:
+                got = [e.id for e in client.list_events(from_=START, to=END)]
+        else:
+
+            async def listing() -> list[str]:
+                async with client:
+                    return [e.id async for e in client.list_events(from_=START, to=END)]
+
+            got = asyncio.run(listing())
+    assert sorted(got) == sorted(fake.expected_ids(from_=START, to=END))
+    assert loads == []
+    client_cls(token=TOKEN, base_url="https://webexapis.com/v1")  # nothing sent: construction only
+    assert loads, "an https client must load the CA bundle"

@@ -74,6 +74,27 @@ def test_the_library_and_the_fake_import_without_click() -> None:
     assert result.returncode == 0, result.stderr
 
 
+def test_a_sync_program_does_not_import_asyncio_and_the_async_client_loads_on_first_use() -> None:
+    # The async client is imported lazily (asyncio costs ~25 ms of every start of the command).
+    done = _python(
+        "import sys, webex_events, webex_events.cli\n"
+        "assert 'asyncio' not in sys.modules, 'asyncio imported'\n"
+        "assert 'AsyncWebexEvents' in dir(webex_events)\n"
+        "from webex_events import AsyncEventStream, AsyncWebexEvents\n"
+        "from webex_events._async_client import AsyncWebexEvents as direct\n"
+        "assert AsyncWebexEvents is direct and webex_events.AsyncWebexEvents is direct\n"
+        "assert AsyncEventStream.__name__ == 'AsyncEventStream'\n"
+        "try:\n    webex_events.NoSuchName\nexcept AttributeError as exc:\n    print(exc)\n"
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "module 'webex_events' has no attribute 'NoSuchName'"
+
+
+def test_every_public_name_resolves() -> None:
+    for name in webex_events.__all__:
+        assert getattr(webex_events, name) is not None, name
+
+
 def test_console_script_points_at_the_entry_that_checks_for_click() -> None:
     assert PYPROJECT["project"]["scripts"] == {"webex-events": "webex_events._cli_entry:main"}
     (script,) = metadata.entry_points(group="console_scripts", name="webex-events")

@@ -5,11 +5,13 @@
 <EventResourceEnum.MESSAGES: 'messages'>
 """
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from webex_events_api.models import EventResourceEnum as EventResource
 from webex_events_api.models import EventServiceTypeEnum as ServiceType
 from webex_events_api.models import EventTypeEnum as EventType
 
-from ._async_client import AsyncEventStream, AsyncWebexEvents
 from ._client import EventStream, WebexEvents
 from ._errors import (
     APIError,
@@ -32,6 +34,26 @@ from ._follow import FollowBatch, FollowCheckpoint
 from ._models import ListStats, Window
 from ._retry import RetryPolicy
 from ._version import __version__
+
+if TYPE_CHECKING:
+    from ._async_client import AsyncEventStream, AsyncWebexEvents
+
+# The async client is imported on first use: a sync program (and the command) then never pays
+# for importing asyncio (about 25 ms of every start).
+_LAZY = {"AsyncEventStream": "._async_client", "AsyncWebexEvents": "._async_client"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name], __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
+
 
 __all__ = [
     "APIError",

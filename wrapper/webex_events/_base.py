@@ -13,7 +13,7 @@ import httpx
 
 from webex_events_api.spec import ListEventsFilters
 
-from ._config import configure_client, http_limits
+from ._config import configure_client, http_limits, tls_verify
 from ._errors import InvalidArgumentError
 from ._event import Event
 from ._follow import (
@@ -99,6 +99,7 @@ class ClientBase(Generic[StreamT, HttpT, TransportT]):
                 timeout=settings.timeout,
                 follow_redirects=False,
                 limits=http_limits(settings.concurrency),
+                verify=tls_verify(settings.requester.base_url),
             )
         except ImportError as exc:  # e.g. ALL_PROXY=socks5://... without the socksio package
             raise InvalidArgumentError(

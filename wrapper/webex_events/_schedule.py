@@ -172,10 +172,12 @@ class Schedule:
     >>> page = [None] * 100  # (events)
     >>> s.done(first, page, Split(first.lo + 1500, density=1.0))  # [lo + 1500, hi) listed
     >>> # 1500 events to go, 15 pages for 4 workers: windows of 2 pages, then of 1, each aimed
-    >>> # half a page short (a density from 100 events is 15 % uncertain)
+    >>> # half a page short (a density from 100 events is 15 % uncertain); the last 130 events
+    >>> # are two windows side by side, not one of two pages listed in turn
     >>> [(t.lo - first.lo, t.hi - first.lo) for t in iter(s.take, None)]  # doctest: +NORMALIZE_WHITESPACE
     [(0, 150), (150, 300), (300, 450), (450, 600), (600, 750), (750, 900), (900, 1050),
-     (1050, 1114), (1114, 1178), (1178, 1242), (1242, 1306), (1306, 1370), (1370, 1500)]
+     (1050, 1114), (1114, 1178), (1178, 1242), (1242, 1306), (1306, 1370), (1370, 1434),
+     (1434, 1500)]
     """
 
     def __init__(self, query: Query, stats: ListStats) -> None:
@@ -226,6 +228,11 @@ class Schedule:
         if density is not None and not whole:
             target = window_target(self._window_pages(), self._page_size, density_error=density.error)
             step = density.step(target)
+            pieces = math.ceil((hi - lo) / step)
+            if pieces == 2:
+                # The last of a part: two windows of half each rather than a full one and a
+                # sliver, so neither is near full (an overflow costs a round trip at the end).
+                step = math.ceil((hi - lo) / 2)
             if step < hi - lo:
                 hi = lo + step
                 self._segments.insert(index + 1, _Segment(hi, segment.hi, density))
@@ -343,13 +350,16 @@ class Schedule:
 
     def _whole(self, segment: _Segment, density: _Density) -> bool:
         """Whether a pending part is listed as one window: the rest of a window that is not far
-        longer than a window, or a part that fits a window of whole pages (no short tail)."""
+        longer than a window, or a part that fits a window of whole pages (no short tail) as
+        long as the windows being cut now. Near the end those are one page: a last part of two
+        pages is then two windows listed side by side, not one whose pages are listed in turn
+        (a round trip more at the very end, with the other workers idle)."""
         size = self._page_size
         if segment.rest and segment.expected <= MAX_WINDOW_PAGES * size:
             return True
         expected = density.count(segment.hi - segment.lo)
         pages = math.ceil(expected / size)
-        return pages <= MAX_WINDOW_PAGES and expected <= window_target(max(1, pages), size)
+        return pages <= self._window_pages() and expected <= window_target(max(1, pages), size)
 
     def _window_pages(self) -> int:
         """Pages for the next auto window: the pages left ÷ the workers, 1 to MAX_WINDOW_PAGES.
