@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -93,6 +94,48 @@ def test_a_sync_program_does_not_import_asyncio_and_the_async_client_loads_on_fi
 def test_every_public_name_resolves() -> None:
     for name in webex_events.__all__:
         assert getattr(webex_events, name) is not None, name
+
+
+@pytest.mark.parametrize(
+    ("args", "status", "stdout", "stderr"),
+    [
+        (["--version"], 0, "webex-events, version", ""),
+        (["export", "--no-such-option"], 2, "", "No such option"),
+    ],
+)
+def test_the_command_exits_with_its_status_and_everything_it_printed(
+    args: list[str], status: int, stdout: str, stderr: str
+) -> None:
+    # The entry leaves without the interpreter's teardown (os._exit) once the command is done:
+    # the status and every byte printed must still come out.
+    for module in ("webex_events", "webex_events.cli"):
+        done = subprocess.run(
+            [sys.executable, "-m", module, *args], capture_output=True, text=True, check=False, timeout=120
+        )
+        assert done.returncode == status, (module, done.stderr)
+        assert stdout in done.stdout, (module, done.stdout)
+        assert stderr in done.stderr, (module, done.stderr)
+
+
+def test_a_command_whose_stdout_is_closed_exits_120_as_python_does() -> None:
+    # Flushing a closed stdout at exit fails; Python's own exit then gives 120, and so does ours.
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}  # the flush must fail
+    body = "import os, sys\nfrom webex_events import _cli_entry\nsys.stdout.write('x' * 10)\nos.close(1)\n"
+    for leave in ("", "_cli_entry._leave(0)\n"):  # Python's own exit, then ours
+        done = subprocess.run(
+            [sys.executable, "-c", body + leave],
+            capture_output=True,
+            text=True,
+            env=env,
+            check=False,
+            timeout=120,
+        )
+        assert done.returncode == 120, (leave, done.stderr)
+
+
+def test_a_command_exit_with_a_message_prints_it_and_exits_1() -> None:
+    done = _python("from webex_events import _cli_entry\n_cli_entry._leave('went wrong')\n")
+    assert (done.returncode, done.stderr.strip()) == (1, "went wrong")
 
 
 def test_console_script_points_at_the_entry_that_checks_for_click() -> None:

