@@ -27,6 +27,7 @@ from __future__ import annotations
 import math
 from collections.abc import Generator
 from contextlib import AbstractContextManager
+from itertools import pairwise
 from typing import Any, TypeVar
 
 from ._dates import WindowPlan, from_ms
@@ -144,7 +145,7 @@ class _Segment:
     (``events``) or failed (``error``). ``rest``: the rest of a window, expected to hold ``expected``
     events (by the density of its last page)."""
 
-    __slots__ = ("density", "error", "events", "expected", "hi", "lo", "rest", "state")
+    __slots__ = ("density", "error", "events", "expected", "hi", "lo", "piece", "rest", "state")
 
     def __init__(self, lo: int, hi: int, density: _Density | None = None) -> None:
         self.lo = lo
@@ -152,6 +153,7 @@ class _Segment:
         self.state = _PENDING
         self.density = density
         self.rest = False
+        self.piece = False  # one of the windows the range's last part was cut into: listed whole
         self.expected = 0.0
         self.events: list[Event] = []
         self.error: BaseException | None = None
@@ -176,8 +178,8 @@ class Schedule:
     >>> # are two windows side by side, not one of two pages listed in turn
     >>> [(t.lo - first.lo, t.hi - first.lo) for t in iter(s.take, None)]  # doctest: +NORMALIZE_WHITESPACE
     [(0, 150), (150, 300), (300, 450), (450, 600), (600, 750), (750, 900), (900, 1050),
-     (1050, 1114), (1114, 1178), (1178, 1242), (1242, 1306), (1306, 1370), (1370, 1434),
-     (1434, 1500)]
+     (1050, 1114), (1114, 1178), (1178, 1242), (1242, 1306), (1306, 1370), (1370, 1435),
+     (1435, 1500)]
     """
 
     def __init__(self, query: Query, stats: ListStats) -> None:
@@ -228,16 +230,27 @@ class Schedule:
         if density is not None and not whole:
             target = window_target(self._window_pages(), self._page_size, density_error=density.error)
             step = density.step(target)
-            pieces = math.ceil((hi - lo) / step)
-            if pieces == 2:
-                # The last of a part: two windows of half each rather than a full one and a
-                # sliver, so neither is near full (an overflow costs a round trip at the end).
-                step = math.ceil((hi - lo) / 2)
             if step < hi - lo:
                 hi = lo + step
                 self._segments.insert(index + 1, _Segment(hi, segment.hi, density))
                 segment.hi = hi
             segment.rest = False  # a new window
+        elif density is not None and not segment.rest and not segment.piece:
+            # A part that fits a window of whole pages. Once the windows being cut are of one
+            # page (the end of the range), it is one window per page, side by side, rather than
+            # one window whose second request waits for its first: a round trip less at the
+            # very end, where the other workers are idle. As many requests: each piece is
+            # about half a page short of full where the one window's last page was partial.
+            pages = math.ceil(density.count(hi - lo) / self._page_size)
+            if pages > self._window_pages():
+                step = math.ceil((hi - lo) / pages)
+                hi = lo + step
+                cuts = [*range(hi, segment.hi, step), segment.hi]
+                pieces = [_Segment(a, b, density) for a, b in pairwise(cuts)]
+                for piece in pieces:
+                    piece.piece = True
+                self._segments[index + 1 : index + 1] = pieces
+                segment.hi = hi
         segment.state = _RUNNING
         return Task(lo, hi, split=self._split)
 
@@ -350,16 +363,14 @@ class Schedule:
 
     def _whole(self, segment: _Segment, density: _Density) -> bool:
         """Whether a pending part is listed as one window: the rest of a window that is not far
-        longer than a window, or a part that fits a window of whole pages (no short tail) as
-        long as the windows being cut now. Near the end those are one page: a last part of two
-        pages is then two windows listed side by side, not one whose pages are listed in turn
-        (a round trip more at the very end, with the other workers idle)."""
+        longer than a window, or a part that fits a window of whole pages (no short tail; see
+        ``take`` for one near the end)."""
         size = self._page_size
-        if segment.rest and segment.expected <= MAX_WINDOW_PAGES * size:
+        if segment.piece or (segment.rest and segment.expected <= MAX_WINDOW_PAGES * size):
             return True
         expected = density.count(segment.hi - segment.lo)
         pages = math.ceil(expected / size)
-        return pages <= self._window_pages() and expected <= window_target(max(1, pages), size)
+        return pages <= MAX_WINDOW_PAGES and expected <= window_target(max(1, pages), size)
 
     def _window_pages(self) -> int:
         """Pages for the next auto window: the pages left ÷ the workers, 1 to MAX_WINDOW_PAGES.
