@@ -133,6 +133,50 @@ def test_a_command_whose_stdout_is_closed_exits_120_as_python_does() -> None:
         assert done.returncode == 120, (leave, done.stderr)
 
 
+def test_the_command_skips_the_teardown_but_runs_atexit_functions() -> None:
+    # Proof that the fast path is taken: an object freed only by the interpreter's teardown
+    # says nothing, while an atexit function (coverage's save, logging's flush) still runs.
+    code = (
+        "import atexit, sys\n"
+        "class Freed:\n"
+        "    def __del__(self):\n"
+        "        sys.stderr.write('teardown\\n')\n"
+        "sys.modules['freed_at_teardown'] = Freed()\n"
+        "atexit.register(lambda: sys.stderr.write('atexit\\n'))\n"
+        "sys.argv = ['webex-events', '--version']\n"
+        "from webex_events._cli_entry import main\n"
+        "main()\n"
+    )
+    done = _python(code)
+    assert done.returncode == 0, done.stderr
+    assert "webex-events, version" in done.stdout
+    assert done.stderr.split() == ["atexit"]
+
+
+def test_the_command_started_without_stdout_exits_normally() -> None:
+    # fd 1 closed at start (cron, a daemon): sys.stdout is None; nothing to flush, exit 0.
+    done = subprocess.run(
+        ["sh", "-c", f"exec '{sys.executable}' -m webex_events --version >&-"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert (done.returncode, done.stderr) == (0, "")
+
+
+def test_under_a_profiler_the_command_exits_normally_so_the_profile_is_printed() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "cProfile", "-m", "webex_events", "--version"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "function calls" in done.stdout
+
+
 def test_a_command_exit_with_a_message_prints_it_and_exits_1() -> None:
     done = _python("from webex_events import _cli_entry\n_cli_entry._leave('went wrong')\n")
     assert (done.returncode, done.stderr.strip()) == (1, "went wrong")

@@ -175,11 +175,10 @@ class Schedule:
     >>> s.done(first, page, Split(first.lo + 1500, density=1.0))  # [lo + 1500, hi) listed
     >>> # 1500 events to go, 15 pages for 4 workers: windows of 2 pages, then of 1, each aimed
     >>> # half a page short (a density from 100 events is 15 % uncertain); the last 130 events
-    >>> # are two windows side by side, not one of two pages listed in turn
+    >>> # are one window: two pieces of 65 would each be aimed above a page's 64
     >>> [(t.lo - first.lo, t.hi - first.lo) for t in iter(s.take, None)]  # doctest: +NORMALIZE_WHITESPACE
     [(0, 150), (150, 300), (300, 450), (450, 600), (600, 750), (750, 900), (900, 1050),
-     (1050, 1114), (1114, 1178), (1178, 1242), (1242, 1306), (1306, 1370), (1370, 1435),
-     (1435, 1500)]
+     (1050, 1114), (1114, 1178), (1178, 1242), (1242, 1306), (1306, 1370), (1370, 1500)]
     """
 
     def __init__(self, query: Query, stats: ListStats) -> None:
@@ -240,9 +239,11 @@ class Schedule:
             # page (the end of the range), it is one window per page, side by side, rather than
             # one window whose second request waits for its first: a round trip less at the
             # very end, where the other workers are idle. As many requests: each piece is
-            # about half a page short of full where the one window's last page was partial.
-            pages = math.ceil(density.count(hi - lo) / self._page_size)
-            if pages > self._window_pages():
+            # aimed below a page as any one-page window (else the one window it stays).
+            expected = density.count(hi - lo)
+            pages = math.ceil(expected / self._page_size)
+            piece_target = window_target(1, self._page_size, density_error=density.error)
+            if MAX_WINDOW_PAGES >= pages > self._window_pages() == 1 and expected / pages <= piece_target:
                 step = math.ceil((hi - lo) / pages)
                 hi = lo + step
                 cuts = [*range(hi, segment.hi, step), segment.hi]
