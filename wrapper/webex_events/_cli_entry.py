@@ -10,7 +10,7 @@ from __future__ import annotations
 import atexit
 import os
 import sys
-from typing import NoReturn
+from typing import Any, NoReturn
 
 __all__ = ["INSTALL_HINT", "main"]
 
@@ -48,7 +48,7 @@ def _leave(code: object) -> NoReturn:
     closed pipe) turns a success into 120, as Python's own exit does (a failure keeps its own
     status). Under a profiler or a tracer, which report after the program, it exits normally.
     """
-    if sys.getprofile() is not None or sys.gettrace() is not None:
+    if _observed():
         raise SystemExit(code)
     if code is None:
         status = 0
@@ -66,3 +66,14 @@ def _leave(code: object) -> NoReturn:
         except (OSError, ValueError):
             status = status or 120
     os._exit(status)
+
+
+def _observed() -> bool:
+    """Whether a profiler, tracer or coverage tool is attached (they report after the program).
+
+    Python 3.12+ tools may use ``sys.monitoring`` (cProfile does) instead of the hooks.
+    """
+    if sys.getprofile() is not None or sys.gettrace() is not None:
+        return True
+    monitoring: Any = getattr(sys, "monitoring", None)
+    return monitoring is not None and any(monitoring.get_tool(tool) is not None for tool in range(6))
