@@ -218,15 +218,15 @@ class Schedule:
         if self._error_at is not None and segment.lo > self._error_at:
             return None
         density = segment.density
-        whole = density is None or self._whole(segment, density)
-        if index > 0 and self._done >= self._buffer and not (whole and segment.rest):
+        windows = 1 if density is None else self._windows(segment, density)
+        if index > 0 and self._done >= self._buffer and not (windows and segment.rest):
             # Backpressure on new windows; the window the consumer waits for (index 0) always
             # starts, and so do the rests of started windows: their pages are done and wait
             # for them (held back, an overflowed window's nearly empty last page would be sent
             # alone when it became the oldest: a round trip with every other worker idle).
             return None
         lo, hi = segment.lo, segment.hi
-        if density is not None and not whole:
+        if density is not None and windows == 0:
             target = window_target(self._window_pages(), self._page_size, density_error=density.error)
             step = density.step(target)
             if step < hi - lo:
@@ -234,24 +234,15 @@ class Schedule:
                 self._segments.insert(index + 1, _Segment(hi, segment.hi, density))
                 segment.hi = hi
             segment.rest = False  # a new window
-        elif density is not None and not segment.rest and not segment.piece:
-            # A part that fits a window of whole pages. Once the windows being cut are of one
-            # page (the end of the range), it is one window per page, side by side, rather than
-            # one window whose second request waits for its first: a round trip less at the
-            # very end, where the other workers are idle. As many requests: each piece is
-            # aimed below a page as any one-page window (else the one window it stays).
-            expected = density.count(hi - lo)
-            pages = math.ceil(expected / self._page_size)
-            piece_target = window_target(1, self._page_size, density_error=density.error)
-            if MAX_WINDOW_PAGES >= pages > self._window_pages() == 1 and expected / pages <= piece_target:
-                step = math.ceil((hi - lo) / pages)
-                hi = lo + step
-                cuts = [*range(hi, segment.hi, step), segment.hi]
-                pieces = [_Segment(a, b, density) for a, b in pairwise(cuts)]
-                for piece in pieces:
-                    piece.piece = True
-                self._segments[index + 1 : index + 1] = pieces
-                segment.hi = hi
+        elif windows > 1:
+            step = math.ceil((hi - lo) / windows)
+            hi = lo + step
+            cuts = [*range(hi, segment.hi, step), segment.hi]
+            pieces = [_Segment(a, b, density) for a, b in pairwise(cuts)]
+            for piece in pieces:
+                piece.piece = True
+            self._segments[index + 1 : index + 1] = pieces
+            segment.hi = hi
         segment.state = _RUNNING
         return Task(lo, hi, split=self._split)
 
@@ -362,16 +353,32 @@ class Schedule:
 
     # -- helpers ----------------------------------------------------------------------------
 
-    def _whole(self, segment: _Segment, density: _Density) -> bool:
-        """Whether a pending part is listed as one window: the rest of a window that is not far
-        longer than a window, or a part that fits a window of whole pages (no short tail; see
-        ``take`` for one near the end)."""
+    def _windows(self, segment: _Segment, density: _Density) -> int:
+        """How a pending part is listed: 0, a window is cut from it by the density; 1, whole;
+        more, as that many equal windows side by side.
+
+        Whole: the rest of a window that is not far longer than a window, a piece (below), or a
+        part that fits a window of whole pages (no short tail). Once the windows being cut are
+        of one page (the end of the range), such a part of more than one page is one window per
+        page instead (pieces), rather than one window whose second request waits for its first:
+        a round trip less at the very end, where the other workers are idle. As many requests:
+        each piece is aimed below a page as any one-page window (else the part stays whole).
+        """
         size = self._page_size
         if segment.piece or (segment.rest and segment.expected <= MAX_WINDOW_PAGES * size):
-            return True
+            return 1
         expected = density.count(segment.hi - segment.lo)
         pages = math.ceil(expected / size)
-        return pages <= MAX_WINDOW_PAGES and expected <= window_target(max(1, pages), size)
+        if pages > MAX_WINDOW_PAGES or expected > window_target(max(1, pages), size):
+            return 0
+        if (
+            pages > 1
+            and not segment.rest
+            and self._window_pages() == 1
+            and expected / pages <= window_target(1, size, density_error=density.error)
+        ):
+            return pages
+        return 1
 
     def _window_pages(self) -> int:
         """Pages for the next auto window: the pages left ÷ the workers, 1 to MAX_WINDOW_PAGES.
