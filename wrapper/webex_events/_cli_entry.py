@@ -58,14 +58,25 @@ def _leave(code: object) -> NoReturn:
         print(code, file=sys.stderr)
         status = 1
     atexit._run_exitfuncs()
+    if not flush_standard_streams():
+        status = status or 120
+    os._exit(status)
+
+
+def flush_standard_streams() -> bool:
+    """Flush stdout and stderr before an ``os._exit``; False if one could not be (a closed pipe).
+
+    A stream that is None (the process started with that descriptor closed) or closed is skipped.
+    """
+    flushed = True
     for stream in (sys.stdout, sys.stderr):
-        if stream is None or stream.closed:  # (none at all: started with the descriptor closed)
+        if stream is None or stream.closed:
             continue
         try:
             stream.flush()
         except (OSError, ValueError):
-            status = status or 120
-    os._exit(status)
+            flushed = False
+    return flushed
 
 
 def _observed() -> bool:

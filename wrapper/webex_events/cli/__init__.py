@@ -22,6 +22,7 @@ from typing import Any, Literal
 import click
 
 from webex_events import WebexError
+from webex_events._cli_entry import flush_standard_streams
 from webex_events._follow import (
     DEFAULT_LAG,
     DEFAULT_OVERLAP,
@@ -79,8 +80,7 @@ class _Group(click.Group):
         if code > 128:
             # Stopped by a signal: what was written is checkpointed; do not wait for worker
             # threads still blocked on a server that stopped answering (they hold nothing).
-            sys.stdout.flush()
-            sys.stderr.flush()
+            flush_standard_streams()
             os._exit(code)
         sys.exit(code)
 
@@ -574,8 +574,7 @@ def follow(
     if run_follow(req, lambda: make_client(secret, url, concurrency)):
         # Stopped by a signal, all committed and closed: exit now rather than wait for a worker
         # thread still blocked on a server that stopped answering (it holds nothing).
-        sys.stdout.flush()
-        sys.stderr.flush()
+        flush_standard_streams()
         os._exit(0)
 
 
