@@ -87,6 +87,25 @@ def test_reserve_during_a_pause_consumes_no_slot() -> None:
     assert gate.reserve() == pytest.approx(gate.pacing_interval)
 
 
+def test_one_pause_per_send_slot() -> None:
+    """The trace hook and the core both report a 429: the pause counts from the first report."""
+    clock = Clock()
+    gate = Gate(clock)
+    burst(gate, clock, 21, step=0.02)  # the 21st leaves at 0.4 and gets a 429
+    clock.now = 0.45
+    gate.block_for(0.6, rate_limited=True)  # as its headers are read (the trace hook)
+    clock.now = 0.47
+    interval = gate.pacing_interval
+    gate.block_for(0.6, rate_limited=True)  # as the core sees the response: the same slot
+    assert gate.remaining() == pytest.approx(0.58)  # not extended to 0.47 + 0.6
+    assert gate.pacing_interval == interval
+    clock.now = 1.05
+    assert gate.reserve() == 0.0  # the next slot: its own 429 pauses again
+    clock.now = 1.1
+    gate.block_for(0.6, rate_limited=True)
+    assert gate.remaining() == pytest.approx(0.6)
+
+
 # ------------------------------------------------------------------------------- the estimate
 
 

@@ -266,6 +266,7 @@ class AsyncWebexEvents(ClientBase[AsyncEventStream, httpx.AsyncClient, httpx.Asy
         # one the gate paces requests (see _gate). The loop may run other tasks for a while
         # before the bytes go out: the gate looks again then (atrace) and recalls the request.
         gate = self._requester.gate
+        hook = self._requester.atrace  # the gate's last look; a 429 closes it as its headers come in
         while True:
             # A deadline shared with other clients' threads, not an event: polling it is the point.
             while (wait := gate.reserve()) > 0:  # noqa: ASYNC110
@@ -274,7 +275,7 @@ class AsyncWebexEvents(ClientBase[AsyncEventStream, httpx.AsyncClient, httpx.Asy
             deadline = action.deadline(now)
             timeout = capped_timeout(self._http.timeout, deadline, now)
             request = self._http.build_request(
-                "GET", action.url, headers=action.headers, timeout=timeout, extensions={"trace": gate.atrace}
+                "GET", action.url, headers=action.headers, timeout=timeout, extensions={"trace": hook}
             )
             try:
                 async with _before(deadline):

@@ -293,6 +293,7 @@ class WebexEvents(ClientBase[EventStream, httpx.Client, httpx.BaseTransport]):
         # one the gate paces requests (see _gate). The gate looks again right before the bytes go
         # out (its trace hook) and recalls the request if a pause began meanwhile.
         gate = self._requester.gate
+        hook = self._requester.trace  # the gate's last look; a 429 closes it as its headers come in
         while True:
             while (wait := gate.reserve()) > 0:
                 time.sleep(wait)
@@ -300,7 +301,7 @@ class WebexEvents(ClientBase[EventStream, httpx.Client, httpx.BaseTransport]):
             deadline = action.deadline(now)
             timeout = capped_timeout(self._http.timeout, deadline, now)
             request = self._http.build_request(
-                "GET", action.url, headers=action.headers, timeout=timeout, extensions={"trace": gate.trace}
+                "GET", action.url, headers=action.headers, timeout=timeout, extensions={"trace": hook}
             )
             try:
                 # auth=None: no client-level auth may replace ours; no redirects may carry the token.

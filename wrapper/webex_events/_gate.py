@@ -6,6 +6,9 @@ One gate is shared by every thread or task of a client. Its policy:
 * Until the first 429 that is all: ``reserve()`` records the send time and returns 0.0.
 * ``trace`` / ``atrace`` (an httpcore ``trace`` extension) look again right before a request's
   first byte is written, and recall it (:class:`Recalled`) if a pause began since its slot.
+* One pause per request: the requester closes the gate from the trace hook the moment a 429's
+  headers are read, and again when its core looks at the response (a transport without
+  httpcore has no hook); the second ``block_for`` for the same send slot does nothing.
 * On a 429 (``rate_limited=True``) the gate estimates the rate the server allows from the times
   requests *left* up to the rejected one (responses of 16 requests in flight come back together),
   then hands out one send slot per ``1 / rate``.
@@ -62,6 +65,8 @@ _SENDING = frozenset({"http11.send_request_headers.started", "http2.send_request
 # (gate key, time) of the last slot taken in this thread or asyncio task: when its request gets
 # a 429, block_for (called from the same thread or task, as the drivers do) knows when it left.
 _sent: ContextVar[tuple[object, float] | None] = ContextVar("webex_events_gate_sent", default=None)
+# The slot (the same tuple as in _sent) whose response has already paused the gate.
+_paused: ContextVar[tuple[object, float] | None] = ContextVar("webex_events_gate_paused", default=None)
 
 
 class Recalled(Exception):  # noqa: N818 - not an error: the driver waits and sends again
@@ -87,12 +92,21 @@ class Gate:
 
         ``rate_limited``: a 429, so (re)start pacing; unless its request left before the pause of
         an earlier 429 ended: it was in flight then, and that 429 has already lowered the rate.
+
+        Called again for the response of the same send slot (this thread's or task's last
+        ``reserve()``), it does nothing: the pause counts from when that response was first read.
         """
         sent = _sent.get()
+        if sent is not None and sent[0] is not self._key:
+            sent = None  # another client's slot
+        if sent is not None:
+            if _paused.get() is sent:
+                return
+            _paused.set(sent)
         with self._lock:
             now = self._clock()
             if rate_limited:
-                sent_at = sent[1] if sent is not None and sent[0] is self._key else now
+                sent_at = sent[1] if sent is not None else now
                 if sent_at >= self._since:
                     self._decrease(now, sent_at, seconds)
                 self._since = max(self._since, now + seconds)

@@ -12,7 +12,7 @@ import json
 import logging
 import socket
 import time
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Mapping
 from typing import Any, TypeVar
 
 import httpx
@@ -47,6 +47,11 @@ Shrink = Callable[[httpx.URL], httpx.URL | None]
 #: Default cap on one response body. A full page of 1000 events is a few MB; far more is a
 #: broken or hostile server, and holding it whole would cost that much memory per window.
 MAX_RESPONSE_BYTES = 32 * 1024 * 1024
+
+# The httpcore trace events right after a response's status line and headers are read.
+_HEADERS_IN = frozenset(
+    {"http11.receive_response_headers.complete", "http2.receive_response_headers.complete"}
+)
 
 
 def _unresolvable(exc: BaseException) -> bool:
@@ -108,6 +113,38 @@ class Requester:
                 f"(not the origin of base_url {self.origin[0]}://{self.origin[1]}:{self.origin[2]}); "
                 "the token is only sent to base_url"
             )
+
+    def _pause(self, status: int, retry_after: str | None) -> float | None:
+        """Close the gate if a response of ``status`` asks for a pause; return its seconds, else None."""
+        if status not in RETRY_AFTER_STATUSES or (retry_after is None and status == 503):
+            return None
+        delay = self.retry.retry_after(retry_after)
+        self.gate.block_for(delay, rate_limited=status == 429)
+        return delay
+
+    def trace(self, event: str, info: Mapping[str, Any]) -> None:
+        """httpcore ``trace`` extension of every request: the gate's two moments.
+
+        Right before the headers go out, :meth:`Gate.trace` may recall the request. Right after a
+        response's headers are read, a 429 (or a 423, or a 503 with Retry-After) closes the gate
+        in that very step: with threads, the rest of the way to the core (httpx's response, the
+        driver, the generator) is where another thread could slip a request out.
+        """
+        if event in _HEADERS_IN:
+            answer = info.get("return_value")
+            if answer is None:
+                return
+            # HTTP/1.1: (version, status, reason, headers); HTTP/2: (status, headers).
+            status, headers = (answer[1], answer[3]) if len(answer) == 4 else answer
+            if status in RETRY_AFTER_STATUSES:
+                value = next((v for k, v in headers if k.lower() == b"retry-after"), None)
+                self._pause(status, None if value is None else value.decode("latin-1"))
+        else:
+            self.gate.trace(event, info)
+
+    async def atrace(self, event: str, info: Mapping[str, Any]) -> None:
+        """:meth:`trace` for async transports (httpcore awaits the callback)."""
+        self.trace(event, info)
 
     def _api_error(self, status: int, body: bytes, tracking: str | None, url: httpx.URL) -> APIError:
         message = ""
@@ -186,13 +223,10 @@ class Requester:
                 status = response.status_code
                 tracking = response.headers.get("trackingid")
                 tracking = None if tracking is None else self.scrub(tracking)
-                retry_after = response.headers.get("retry-after")
-                delay = None
-                if status in RETRY_AFTER_STATUSES and (retry_after is not None or status != 503):
-                    # Close the gate before reading the body: no other request may slip out now.
-                    delay = policy.retry_after(retry_after)
-                    self.gate.block_for(delay, rate_limited=status == 429)
-                    gated = True
+                # Close the gate before reading the body: no other request may slip out now (the
+                # trace hook has already closed it if the transport is httpcore's; not twice).
+                delay = self._pause(status, response.headers.get("retry-after"))
+                gated = delay is not None
                 body = yield Read(response, self.max_response_bytes)
                 if isinstance(body, BodyTooLargeError):
                     smaller = shrink(url) if shrink is not None else None
