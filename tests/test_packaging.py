@@ -76,11 +76,15 @@ def test_the_library_and_the_fake_import_without_click() -> None:
 
 
 def test_a_sync_program_does_not_import_asyncio_and_the_async_client_loads_on_first_use() -> None:
-    # The async client is imported lazily (asyncio costs ~25 ms of every start of the command).
+    # The async client is imported lazily (asyncio costs ~25 ms of every start of the command),
+    # and so is __version__ (importlib.metadata and the distribution's lookup, ~10 ms).
     done = _python(
         "import sys, webex_events, webex_events.cli\n"
         "assert 'asyncio' not in sys.modules, 'asyncio imported'\n"
-        "assert 'AsyncWebexEvents' in dir(webex_events)\n"
+        "assert 'webex_events._version' not in sys.modules, 'version looked up'\n"
+        "assert 'AsyncWebexEvents' in dir(webex_events) and '__version__' in dir(webex_events)\n"
+        "from webex_events._version import __version__\n"
+        "assert webex_events.__version__ == __version__ != '', __version__\n"
         "from webex_events import AsyncEventStream, AsyncWebexEvents\n"
         "from webex_events._async_client import AsyncWebexEvents as direct\n"
         "assert AsyncWebexEvents is direct and webex_events.AsyncWebexEvents is direct\n"

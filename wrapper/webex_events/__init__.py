@@ -33,14 +33,18 @@ from ._event import Event
 from ._follow import FollowBatch, FollowCheckpoint
 from ._models import ListStats, Window
 from ._retry import RetryPolicy
-from ._version import __version__
 
 if TYPE_CHECKING:
     from ._async_client import AsyncEventStream, AsyncWebexEvents
+    from ._version import __version__
 
-# The async client is imported on first use: a sync program (and the command) then never pays
-# for importing asyncio (about 25 ms of every start).
-_LAZY = {"AsyncEventStream": "._async_client", "AsyncWebexEvents": "._async_client"}
+# Imported on first use: a sync program (and the command) never pays for asyncio (about 25 ms of
+# every start), nor for importlib.metadata and the lookup of the distribution (about 10 ms).
+_LAZY = {
+    "AsyncEventStream": "._async_client",
+    "AsyncWebexEvents": "._async_client",
+    "__version__": "._version",
+}
 
 
 if not TYPE_CHECKING:  # (for a type checker, the imports above; an unknown name stays an error)
