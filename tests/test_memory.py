@@ -13,7 +13,9 @@ import pytest
 
 import webex_events._client as client_module
 from webex_events import Event, RetryPolicy, WebexEvents
+from webex_events._operations import _in_range
 from webex_events._schedule import Schedule
+from webex_events._wire import TextDemand, decode_page
 from webex_events.cli import _malloc
 from webex_events.cli._export import _render
 from webex_events.testing import FakeWebex
@@ -88,15 +90,26 @@ def test_one_at_a_time_releases_the_gate_and_closes_the_listing() -> None:
     assert closed == [True, True]
 
 
-def test_jsonl_rendering_is_the_exact_texts_one_per_line() -> None:
+@pytest.mark.parametrize("source", ["events", "text-only page"])
+@pytest.mark.parametrize("whitespace", ["", "\n", "\r", "\r\n"])
+def test_jsonl_rendering_is_the_exact_texts_one_per_line(source: str, whitespace: str) -> None:
     texts = [
         '{"id":"a","data":{"text":"plain"}}',
         '{"id":"b","data":{"text":"caf\u00e9 \u2603 \U0001f600"}}',  # 2-, 3- and 4-byte characters
-        '{"id":"c",\n"data":{}}',  # a raw newline (insignificant whitespace) becomes a space
+        f'{{"id":"c",{whitespace}"data":{{}}}}',  # a raw CR/LF (insignificant whitespace) becomes a space
+        '{"id":"d","data":{"text":"a\\nb"}}',  # an escaped newline stays as it is
     ]
-    events = [Event(raw_json=t) for t in texts]
-    expected = "\n".join(t.replace("\n", " ") for t in texts) + "\n"
+    if source == "events":
+        events = [Event(raw_json=t) for t in texts]
+    else:  # what a raw export lists: the page's UTF-8 bytes, no str made
+        demand = TextDemand()
+        demand.wanted = True
+        body = ('{"items":[' + ",".join(texts) + "]}").encode()
+        events = _in_range(decode_page(body, exact=True, demand=demand), None, "9999", None, 0)
+        assert {type(e._raw_json) for e in events} == {bytes}
+    expected = "\n".join(t.replace("\r", " ").replace("\n", " ") for t in texts) + "\n"
     assert _render(events, "jsonl") == expected.encode("utf-8")
+    assert [e.raw_json for e in events] == texts
     assert _render([], "jsonl") == b""
 
 

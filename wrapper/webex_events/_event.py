@@ -50,7 +50,7 @@ class Event:
     __slots__ = ("_created", "_index", "_model", "_page", "_raw", "_raw_json")
 
     _raw: dict[str, Any] | None
-    _raw_json: str | None
+    _raw_json: str | bytes | None  # bytes: the UTF-8 text of a text-only page, decoded if asked
     _page: DecodedPage | None
     _index: int
     _model: EventModel | None
@@ -69,7 +69,11 @@ class Event:
 
     @classmethod
     def _from_wire(
-        cls, raw: dict[str, Any] | None, raw_json: str | None, page: DecodedPage | None = None, index: int = 0
+        cls,
+        raw: dict[str, Any] | None,
+        raw_json: str | bytes | None,
+        page: DecodedPage | None = None,
+        index: int = 0,
     ) -> Event:
         # Hot path: no validation, no copy (the dict was just decoded for this event). At least
         # one of raw and raw_json is given; page.text_of(index) gives a missing raw_json, and a
@@ -112,15 +116,24 @@ class Event:
     def raw_json(self) -> str:
         """The exact JSON text of this event as the server sent it."""
         text = self._raw_json
-        if text is None:
-            assert self._page is not None  # one of raw_json and page is always set
-            page = self._page
-            text = self._raw_json = page.text_of(self._index)
-            if self._raw is not None:
-                if page.inexact:
-                    self._raw = page.item(self._index)
-                self._page = None  # needed no more: let the page's other texts go with their events
-        return text
+        if type(text) is str:
+            return text
+        if isinstance(text, bytes):  # the UTF-8 text of a text-only page
+            decoded = self._raw_json = text.decode()
+            return decoded
+        page = self._page
+        assert page is not None  # one of raw_json and page is always set
+        decoded = self._raw_json = page.text_of(self._index)
+        if self._raw is not None:
+            if page.inexact:
+                self._raw = page.item(self._index)
+            self._page = None  # needed no more: let the page's other texts go with their events
+        return decoded
+
+    def _utf8_json(self) -> bytes:
+        """:attr:`raw_json` as UTF-8 bytes; a text-only page's bytes as received (no str made)."""
+        text = self._raw_json
+        return text if isinstance(text, bytes) else self.raw_json.encode("utf-8")
 
     # The accessors take a string straight from ``_raw`` (a string is exact whoever decoded the
     # page) and go through ``raw`` otherwise; they run once per event on a typed listing, so

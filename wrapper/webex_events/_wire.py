@@ -146,7 +146,7 @@ class DecodedPage:
         items: list[Any],
         *,
         body: bytes | str = b"",
-        texts: list[str] | None = None,
+        texts: list[str] | list[bytes] | None = None,
         demand: TextDemand | None = None,
         checked: bool = True,
         ids: list[Any] | None = None,
@@ -192,7 +192,7 @@ class DecodedPage:
     def _check(self) -> None:
         texts = self._texts
         if texts is not None:  # (a page cut by _split_items keeps its texts, not its body)
-            if _may_hold_big_int("\n".join(texts).encode("utf-8")):
+            if _may_hold_big_int(b"\n".join(_utf8(text) for text in texts)):
                 self._exact = [json.loads(text) for text in texts]
         else:
             body = self._body
@@ -203,8 +203,8 @@ class DecodedPage:
         self.inexact = self._exact is not None
 
     @property
-    def texts_ready(self) -> list[str] | None:
-        """The exact texts if they have been found already, else None."""
+    def texts_ready(self) -> list[str] | list[bytes] | None:
+        """The exact texts if they have been found already (str, or UTF-8 bytes), else None."""
         return self._texts
 
     @property
@@ -245,7 +245,12 @@ class DecodedPage:
             else:
                 texts = self._texts = [span for _, span in _walk_page(_as_text(body)) or ()]
             self._body = b""  # the slices are all that is needed from now on
-        return texts[index]
+        text = texts[index]
+        return text.decode() if isinstance(text, bytes) else text
+
+
+def _utf8(text: str | bytes) -> bytes:
+    return text if isinstance(text, bytes) else text.encode("utf-8", "surrogatepass")
 
 
 def decode_page(body: bytes | str, *, exact: bool = False, demand: TextDemand | None = None) -> DecodedPage:
@@ -333,13 +338,13 @@ def _split_items(body: bytes) -> tuple[list[Any], list[str]] | None:
     return None if cut is None else (cut[0], cut[3])
 
 
-def _cut(body: bytes, *, keep: bool) -> tuple[list[Any], list[Any], list[Any], list[str]] | None:
+def _cut(body: bytes, *, keep: bool) -> tuple[list[Any], list[Any], list[Any], list[Any]] | None:
     """``(items, ids, created, texts)`` as :func:`_split_items` finds them.
 
     ``keep=False`` (a text-only page): each item's dict is dropped as soon as its ``id`` and
-    ``created`` are taken, so ``items`` is empty. Dicts that die at once never trigger a
-    collection; kept for the page, they are traversed by the cyclic GC (about a third of a raw
-    export's CPU when they were).
+    ``created`` are taken, so ``items`` is empty, and the texts are UTF-8 bytes, not str. Dicts
+    that die at once never trigger a collection; kept for the page, they are traversed by the
+    cyclic GC (about a third of a raw export's CPU when they were).
     """
     if not body.startswith(_HEAD):
         return None
@@ -386,6 +391,10 @@ def _cut(body: bytes, *, keep: bool) -> tuple[list[Any], list[Any], list[Any], l
         if cut == -1:
             break
         pos = cut + 2
+    if not keep:
+        # Text-only: the exact UTF-8 bytes stay bytes (orjson has checked them); an event's
+        # str is made only if asked for, and a raw export writes these bytes as they are.
+        return items, ids, created, pieces
     try:
         texts = list(map(bytes.decode, pieces))
     except UnicodeDecodeError:  # pragma: no cover - orjson rejects what UTF-8 rejects
