@@ -18,8 +18,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from webex_events import AsyncWebexEvents, WebexEvents, _gate
+from webex_events import AsyncWebexEvents, RetryPolicy, WebexEvents, _gate
 from webex_events._gate import BACKOFF, GONE, RECOVER, Gate, Recalled
+from webex_events._requester import Requester
 
 
 class Clock:
@@ -476,12 +477,12 @@ def test_the_trace_hook_recalls_a_request_only_while_a_pause_runs(event: str) ->
 
 def test_the_async_trace_hook_is_the_same() -> None:
     clock = Clock()
-    gate = Gate(clock)
-    gate.block_for(1.0)
+    requester = Requester(token="t", base_url=httpx.URL("http://127.0.0.1"), retry=RetryPolicy(), clock=clock)
+    requester.gate.block_for(1.0)
     with pytest.raises(Recalled):
-        asyncio.run(gate.atrace(HEADERS, {}))
+        asyncio.run(requester.atrace(HEADERS, {}))
     clock.now = 1.0
-    asyncio.run(gate.atrace(HEADERS, {}))
+    asyncio.run(requester.atrace(HEADERS, {}))
 
 
 class LateTransport:

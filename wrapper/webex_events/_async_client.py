@@ -264,7 +264,7 @@ class AsyncWebexEvents(ClientBase[AsyncEventStream, httpx.AsyncClient, httpx.Asy
     async def _send(self, action: Send) -> httpx.Response | Exception:
         # Take a send slot at the last moment: another task may have just seen a 429, and after
         # one the gate paces requests (see _gate). The loop may run other tasks for a while
-        # before the bytes go out: the gate looks again then (atrace) and recalls the request.
+        # before the bytes go out: the gate looks again then (the trace hook) and recalls it.
         gate = self._requester.gate
         hook = self._requester.atrace  # the gate's last look; a 429 closes it as its headers come in
         while True:

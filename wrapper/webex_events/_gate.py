@@ -4,8 +4,9 @@ One gate is shared by every thread or task of a client. Its policy:
 
 * ``block_for(seconds)`` (a Retry-After) pauses everyone: ``reserve()`` lets nothing leave before.
 * Until the first 429 that is all: ``reserve()`` records the send time and returns 0.0.
-* ``trace`` / ``atrace`` (an httpcore ``trace`` extension) look again right before a request's
-  first byte is written, and recall it (:class:`Recalled`) if a pause began since its slot.
+* ``trace`` (called from the requester's httpcore ``trace`` extension) looks again right before
+  a request's first byte is written, and recalls it (:class:`Recalled`) if a pause began since
+  its slot.
 * One pause per request: the requester closes the gate from the trace hook the moment a 429's
   headers are read, and again when its core looks at the response (a transport without
   httpcore has no hook); the second ``block_for`` for the same send slot does nothing.
@@ -156,10 +157,6 @@ class Gate:
         """
         if event in _SENDING and self.remaining() > 0:
             raise Recalled("a Retry-After pause began before the request's headers were sent")
-
-    async def atrace(self, event: str, info: object) -> None:
-        """:meth:`trace` for async transports (httpcore awaits the callback)."""
-        self.trace(event, info)
 
     @property
     def pacing_interval(self) -> float:

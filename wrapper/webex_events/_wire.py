@@ -84,6 +84,11 @@ def _as_text(body: bytes | str) -> str:
     return body.decode("utf-8") if isinstance(body, bytes) else body
 
 
+def _utf8(text: bytes | str) -> bytes:
+    """The text as UTF-8 bytes (surrogatepass: a str body may hold lone surrogates)."""
+    return text if isinstance(text, bytes) else text.encode("utf-8", "surrogatepass")
+
+
 def _ws(text: str, idx: int) -> int:
     # Compact JSON has no whitespace: skip the regex call in the common case.
     if idx < len(text) and text[idx] in _WS_CHARS:
@@ -196,7 +201,7 @@ class DecodedPage:
                 self._exact = [json.loads(text) for text in texts]
         else:
             body = self._body
-            raw = body if isinstance(body, bytes) else body.encode("utf-8", "surrogatepass")
+            raw = _utf8(body)
             if _may_hold_big_int(raw):
                 self._exact = json.loads(_as_text(body))["items"]
         self._checked = True
@@ -249,10 +254,6 @@ class DecodedPage:
         return text.decode() if isinstance(text, bytes) else text
 
 
-def _utf8(text: str | bytes) -> bytes:
-    return text if isinstance(text, bytes) else text.encode("utf-8", "surrogatepass")
-
-
 def decode_page(body: bytes | str, *, exact: bool = False, demand: TextDemand | None = None) -> DecodedPage:
     """Decode one List Events page (``exact``: walk it now, see the module docstring).
 
@@ -291,7 +292,7 @@ def decode_page(body: bytes | str, *, exact: bool = False, demand: TextDemand | 
 def _loads(body: bytes | str) -> tuple[Any, bool]:
     """The document, and whether it is exact (False: orjson's, big integers not checked yet)."""
     if _orjson is not None:
-        raw = body if isinstance(body, bytes) else body.encode("utf-8", "surrogatepass")
+        raw = _utf8(body)
         try:
             return _orjson.loads(raw), False
         except _orjson.JSONDecodeError:
