@@ -14,10 +14,10 @@ import asyncio
 import importlib
 import time
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from _common import TOKEN, IdDigest, emit
+from _common import TOKEN, IdDigest, emit, iso_ms
 
 Runner = Callable[[argparse.Namespace, IdDigest], dict[str, Any]]
 
@@ -56,6 +56,67 @@ def run_httpx(args: argparse.Namespace, digest: IdDigest) -> dict[str, Any]:
             url = response.links.get("next", {}).get("url")
             params = None
     return {"requests": requests, "retries": retries}
+
+
+def run_httpx_threads(args: argparse.Namespace, digest: IdDigest) -> dict[str, Any]:
+    """A reference, not a contender for users: the least a windowed client can do on this machine.
+
+    ``--concurrency`` threads on one plain httpx client, fixed windows of ``--window`` hours (sized
+    by hand for the bench's data: about one page each), each listed whole via next links,
+    ``orjson.loads`` when installed, the same fields touched (``created`` parsed as ours does).
+    Windows are consumed in order (``Executor.map``); no retries, no checks, no exact texts.
+    """
+    import json  # noqa: PLC0415
+    from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415
+
+    import httpx  # noqa: PLC0415
+
+    try:
+        from orjson import loads  # noqa: PLC0415
+    except ImportError:
+        loads = json.loads
+    lo, hi = (_ms(datetime.fromisoformat(t.replace("Z", "+00:00"))) for t in (args.from_, args.to))
+    step = round(float(args.window) * 3_600_000)
+    windows = [(a, min(a + step, hi)) for a in range(lo, hi, step)]
+    requests = 0
+    limits = httpx.Limits(max_connections=args.concurrency)
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    with httpx.Client(headers=headers, timeout=60.0, limits=limits) as client:
+
+        def fetch(window: tuple[int, int]) -> tuple[list[Any], int]:
+            items: list[Any] = []
+            url: str | None = args.base_url + "/events"
+            params: dict[str, Any] | None = {
+                "from": _iso(window[0]),
+                "to": _iso(window[1]),
+                "max": args.page_size,
+            }
+            sent = 0
+            while url is not None:
+                response = client.get(url, params=params)
+                sent += 1
+                response.raise_for_status()
+                items += loads(response.content)["items"]
+                url = response.links.get("next", {}).get("url")
+                params = None
+            return items, sent
+
+        parse = datetime.fromisoformat
+        with ThreadPoolExecutor(args.concurrency) as pool:
+            for items, sent in pool.map(fetch, windows):
+                requests += sent
+                for item in items:
+                    _ = item["resource"], parse(item["created"])
+                    digest.add(item["id"])
+    return {"requests": requests}
+
+
+def _ms(value: datetime) -> int:
+    return round(value.timestamp() * 1000)
+
+
+def _iso(ms: int) -> str:
+    return iso_ms(datetime.fromtimestamp(ms / 1000, UTC))
 
 
 def _window(args: argparse.Namespace) -> Any:
@@ -120,6 +181,7 @@ def run_ours_async(args: argparse.Namespace, digest: IdDigest) -> dict[str, Any]
 RUNNERS: dict[str, Runner] = {
     "sdk": run_sdk,
     "httpx": run_httpx,
+    "httpx_threads": run_httpx_threads,
     "ours": run_ours,
     "ours_async": run_ours_async,
 }
@@ -130,6 +192,7 @@ RUNNERS: dict[str, Runner] = {
 IMPORTS = {
     "sdk": ("webexpythonsdk",),
     "httpx": ("httpx", "httpcore"),
+    "httpx_threads": ("httpx", "httpcore", "concurrent.futures", "orjson?"),
     "ours": ("webex_events", "httpcore"),
     "ours_async": ("webex_events", "httpcore"),
 }
@@ -147,7 +210,11 @@ def main() -> None:
     args = parser.parse_args()
     digest = IdDigest()
     for module in IMPORTS[args.runner]:
-        importlib.import_module(module)
+        try:
+            importlib.import_module(module.rstrip("?"))
+        except ImportError:
+            if not module.endswith("?"):  # "?": optional
+                raise
     cpu0, wall0 = time.process_time(), time.perf_counter()
     error = None
     extra: dict[str, Any] = {}

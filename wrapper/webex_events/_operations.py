@@ -67,18 +67,22 @@ def _get(requester: Requester, url: httpx.URL) -> Generator[Action, Any, Event]:
     return Event._from_wire(raw, text)
 
 
-def _in_range(page: DecodedPage, lo_s: str | None, hi_s: str, lo_us: int | None, hi_us: int) -> list[Event]:
+def _in_range(
+    page: DecodedPage, lo_s: str | None, hi_s: str, lo_us: int | None, hi_us: int, *, head: int | None = None
+) -> list[Event]:
     """Events with ``lo <= created < hi`` (canonical timestamps compared as strings: fast).
 
     Elements of ``items`` that are not objects are skipped. Events of a ``text_only`` page keep
-    their exact text and not the dict (decoded again if a field is read).
+    their exact text and not the dict (decoded again if a field is read). ``head``: only the
+    first ``head`` elements can be in range (a split page, whose oldest millisecond is left to
+    the rest of its window): if they all are, they are kept without a Python loop too.
     """
     texts = page.texts_ready
     text_only = page.text_only
     created = page.created
-    n = len(created)
-    if _all_in_range(created, lo_s, hi_s):
-        # The common page: every event kept, built without a Python loop over the items.
+    n = len(created) if head is None else head
+    if _all_in_range(created if head is None else created[:n], lo_s, hi_s):
+        # The common page: every event kept (or the head), built without a Python loop.
         out = list(
             map(
                 Event._from_wire,
@@ -93,6 +97,19 @@ def _in_range(page: DecodedPage, lo_s: str | None, hi_s: str, lo_us: int | None,
     if text_only:
         page.release()
     return out
+
+
+def _before_ties(created: list[str]) -> int:
+    """How many of a newest-first page's ``created`` come before its oldest value's run of ties.
+
+    >>> _before_ties(["c", "b", "a", "a"])
+    2
+    """
+    oldest = created[-1]
+    n = len(created) - 1
+    while n > 0 and created[n - 1] == oldest:
+        n -= 1
+    return n
 
 
 def _all_in_range(created: list[Any], lo_s: str | None, hi_s: str) -> bool:
@@ -269,7 +286,7 @@ def list_range(
                 t, newest = point
                 # Events per ms over the page's own span [t, newest]: the local density.
                 density = len(created) / (newest - t + 1)
-                events = _in_range(page, format_ms(at), hi_s, at * 1000, hi_us)
+                events = _in_range(page, format_ms(at), hi_s, at * 1000, hi_us, head=_before_ties(created))
                 del page, response
                 stats._add(pages=1, events=len(events))
                 yield Page(events)
