@@ -114,14 +114,15 @@ class BesideProcess:
     take turns, page by page, each with its own heap (the cyclic GC of one never walks the
     other's objects, as it would if both ran in one process) and its own CPU clock, on one CPU
     (this process is pinned to it until ``close()``, every row of the section with it: a page
-    decoded on the other CPU would first be copied across caches). Linux (``os.fork``,
-    ``sched_setaffinity``).
+    decoded on the other CPU would first be copied across caches). Needs ``os.fork``; not pinned
+    where ``sched_setaffinity`` is missing (macOS).
     """
 
     def __init__(self, pages: list[bytes]) -> None:
         self._index = {id(body): i for i, body in enumerate(pages)}
-        self._affinity = os.sched_getaffinity(0)
-        os.sched_setaffinity(0, {min(self._affinity)})
+        self._affinity = os.sched_getaffinity(0) if hasattr(os, "sched_setaffinity") else None
+        if self._affinity is not None:
+            os.sched_setaffinity(0, {min(self._affinity)})
         to_twin, self._to_twin = os.pipe()
         self._from_twin, from_twin = os.pipe()
         self._pid = os.fork()
@@ -167,7 +168,8 @@ class BesideProcess:
         os.close(self._to_twin)
         os.close(self._from_twin)
         os.waitpid(self._pid, 0)
-        os.sched_setaffinity(0, self._affinity)
+        if self._affinity is not None:
+            os.sched_setaffinity(0, self._affinity)
 
 
 def interleaved(
@@ -295,7 +297,9 @@ def main() -> None:
                 client.get(url).read()
         return total
 
-    twin = BesideProcess(pages)  # (forked now: the heap it copies is the measured one's)
+    # (Forked now: the heap it copies is the measured one's. No fork, as on Windows: no
+    # interleaved passes, and the must-show falls back to the separate ones.)
+    twin = BesideProcess(pages) if hasattr(os, "fork") else None
     # The rows that list through ``replay`` (and so can be timed interleaved with json.loads).
     listings = {"ours_iter", "ours_typed", "ours_typed_gc_off", "ours_typed_stdlib", "ours_model", "ours_raw"}
     cases: list[tuple[str, str, Callable[[], int]]] = [
@@ -330,7 +334,7 @@ def main() -> None:
     for key, _, fn in cases[1:]:
         try:
             cpu, n, base_cpu, base_n = paired(args.reps, json_loads, fn)
-            if key in listings:
+            if key in listings and twin is not None:
                 mixed[key] = interleaved(args.reps, replay, twin, fn)
         except ImportError:
             continue
@@ -340,7 +344,8 @@ def main() -> None:
     else:  # the baseline's row alone (--only json_loads): timed by itself
         base_best = best_of(args.reps, json_loads)[0] / total
     results["json_loads"] = (base_best * total, total, base_best)
-    twin.close()
+    if twin is not None:
+        twin.close()
     rows = []
     for key, label, _ in cases:
         if key not in results:
