@@ -188,6 +188,24 @@ def test_follow_with_filters_only_delivers_matching_events() -> None:
     assert got == want
 
 
+def test_since_inside_a_millisecond_starts_where_list_events_would() -> None:
+    """A ``since`` with microseconds: the events of its millisecond are before it, not after (as
+    ``list_events(from_=...)`` and ``FakeWebex.expected_ids`` round a bound up)."""
+    clock = SimClock(child.SINCE + timedelta(hours=6))
+    fake = child.day_fake(clock)
+    hour = child.SINCE + timedelta(hours=1)
+    event = min(
+        (e for e in fake.events if datetime.fromisoformat(e["created"]) >= hour), key=lambda e: e["created"]
+    )
+    created = datetime.fromisoformat(event["created"])
+    with WebexEvents(token=fake.token, transport=fake.transport()) as client:
+        for since, included in ((created, True), (created + timedelta(microseconds=1), False)):
+            got = {e.id for b in client.follow(since=since, clock=clock.now, once=True) for e in b.events}
+            want = fake.expected_ids(from_=since, to=clock.now() - child.LAG, visible_only=True)
+            assert (event["id"] in got) is included
+            assert got == set(want)
+
+
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [

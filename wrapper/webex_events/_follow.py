@@ -33,7 +33,7 @@ from typing import Any
 
 import attrs
 
-from ._dates import floor_ms, from_ms, is_canonical, parse_ms, to_aware
+from ._dates import ceil_ms, floor_ms, from_ms, is_canonical, parse_ms, to_aware
 from ._errors import InvalidArgumentError
 from ._event import Event
 from ._filters import filter_values
@@ -278,7 +278,10 @@ class Follower:
                 raise InvalidArgumentError(
                     "follow needs since= (where to start) or checkpoint= (where it stopped)"
                 )
-            start_ms = _ms(to_aware(since, name="since"))
+            # Rounded up, as list_events rounds from_: an event in since's millisecond but
+            # before since is not after it (floor took it, and a bound with microseconds then
+            # read one event too many now and then).
+            start_ms = ceil_ms(to_aware(since, name="since"))
             self.checkpoint = FollowCheckpoint(
                 since_ms=start_ms, high_water_ms=start_ms, filters=pairs, last_reconcile_ms=_ms(now)
             )
