@@ -179,11 +179,11 @@ def interleaved(
 
     As the client asks for each page, ``twin`` (a forked process) decodes it with ``json.loads``
     (every other page: the one before, once the client is done with it) and the client waits:
-    the two alternate every few milliseconds on one CPU, so what a shared
-    machine does to the CPU over seconds weighs on both alike, and each has its own heap and
-    clock. One ratio per pass; the caller reports their median. (2026-12-03, three processes,
-    5 passes each: the typed path read 1.09-1.66x ``json.loads`` timed in separate alternating
-    passes, 1.17-1.22x interleaved so, single passes 1.14-1.24x.)
+    the two alternate every few milliseconds on one CPU, so what a shared machine does to the CPU
+    over seconds weighs on both alike, and each has its own heap and clock. One ratio per pass;
+    the caller reports their median. (2026-12-03, three processes, 5 passes each: the typed path
+    read 1.09-1.66x ``json.loads`` timed in separate alternating passes, 1.17-1.22x interleaved
+    so, single passes 1.14-1.24x.)
     """
     ratios = []
     for _ in range(reps):

@@ -99,19 +99,6 @@ def _in_range(
     return out
 
 
-def _before_ties(created: list[str]) -> int:
-    """How many of a newest-first page's ``created`` come before its oldest value's run of ties.
-
-    >>> _before_ties(["c", "b", "a", "a"])
-    2
-    """
-    oldest = created[-1]
-    n = len(created) - 1
-    while n > 0 and created[n - 1] == oldest:
-        n -= 1
-    return n
-
-
 def _all_in_range(created: list[Any], lo_s: str | None, hi_s: str) -> bool:
     """Whether every ``created`` (of each item, None for a non-object) is canonical and in ``[lo_s, hi_s)``.
 
@@ -286,7 +273,10 @@ def list_range(
                 t, newest = point
                 # Events per ms over the page's own span [t, newest]: the local density.
                 density = len(created) / (newest - t + 1)
-                events = _in_range(page, format_ms(at), hi_s, at * 1000, hi_us, head=_before_ties(created))
+                # The page is newest first (checked by _split_point): its oldest millisecond's
+                # ties start at that value's first index; the rest of the window has them.
+                head = created.index(created[-1])
+                events = _in_range(page, format_ms(at), hi_s, at * 1000, hi_us, head=head)
                 del page, response
                 stats._add(pages=1, events=len(events))
                 yield Page(events)
