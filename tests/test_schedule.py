@@ -172,13 +172,16 @@ def test_requests_stay_close_to_the_minimum_number_of_pages() -> None:
 @pytest.mark.parametrize(
     ("seed", "concurrency", "bound"),
     [
-        (2, 8, 1.12),
-        (3, 8, 1.12),
+        # The count is not deterministic: the order pages come back in (threads) moves the density
+        # each window is cut from. 40 listings of each, two at a time on both cores: 107-113
+        # requests for each seed (the CI once saw 113 with seed 2); windows of one page cost
+        # 115-120. The bound sits between the two.
+        (2, 8, 1.14),
+        (3, 8, 1.14),
         # The first request's page of this organization is 5 % sparser than the rest: every window
         # of the first round (cut from that page alone, 32 pages at concurrency 16) overflowed
         # with a margin for a Poisson density error only: 1.14-1.18x. With the error widened for
-        # bursts (_Density.error): 1.08-1.13x, and 1.14x once with the suite running on both
-        # cores (the order pages come back in moves the density each window is cut from).
+        # bursts (_Density.error): 1.08-1.13x.
         (7, 16, 1.14),
     ],
 )
