@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from webex_events import Event, WebexEvents, _wire
+from webex_events._schedule import REORDER_PAGES_PER_WORKER
 from webex_events._wire import MalformedBodyError, decode_object, decode_page
 from webex_events.testing import FakeWebex
 
@@ -208,17 +209,33 @@ def test_pages_are_walked_only_once_someone_reads_raw_json(
     loads: list[int] = []
     fast = _wire._loads
     monkeypatch.setattr(_wire, "_loads", lambda body: loads.append(len(body)) or fast(body))
+    cuts: list[int] = []  # text-only pages (orjson): cut once, no dicts kept
+    cut = _wire._cut
+    monkeypatch.setattr(_wire, "_cut", lambda body, *, keep: cuts.append(keep) or cut(body, keep=keep))
     fake = FakeWebex(events=400, seed=12)
     window = timedelta(days=3) if concurrency > 1 else None
     with WebexEvents(token=fake.token, transport=fake.transport()) as client:
         kw: dict[str, Any] = {"from_": fake.start, "to": fake.end, "window": window}
         typed = client.list_events(page_size=50, concurrency=concurrency, **kw)
-        assert sorted(e.id for e in typed) == sorted(fake.expected_ids())
+        assert sorted(e.raw["id"] for e in typed) == sorted(fake.expected_ids())
         assert walks == []  # the typed path never needs the exact texts
-        assert len(loads) == fake.stats.pages
-        del loads[:]
+        pages = fake.stats.pages
+        if decoder == "orjson":
+            # Text-only until the first decoded field is read (the pages decoded by then: in
+            # flight and in the reorder buffer), then the fast way.
+            assert cuts.count(False) + len(loads) == pages
+            assert 1 <= cuts.count(False) <= (REORDER_PAGES_PER_WORKER + 1) * concurrency
+            assert len(loads) >= 1
+        else:
+            assert cuts == []
+            assert len(loads) == pages
+        del loads[:], cuts[:]
         exported = [e.raw_json for e in client.list_events(page_size=50, concurrency=concurrency, **kw)]
     assert sorted(t.encode() for t in exported) == sorted(fake.event_json(i) for i in fake.expected_ids())
+    if decoder == "orjson":
+        # Every page cut once, text-only: neither decoded whole nor walked.
+        assert (len(cuts), walks, loads) == (fake.stats.pages - pages, [], [])
+        return
     # No page is walked twice: lazily for the pages decoded before the first raw_json read,
     # then straight away (the listing switches to the exact way).
     assert 0 < len(walks) <= fake.stats.pages // 2
@@ -236,7 +253,7 @@ def test_a_raw_export_keeps_texts_not_dicts_and_fields_still_work(decoder: str) 
 
     with WebexEvents(token=fake.token, transport=fake.transport()) as client:
         tracemalloc.start()
-        typed = [(e, e.id) for e in listing(client)]
+        typed = [(e, e.actor_id) for e in listing(client)]  # (a decoded field: the dicts are kept)
         typed_bytes = tracemalloc.get_traced_memory()[0]
         del typed
         tracemalloc.reset_peak()
@@ -255,3 +272,33 @@ def test_a_raw_export_keeps_texts_not_dicts_and_fields_still_work(decoder: str) 
         # A consumer that reads both: correct throughout (the listing keeps dicts from then on).
         both = [(e.raw_json, e.raw) for e in listing(client)]
     assert all(json.loads(text) == raw for text, raw in both)
+
+
+def test_a_typed_listing_keeps_no_dicts_until_a_field_beyond_the_columns_is_read(decoder: str) -> None:
+    # id, created, resource and type come from the page's columns (COLUMNS): with orjson the
+    # listing holds only each event's text, as a raw export does; actor_id (any other decoded
+    # field) makes the listing keep the dicts of its next pages.
+    fake = FakeWebex(events=3000, seed=5, unknown_fraction=0.2)
+
+    def held(read: Any) -> tuple[list[Any], int]:
+        with WebexEvents(token=fake.token, transport=fake.transport()) as client:
+            tracemalloc.start()
+            rows = [(e, *read(e)) for e in client.list_events(page_size=200)]
+            size = tracemalloc.get_traced_memory()[0]
+            tracemalloc.stop()
+        return rows, size
+
+    held(lambda e: ())  # (the fake's own caches, out of the figures)
+    kinds, lean = held(lambda e: (e.id, e.resource, e.type, e.created))
+    decoded, dicts = held(lambda e: (e.actor_id,))
+    if decoder == "orjson":
+        assert lean < 0.6 * dicts, (lean, dicts)
+    else:
+        assert lean > 0.6 * dicts, (lean, dicts)  # (without orjson every page keeps its dicts)
+    # The same values either way, unknown resources and types as the strings sent.
+    for (event, *got), (other, _) in zip(kinds, decoded, strict=True):
+        raw = json.loads(event.raw_json)
+        assert got == [other.id, other.resource, other.type, other.created]
+        assert [str(getattr(v, "value", v)) for v in got[:3]] == [raw["id"], raw["resource"], raw["type"]]
+    assert any(type(e.resource) is str for e, *_ in kinds)
+    assert any(type(e.type) is str for e, *_ in kinds)

@@ -107,6 +107,15 @@ class Event:
                 return value
         return self.raw.get(key, default)
 
+    def _column(self, key: str) -> Any:
+        """``key`` from the dict, or from the page's column when the event kept only its text
+        (a string either way is exact; anything else: ask ``raw``)."""
+        raw = self._raw
+        if raw is not None:
+            return raw.get(key)
+        page = self._page
+        return self.raw.get(key) if page is None else page.column(key)[self._index]
+
     def _decode(self) -> dict[str, Any]:
         if self._page is not None:
             self._page.typed_access()  # the listing keeps the dicts of its next pages
@@ -148,7 +157,7 @@ class Event:
             if type(value) is str:
                 return value
         elif (page := self._page) is not None:
-            value = page.ids[self._index]  # a raw export's event: no dict needed (see _wire._cut)
+            value = page.ids[self._index]  # a text-only page's event: no dict needed (see _wire._cut)
             if type(value) is str:
                 return value
         value = self.raw.get("id", "")
@@ -157,18 +166,19 @@ class Event:
     @property
     def resource(self) -> EventResourceEnum | str:
         """The resource (an :class:`EventResource` member, or the raw string if unknown)."""
-        raw = self._raw
-        if raw is not None:
-            value = raw.get("resource")
-            if type(value) is str:
-                return _RESOURCES.get(value, value)
+        value = self._column("resource")
+        if type(value) is str:
+            return _RESOURCES.get(value, value)
         value = self.raw.get("resource", "")
         return _RESOURCES.get(value, value) if isinstance(value, str) else str(value)
 
     @property
     def type(self) -> EventTypeEnum | str:
         """The event type (an :class:`EventType` member, or the raw string if unknown)."""
-        value = self._field("type", "")
+        value = self._column("type")
+        if type(value) is str:
+            return _TYPES.get(value, value)
+        value = self.raw.get("type", "")
         return _TYPES.get(value, value) if isinstance(value, str) else str(value)
 
     @property
@@ -258,6 +268,6 @@ class Event:
         return hash(self.raw_json)
 
     def __repr__(self) -> str:
-        resource = self.raw.get("resource")
-        kind = self.raw.get("type")
+        resource = self._column("resource")  # (not .raw: a repr must not make the listing keep dicts)
+        kind = self._column("type")
         return f"Event(id={self.id!r}, resource={resource!r}, type={kind!r}, created={self.created_raw!r})"
