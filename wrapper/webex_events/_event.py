@@ -108,13 +108,14 @@ class Event:
         return self.raw.get(key, default)
 
     def _column(self, key: str) -> Any:
-        """``key`` from the dict, or from the page's column when the event kept only its text
-        (a string either way is exact; anything else: ask ``raw``)."""
+        """``key`` (one of ``_wire.COLUMNS``) from the dict, or from the page's column when the
+        event kept only its text (such a page has them all: decoded text-only, or released);
+        a string either way is exact, anything else: ask ``raw``."""
         raw = self._raw
         if raw is not None:
             return raw.get(key)
         page = self._page
-        return self.raw.get(key) if page is None else page.column(key)[self._index]
+        return self.raw.get(key) if page is None else page.columns[key][self._index]
 
     def _decode(self) -> dict[str, Any]:
         if self._page is not None:
@@ -157,7 +158,7 @@ class Event:
             if type(value) is str:
                 return value
         elif (page := self._page) is not None:
-            value = page.ids[self._index]  # a text-only page's event: no dict needed (see _wire._cut)
+            value = page.columns["id"][self._index]  # a text-only page's: no dict needed (see _wire._cut)
             if type(value) is str:
                 return value
         value = self.raw.get("id", "")
@@ -202,7 +203,7 @@ class Event:
         """``created`` exactly as sent."""
         raw = self._raw
         if raw is None and (page := self._page) is not None:
-            value = page.created[self._index]
+            value = page.columns["created"][self._index]
             if type(value) is str:
                 return value
         return str(self._field("created", ""))
@@ -217,7 +218,7 @@ class Event:
         if raw is not None:
             text = raw.get("created")
         elif (page := self._page) is not None:
-            text = page.created[self._index]
+            text = page.columns["created"][self._index]
         else:
             text = None
         if type(text) is str and len(text) == 24 and text[23] == "Z":

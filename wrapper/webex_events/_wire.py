@@ -155,7 +155,7 @@ class DecodedPage:
     '{"id":"a","n":1.50}'
     """
 
-    __slots__ = ("_body", "_checked", "_columns", "_demand", "_exact", "_texts", "inexact", "items")
+    __slots__ = ("_body", "_checked", "_demand", "_exact", "_texts", "columns", "inexact", "items")
 
     def __init__(
         self,
@@ -174,15 +174,16 @@ class DecodedPage:
         self._checked = checked  # False: items by orjson, body not yet checked for big integers
         self.inexact = not checked  # whether items may differ from item(i)
         self._exact: list[Any] | None = None  # the items decoded by json, if the check found any
-        # Each element's value of a field as decoded (None: absent, or not an object). Given
-        # (with texts and no items) for a page decoded text-only: COLUMNS, see decode_page.
-        self._columns = {} if columns is None else columns
+        # Each element's value of a field as decoded (None: absent, or not an object), by field.
+        # Every one of COLUMNS for a page decoded text-only (given, with texts and no items) or
+        # released: what an event without a dict reads (see Event._column).
+        self.columns = {} if columns is None else columns
 
     def column(self, key: str) -> list[Any]:
         """The ``key`` value of each element of ``items`` (None: absent, or not an object)."""
-        values = self._columns.get(key)
+        values = self.columns.get(key)
         if values is None:
-            values = self._columns[key] = _values(self.items, key)
+            values = self.columns[key] = _values(self.items, key)
         return values
 
     @property
@@ -366,10 +367,10 @@ def _cut(body: bytes, *, keep: bool) -> tuple[list[Any], list[Any], dict[str, li
     created: list[Any] = []
     resources: list[Any] = []
     types: list[Any] = []
-    columns = {} if keep else dict(zip(COLUMNS, (ids, created, resources, types), strict=True))
     pieces: list[bytes] = []
     if end < start or body[end : end + 2] != b"]}":
         return None
+    columns = {} if keep else dict(zip(COLUMNS, (ids, created, resources, types), strict=True))
     if end == start:
         return items, [], columns
     if body[start] != 0x7B or body[end - 1] != 0x7D:  # "{" ... "}"
@@ -400,7 +401,7 @@ def _cut(body: bytes, *, keep: bool) -> tuple[list[Any], list[Any], dict[str, li
                 cut = find(_CUT, stop, end)
         if keep:
             add_item(item)
-        else:  # (the COLUMNS, one statement each: this loop runs once per event)
+        else:  # (the COLUMNS, one statement each, no tuple per item: this runs once per event)
             get = item.get
             add_id(get("id"))
             add_created(get("created"))
@@ -418,7 +419,7 @@ def _cut(body: bytes, *, keep: bool) -> tuple[list[Any], list[Any], dict[str, li
         texts = list(map(bytes.decode, pieces))
     except UnicodeDecodeError:  # pragma: no cover - orjson rejects what UTF-8 rejects
         return None
-    return items, texts, columns
+    return items, texts, {}
 
 
 def _walk_page(text: str) -> list[tuple[Any, str]] | None:
