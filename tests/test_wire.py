@@ -209,7 +209,7 @@ def test_pages_are_walked_only_once_someone_reads_raw_json(
     loads: list[int] = []
     fast = _wire._loads
     monkeypatch.setattr(_wire, "_loads", lambda body: loads.append(len(body)) or fast(body))
-    cuts: list[int] = []  # text-only pages (orjson): cut once, no dicts kept
+    cuts: list[bool] = []  # text-only pages (orjson): cut once, no dicts kept
     cut = _wire._cut
     monkeypatch.setattr(_wire, "_cut", lambda body, *, keep: cuts.append(keep) or cut(body, keep=keep))
     fake = FakeWebex(events=400, seed=12)
