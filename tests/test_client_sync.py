@@ -5,8 +5,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import ssl
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -374,6 +377,28 @@ def test_early_break_stops_the_workers(org: FakeWebex) -> None:
     assert len(first) == 5
     # bounded look-ahead: far fewer windows fetched than exist
     assert stream.stats.windows_done <= 1 < stream.stats.windows_total
+
+
+def test_a_listing_left_unfinished_and_still_referenced_does_not_hang_the_exit(tmp_path: Path) -> None:
+    # The stream and its iterator stay referenced by module globals until the interpreter
+    # exits, so nothing closes them: the workers, waiting for a buffer slot the consumer will
+    # never free, must not be joined at exit.
+    script = tmp_path / "abandon.py"
+    script.write_text(
+        "from webex_events import WebexEvents\n"
+        "from webex_events.testing import FakeWebex\n"
+        "fake = FakeWebex(events=4000, seed=12)\n"
+        "client = WebexEvents(token=fake.token, transport=fake.transport())\n"
+        "stream = client.list_events(\n"
+        "    from_=fake.start, to=fake.end, window='auto', concurrency=4, page_size=50\n"
+        ")\n"
+        "iterator = iter(stream)\n"
+        "print(next(iterator).id in fake.expected_ids(), flush=True)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert (done.returncode, done.stdout, done.stderr) == (0, "True\n", "")
 
 
 # ---------------------------------------------------------------------------- over loopback

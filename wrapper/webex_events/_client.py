@@ -5,7 +5,6 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Generator, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Any, Self, TypeVar, Unpack
@@ -140,10 +139,16 @@ class EventStream(StreamBase):
                     cond.notify_all()
                 del events
 
-        pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="webex-events")
+        # Daemon threads: a listing left unfinished while its stream is still referenced (a
+        # module global, a frame kept by a traceback) must not keep the interpreter from
+        # exiting; its workers wait for a consumer that will not come (a pool's threads are
+        # joined at exit: the process hung).
+        workers = [
+            threading.Thread(target=work, name=f"webex-events-{i}", daemon=True) for i in range(concurrency)
+        ]
         try:
-            for _ in range(concurrency):
-                pool.submit(work)
+            for worker in workers:
+                worker.start()
             while True:
                 with cond:
                     while (window := schedule.pop()) is None:
@@ -157,9 +162,8 @@ class EventStream(StreamBase):
             stop.set()
             with cond:
                 cond.notify_all()
-            # Not waiting: a worker blocked on a stalled server ends at its attempt's deadline on its
+            # Not joined: a worker blocked on a stalled server ends at its attempt's deadline on its
             # own; the consumer (a Ctrl-C in the CLI) must not wait for it.
-            pool.shutdown(wait=False, cancel_futures=True)
 
 
 class WebexEvents(ClientBase[EventStream, httpx.Client, httpx.BaseTransport]):
