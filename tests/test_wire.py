@@ -212,6 +212,9 @@ def test_pages_are_walked_only_once_someone_reads_raw_json(
     cuts: list[bool] = []  # text-only pages (orjson): cut once, no dicts kept
     cut = _wire._cut
     monkeypatch.setattr(_wire, "_cut", lambda body, *, keep: cuts.append(keep) or cut(body, keep=keep))
+    leans: list[int] = []  # lean pages (orjson): the columns only, no text cut, no dicts kept
+    lean = _wire._lean
+    monkeypatch.setattr(_wire, "_lean", lambda body, demand: leans.append(len(body)) or lean(body, demand))
     fake = FakeWebex(events=400, seed=12)
     window = timedelta(days=3) if concurrency > 1 else None
     with WebexEvents(token=fake.token, transport=fake.transport()) as client:
@@ -220,21 +223,23 @@ def test_pages_are_walked_only_once_someone_reads_raw_json(
         assert sorted(e.raw["id"] for e in typed) == sorted(fake.expected_ids())
         assert walks == []  # the typed path never needs the exact texts
         pages = fake.stats.pages
+        assert cuts == []  # nor cut
         if decoder == "orjson":
-            # Text-only until the first decoded field is read (the pages decoded by then: in
-            # flight and in the reorder buffer), then the fast way.
-            assert cuts.count(False) + len(loads) == pages
-            assert 1 <= cuts.count(False) <= (REORDER_PAGES_PER_WORKER + 1) * concurrency
-            assert len(loads) >= 1
+            # Lean until the first decoded field is read (the pages decoded by then: in flight
+            # and in the reorder buffer), then the fast way; a lean page is decoded whole once
+            # more when its first event is asked for a decoded field, never per event.
+            assert 1 <= len(leans) <= (REORDER_PAGES_PER_WORKER + 1) * concurrency
         else:
-            assert cuts == []
-            assert len(loads) == pages
-        del loads[:], cuts[:]
+            assert leans == []
+        assert len(loads) == pages
+        del loads[:], cuts[:], leans[:]
         exported = [e.raw_json for e in client.list_events(page_size=50, concurrency=concurrency, **kw)]
     assert sorted(t.encode() for t in exported) == sorted(fake.event_json(i) for i in fake.expected_ids())
     if decoder == "orjson":
-        # Every page cut once, text-only: neither decoded whole nor walked.
-        assert (len(cuts), walks, loads) == (fake.stats.pages - pages, [], [])
+        # Every page cut once, without dicts (the lean ones decoded before the first raw_json
+        # read: when it was read), and neither decoded whole nor walked.
+        assert (cuts, walks, loads) == ([False] * (fake.stats.pages - pages), [], [])
+        assert 1 <= len(leans) <= (REORDER_PAGES_PER_WORKER + 1) * concurrency
         return
     # No page is walked twice: lazily for the pages decoded before the first raw_json read,
     # then straight away (the listing switches to the exact way).

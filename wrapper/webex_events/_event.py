@@ -118,8 +118,12 @@ class Event:
         return self.raw.get(key) if page is None else page.columns[key][self._index]
 
     def _decode(self) -> dict[str, Any]:
-        if self._page is not None:
-            self._page.typed_access()  # the listing keeps the dicts of its next pages
+        page = self._page
+        if page is not None:
+            page.typed_access()  # the listing keeps the dicts of its next pages
+            if self._raw_json is None:  # a lean page's: its text is cut from the page, not asked for
+                item: dict[str, Any] = page.item(self._index)
+                return item
         return decode_object(self.raw_json)[0]
 
     @property
@@ -141,9 +145,13 @@ class Event:
         return decoded
 
     def _utf8_json(self) -> bytes:
-        """:attr:`raw_json` as UTF-8 bytes; a text-only page's bytes as received (no str made)."""
+        """:attr:`raw_json` as UTF-8 bytes; a page's bytes as received (no str made)."""
         text = self._raw_json
-        return text if isinstance(text, bytes) else self.raw_json.encode("utf-8")
+        if isinstance(text, bytes):
+            return text
+        if text is None and self._page is not None:
+            return self._page.utf8_of(self._index)
+        return self.raw_json.encode("utf-8")
 
     # The accessors take a string straight from ``_raw`` or the page's columns (a string is exact
     # whoever decoded the page) and go through ``raw`` otherwise. They run once per event on a
