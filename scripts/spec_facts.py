@@ -3,12 +3,15 @@
 openapi-python-client keeps the models and enums but not a parameter's minimum/maximum/default,
 nor the rules the spec states in ``x-webex-events-*`` extensions. This module turns
 ``spec/openapi.yaml`` into plain data (frozen dataclasses) plus a TypedDict of the List Events
-filters; the wrapper builds every request from it, the CLI makes its options from it, the fake
-server serves by it and the CSV export takes its columns from it.
+filters, and the JSON key of each property of each object schema by Python name (``EVENT_KEYS``:
+``EVENT_KEYS.actor_id == "actorId"``); the wrapper builds every request from it and reads every
+Event field through it, the CLI makes its options from it, the fake server serves by it and the
+CSV export takes its columns from it.
 
 Example::
 
-    >>> spec = {"paths": {}, "components": {"schemas": {"Event": {"properties": {}}}}}
+    >>> schemas = {"Event": {"properties": {}}}
+    >>> spec = {"servers": [{"url": "https://h/v1"}], "paths": {}, "components": {"schemas": schemas}}
     >>> "OPERATIONS" in render(spec)
     True
 """
@@ -33,9 +36,10 @@ _PRELUDE = '''
 
 Per operation: method, path and every parameter (wire name, Python name, type, enum, range,
 default, description, role, and the rules of the ``x-webex-events-*`` extensions); per Event
-field: path, JSON type, enum, description and example. The wrapper builds each request from
-these facts, the CLI makes its options from them, the fake server serves by them and the CSV
-export takes its columns from them.
+field: path, JSON type, enum, description and example; per object schema: the JSON key of each
+property by Python name (``EVENT_KEYS.actor_id == "actorId"``). The wrapper builds each request
+from these facts and reads each field by these keys, the CLI makes its options from them, the
+fake server serves by them and the CSV export takes its columns from them.
 """
 
 from dataclasses import dataclass
@@ -43,15 +47,7 @@ from typing import Literal, TypedDict
 
 {enum_imports}
 __all__ = [
-    "EVENT_FIELDS",
-    "GET_EVENT_DETAILS",
-    "LIST_EVENTS",
-    "OPERATIONS",
-    "Field",
-    "ListEventsFilters",
-    "Operation",
-    "Parameter",
-]
+{exports}]
 
 Role = Literal["filter", "path", "range-start", "range-end", "page-size"]
 Rule = tuple[tuple[str, tuple[str, ...]], ...]
@@ -264,6 +260,33 @@ def _constant(operation_id: str) -> str:
     return _CAMEL.sub("_", operation_id).upper()
 
 
+def _keys(spec: dict[str, Any]) -> list[tuple[str, list[tuple[str, str]]]]:
+    """``(schema name, [(Python name, JSON key), ...])`` of each object schema, properties in spec order.
+
+    The Python name is :func:`python_name` of the key: the wrapper's accessors (``Event.actor_id``)
+    and keyword arguments follow it (openapi-python-client's attrs models also add ``_`` to a
+    builtin's name: ``type_``).
+
+    >>> _keys({"components": {"schemas": {"Event": {"properties": {"id": {}, "actorId": {}}}}}})
+    [('Event', [('id', 'id'), ('actor_id', 'actorId')])]
+    """
+    out = []
+    for schema_name, schema in spec["components"]["schemas"].items():
+        properties = schema.get("properties")
+        if not properties:
+            continue
+        if not str(schema_name).isidentifier():
+            raise SystemExit(f"spec_facts: schema {schema_name!r} is no Python identifier")
+        pairs = [(python_name(str(key)), str(key)) for key in properties]
+        names = [name for name, _ in pairs]
+        clash = sorted({name for name in names if names.count(name) > 1})
+        if clash:
+            keys = [key for name, key in pairs if name in clash]
+            raise SystemExit(f"spec_facts: schema {schema_name}: properties {keys} share a Python name")
+        out.append((str(schema_name), pairs))
+    return out
+
+
 def _literal(value: object) -> str:
     return repr(value)
 
@@ -313,8 +336,29 @@ def render(spec: dict[str, Any]) -> str:
             enum_classes.add(p["_enum_class"])
 
     imports = f"from .models import {', '.join(sorted(enum_classes))}\n" if enum_classes else ""
+    keys = _keys(spec)
+    exports = [
+        "EVENT_FIELDS",
+        "OPERATIONS",
+        "SERVER_URL",
+        "Field",
+        "ListEventsFilters",
+        "Operation",
+        "Parameter",
+    ]
+    exports += [_constant(operation[0]) for operation in operations]
+    for schema_name, _pairs in keys:
+        exports += [f"{_constant(schema_name)}_KEYS", f"{schema_name}Keys"]
+    listed = "".join(f"    {name!r},\n" for name in sorted(exports))
     # Compact source: the pinned ruff formats it (scripts/regenerate.py).
-    lines = [_PRELUDE.format(enum_imports=imports)]
+    lines = [_PRELUDE.format(enum_imports=imports, exports=listed)]
+    servers = spec.get("servers") or []
+    if not servers or not isinstance(servers[0].get("url"), str):
+        raise SystemExit("spec_facts: the spec names no server (servers[0].url)")
+    lines.append(
+        "\n#: The base URL of the API: the first of the spec's servers (operation paths follow it).\n"
+    )
+    lines.append(f"SERVER_URL = {servers[0]['url']!r}\n")
     constants = []
     for operation_id, method, path, summary, params in operations:
         constant = _constant(operation_id)
@@ -329,6 +373,18 @@ def render(spec: dict[str, Any]) -> str:
     lines.append("\n#: Every field of the Event schema, in spec order.\n")
     lines.append(f"EVENT_FIELDS: tuple[Field, ...] = ({fields},)\n")
 
+    for schema_name, pairs in keys:
+        # One attribute per property: a key the wrapper reads is checked by mypy, and a property
+        # whose Python name changes fails where the wrapper binds it (at import), never silently.
+        lines.append(
+            "\n\n@dataclass(frozen=True, slots=True, kw_only=True)\n"
+            f"class {schema_name}Keys:\n"
+            f'    """The JSON key of each property of the ``{schema_name}`` schema, by Python name."""\n\n'
+        )
+        lines.extend(f"    {name}: str\n" for name, _key in pairs)
+        values = ", ".join(f"{name}={key!r}" for name, key in pairs)
+        lines.append(f"\n\n{_constant(schema_name)}_KEYS = {schema_name}Keys({values})\n")
+
     members = []
     for p in list_filters:
         annotation = _SCALARS[p["type"]]
@@ -337,6 +393,6 @@ def render(spec: dict[str, Any]) -> str:
         # None means "not given", as for every optional argument of the wrapper.
         members.append(f"{p['python_name']!r}: {annotation} | None")
     lines.append("\n#: The filters of List Events as keyword arguments (``list_events(**filters)``).\n")
-    keys = "{" + ", ".join(members) + "}"
-    lines.append(f'ListEventsFilters = TypedDict("ListEventsFilters", {keys}, total=False)\n')
+    typed = "{" + ", ".join(members) + "}"
+    lines.append(f'ListEventsFilters = TypedDict("ListEventsFilters", {typed}, total=False)\n')
     return "".join(lines)

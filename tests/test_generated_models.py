@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import builtins
+import dataclasses
 import json
 import typing
 from pathlib import Path
 
+import attrs
 import pytest
 import yaml
 
-from webex_events_api import wire
+from webex_events_api import models, spec, wire
 from webex_events_api.models import (
     Event,
     EventCollectionResponse,
@@ -90,3 +93,22 @@ def test_openapi_json_schema_and_models_agree_field_by_field() -> None:
     assert {member.value for member in EventResourceEnum} == set(openapi["EventResourceEnum"]["enum"])
     documented = json.loads((DATA / "list-events.reference.json").read_text())["items"][0]["data"]
     assert set(EventData.from_dict(documented).to_dict()) == set(documented)
+
+
+def test_the_keys_of_each_schema_are_its_properties_by_the_models_names() -> None:
+    # spec.EVENT_KEYS.actor_id == "actorId": one <SCHEMA>_KEYS per object schema, each property's
+    # JSON key by its Python name, which is the attrs model's attribute name (where openapi-python-
+    # client adds "_" to a builtin's name, as in type_, the wrapper keeps the plain one: Event.type).
+    schemas = yaml.safe_load((ROOT / "spec" / "openapi.yaml").read_text())["components"]["schemas"]
+    objects = [name for name, schema in schemas.items() if schema.get("properties")]
+    assert "Event" in objects
+    for name in objects:
+        keys = getattr(spec, f"{name}Keys")
+        constant = getattr(spec, "".join(f"_{c}" if c.isupper() else c.upper() for c in name)[1:] + "_KEYS")
+        assert type(constant) is keys
+        names = [f.name for f in dataclasses.fields(keys)]
+        assert [getattr(constant, n) for n in names] == list(schemas[name]["properties"])
+        model_names = {a.name for a in attrs.fields(getattr(models, name))} - {"additional_properties"}
+        builtin = set(dir(builtins)) - {"id"}
+        assert model_names == {f"{n}_" if n in builtin else n for n in names}
+    assert spec.EVENT_KEYS.actor_id == "actorId"  # (the example of the docs)

@@ -206,3 +206,143 @@ assert len(rows) == len(events)
 assert sum(row["data.sentiment"] == "positive" for row in rows) == len(tagged)
 """,
     )
+
+
+def _rename_event_field(document: dict[str, Any], old: str, new: str) -> None:
+    """Rename a top-level Event field in place (order and ``required`` kept)."""
+    event = document["components"]["schemas"]["Event"]
+    event["properties"] = {new if k == old else k: v for k, v in event["properties"].items()}
+    event["required"] = [new if k == old else k for k in event["required"]]
+
+
+def test_a_renamed_event_field_key_is_followed(tmp_path: Path) -> None:
+    # actorId -> actorID: the Python name stays actor_id (the snake case of both), so the
+    # accessor follows the key: the fake serves the new key and Event.actor_id reads it.
+    def change(document: dict[str, Any]) -> None:
+        _rename_event_field(document, "actorId", "actorID")
+        # the actorId filter now selects on the renamed field (its wire name stays)
+        (actor,) = (p for p in _list_events_parameters(document) if p["name"] == "actorId")
+        actor["x-webex-events-event-field"] = "actorID"
+
+    generated = _changed(tmp_path, change)
+    run_python(
+        generated,
+        PRELUDE
+        + """
+assert all("actorID" in e and "actorId" not in e for e in fake.events)  # the fake serves the new key
+with WebexEvents(token=fake.token, transport=fake.transport()) as client:
+    events = list(client.list_events(from_=START, to=END))
+    one = client.get_event(events[0].id)
+assert len(events) == len(fake.expected_ids(from_=START, to=END))
+assert all(e.actor_id in fake.actor_ids and e.actor_id == e.raw["actorID"] for e in events)
+assert one.actor_id == events[0].actor_id == one.model.actor_id  # typed attribute and model agree
+
+actor = fake.actor_ids[0]
+with WebexEvents(token=fake.token, transport=fake.transport()) as client:
+    mine = [e.id for e in client.list_events(from_=START, to=END, actor_id=actor)]
+assert mine and sorted(mine) == sorted(fake.expected_ids(from_=START, to=END, actor_id=actor))
+assert len(mine) < len(events)  # the fake filters on the renamed field
+
+with fake.serve() as url:
+    code, _, err = cli("export", "--base-url", url, *RANGE, "-q", "-o", "all.csv")
+assert code == 0, err
+rows = list(csv.DictReader(io.StringIO(Path("all.csv").read_text(encoding="utf-8"), newline="")))
+assert len(rows) == len(events) and all(row["actorID"] in fake.actor_ids for row in rows)
+
+from webex_events_api.spec import EVENT_KEYS
+assert EVENT_KEYS.actor_id == "actorID"
+""",
+    )
+
+
+def test_an_event_field_whose_python_name_changes_fails_at_import(tmp_path: Path) -> None:
+    # actorId -> actorUuid: the Python name becomes actor_uuid. Event.actor_id is public API, so
+    # it is not renamed by regeneration: the wrapper refuses to import (mypy --strict also says
+    # where) until someone decides what the accessor becomes.
+    generated = _changed(tmp_path, lambda document: _rename_event_field(document, "actorId", "actorUuid"))
+    run_python(
+        generated,
+        """
+try:
+    import webex_events
+except AttributeError as exc:
+    assert "actor_id" in str(exc), exc
+else:
+    raise AssertionError("the wrapper imported against a spec without Event.actorId")
+from webex_events_api.spec import EVENT_KEYS
+assert EVENT_KEYS.actor_uuid == "actorUuid" and not hasattr(EVENT_KEYS, "actor_id")
+""",
+    )
+
+
+def test_renamed_page_size_and_range_parameters(tmp_path: Path) -> None:
+    renamed = {"max": "limit", "from": "since", "to": "until"}
+
+    def change(document: dict[str, Any]) -> None:
+        for parameter in _list_events_parameters(document):
+            parameter["name"] = renamed.get(parameter["name"], parameter["name"])
+
+    generated = _changed(tmp_path, change)
+    run_python(
+        generated,
+        PRELUDE
+        + """
+client, seen = recording_client()
+with client:
+    got = [e.id for e in client.list_events(from_=START, to=END, page_size=50)]
+assert got and sorted(got) == sorted(fake.expected_ids(from_=START, to=END))
+for request in seen:  # the library sends the new names, never the old ones
+    params = request.url.params
+    assert params["limit"] == "50" and "until" in params, request.url
+    assert not {"max", "from", "to"} & set(params), request.url
+assert any("since" in r.url.params for r in seen)
+assert len(seen) >= len(got) // 50  # the fake pages by the renamed page size
+
+auth = {"Authorization": f"Bearer {fake.token}"}
+with httpx.Client(transport=fake.transport(), headers=auth) as http:
+    assert http.get("https://webexapis.com/v1/events?limit=1001").status_code == 400
+    page = http.get("https://webexapis.com/v1/events?limit=7")
+    assert len(page.json()["items"]) == 7 and "limit=7" in page.headers["link"], page.headers
+    bad = http.get("https://webexapis.com/v1/events?since=yesterday")
+    assert bad.status_code == 400 and "since" in bad.json()["message"], bad.text
+    window = http.get(f"https://webexapis.com/v1/events?until={START.isoformat()}")
+    assert window.json()["items"] == []  # nothing before the organization's first event
+
+with fake.serve() as url:
+    code, _, err = cli("export", "--base-url", url, *RANGE, "--page-size", "40", "-q", "-o", "all.jsonl")
+assert code == 0, err
+assert len(Path("all.jsonl").read_text().splitlines()) == len(got)
+""",
+    )
+
+
+def test_a_moved_server_and_path(tmp_path: Path) -> None:
+    def change(document: dict[str, Any]) -> None:
+        document["servers"] = [{"url": "https://compliance.example.invalid/api/v2"}]
+        paths = document["paths"]
+        document["paths"] = {"/audit" + path: item for path, item in paths.items()}
+
+    generated = _changed(tmp_path, change)
+    run_python(
+        generated,
+        PRELUDE
+        + """
+client, seen = recording_client()  # no base_url: the spec's server is the default
+with client:
+    got = [e.id for e in client.list_events(from_=START, to=END)]
+    one = client.get_event(got[0])
+assert got and sorted(got) == sorted(fake.expected_ids(from_=START, to=END))
+assert str(seen[0].url).startswith("https://compliance.example.invalid/api/v2/audit/events?"), seen[0].url
+assert str(seen[-1].url) == f"https://compliance.example.invalid/api/v2/audit/events/{got[0]}"
+assert one.id == got[0]
+
+auth = {"Authorization": f"Bearer {fake.token}"}
+with httpx.Client(transport=fake.transport(), headers=auth) as http:
+    assert http.get("https://webexapis.com/v1/events").status_code == 404  # the old path is gone
+with fake.serve() as url:
+    assert url.endswith("/api/v2"), url
+    code, _, err = cli("export", "--base-url", url, *RANGE, "-q", "-o", "all.jsonl")
+assert code == 0, err
+assert len(Path("all.jsonl").read_text().splitlines()) == len(got)
+""",
+    )

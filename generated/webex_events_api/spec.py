@@ -5,9 +5,10 @@
 
 Per operation: method, path and every parameter (wire name, Python name, type, enum, range,
 default, description, role, and the rules of the ``x-webex-events-*`` extensions); per Event
-field: path, JSON type, enum, description and example. The wrapper builds each request from
-these facts, the CLI makes its options from them, the fake server serves by them and the CSV
-export takes its columns from them.
+field: path, JSON type, enum, description and example; per object schema: the JSON key of each
+property by Python name (``EVENT_KEYS.actor_id == "actorId"``). The wrapper builds each request
+from these facts and reads each field by these keys, the CLI makes its options from them, the
+fake server serves by them and the CSV export takes its columns from them.
 """
 
 from dataclasses import dataclass
@@ -16,14 +17,27 @@ from typing import Literal, TypedDict
 from .models import EventResourceEnum, EventServiceTypeEnum, EventTypeEnum
 
 __all__ = [
+    "ERROR_DETAIL_KEYS",
+    "ERROR_KEYS",
+    "EVENT_COLLECTION_RESPONSE_KEYS",
+    "EVENT_DATA_KEYS",
     "EVENT_FIELDS",
+    "EVENT_KEYS",
     "GET_EVENT_DETAILS",
     "LIST_EVENTS",
     "OPERATIONS",
+    "RECIPIENT_KEYS",
+    "SERVER_URL",
+    "ErrorDetailKeys",
+    "ErrorKeys",
+    "EventCollectionResponseKeys",
+    "EventDataKeys",
+    "EventKeys",
     "Field",
     "ListEventsFilters",
     "Operation",
     "Parameter",
+    "RecipientKeys",
 ]
 
 Role = Literal["filter", "path", "range-start", "range-end", "page-size"]
@@ -102,6 +116,9 @@ class Field:
     description: str = ""
     example: object = None
 
+
+#: The base URL of the API: the first of the spec's servers (operation paths follow it).
+SERVER_URL = "https://webexapis.com/v1"
 
 LIST_EVENTS = Operation(
     operation_id="listEvents",
@@ -450,6 +467,162 @@ EVENT_FIELDS: tuple[Field, ...] = (
         type="array",
         description="The recipients list for directed meetingMessages.",
     ),
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ErrorKeys:
+    """The JSON key of each property of the ``Error`` schema, by Python name."""
+
+    message: str
+    errors: str
+    tracking_id: str
+
+
+ERROR_KEYS = ErrorKeys(message="message", errors="errors", tracking_id="trackingId")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ErrorDetailKeys:
+    """The JSON key of each property of the ``ErrorDetail`` schema, by Python name."""
+
+    description: str
+
+
+ERROR_DETAIL_KEYS = ErrorDetailKeys(description="description")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EventKeys:
+    """The JSON key of each property of the ``Event`` schema, by Python name."""
+
+    id: str
+    resource: str
+    type: str
+    app_id: str
+    actor_id: str
+    org_id: str
+    created: str
+    data: str
+
+
+EVENT_KEYS = EventKeys(
+    id="id",
+    resource="resource",
+    type="type",
+    app_id="appId",
+    actor_id="actorId",
+    org_id="orgId",
+    created="created",
+    data="data",
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EventCollectionResponseKeys:
+    """The JSON key of each property of the ``EventCollectionResponse`` schema, by Python name."""
+
+    items: str
+
+
+EVENT_COLLECTION_RESPONSE_KEYS = EventCollectionResponseKeys(items="items")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EventDataKeys:
+    """The JSON key of each property of the ``EventData`` schema, by Python name."""
+
+    id: str
+    room_id: str
+    room_type: str
+    org_id: str
+    text: str
+    person_id: str
+    person_email: str
+    meeting_id: str
+    creator_id: str
+    host: str
+    attendees: str
+    transcription_enabled: str
+    recording_enabled: str
+    has_post_meetings_chat: str
+    corelation_id: str
+    call_type: str
+    user_id: str
+    user_type: str
+    call_direction: str
+    is_call_answered: str
+    call_duration_seconds: str
+    call_start_time: str
+    call_answer_time: str
+    call_transfer_time: str
+    calling_number: str
+    calling_line_id: str
+    called_number: str
+    called_line_id: str
+    dialed_digits: str
+    call_redirecting_number: str
+    call_redirected_reason: str
+    created: str
+    type: str
+    breakout_session_id: str
+    recipients: str
+
+
+EVENT_DATA_KEYS = EventDataKeys(
+    id="id",
+    room_id="roomId",
+    room_type="roomType",
+    org_id="orgId",
+    text="text",
+    person_id="personId",
+    person_email="personEmail",
+    meeting_id="meetingId",
+    creator_id="creatorId",
+    host="host",
+    attendees="attendees",
+    transcription_enabled="transcriptionEnabled",
+    recording_enabled="recordingEnabled",
+    has_post_meetings_chat="hasPostMeetingsChat",
+    corelation_id="corelationId",
+    call_type="callType",
+    user_id="userId",
+    user_type="userType",
+    call_direction="callDirection",
+    is_call_answered="isCallAnswered",
+    call_duration_seconds="callDurationSeconds",
+    call_start_time="callStartTime",
+    call_answer_time="callAnswerTime",
+    call_transfer_time="callTransferTime",
+    calling_number="callingNumber",
+    calling_line_id="callingLineId",
+    called_number="calledNumber",
+    called_line_id="calledLineId",
+    dialed_digits="dialedDigits",
+    call_redirecting_number="callRedirectingNumber",
+    call_redirected_reason="callRedirectedReason",
+    created="created",
+    type="type",
+    breakout_session_id="breakoutSessionId",
+    recipients="recipients",
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RecipientKeys:
+    """The JSON key of each property of the ``Recipient`` schema, by Python name."""
+
+    person_id: str
+    person_email: str
+    guest_display_name: str
+    guest_email: str
+
+
+RECIPIENT_KEYS = RecipientKeys(
+    person_id="personId",
+    person_email="personEmail",
+    guest_display_name="guestDisplayName",
+    guest_email="guestEmail",
 )
 
 #: The filters of List Events as keyword arguments (``list_events(**filters)``).

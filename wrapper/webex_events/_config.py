@@ -9,6 +9,8 @@ import ssl
 import attrs
 import httpx
 
+from webex_events_api.spec import SERVER_URL
+
 from ._errors import InvalidArgumentError
 from ._requester import MAX_RESPONSE_BYTES, Requester
 from ._retry import RetryPolicy
@@ -26,7 +28,8 @@ __all__ = [
     "validate_concurrency",
 ]
 
-DEFAULT_BASE_URL = "https://webexapis.com/v1"
+#: The spec's server (``https://webexapis.com/v1``).
+DEFAULT_BASE_URL = SERVER_URL
 TOKEN_ENV = "WEBEX_ACCESS_TOKEN"  # noqa: S105 - a variable name, not a secret
 BASE_URL_ENV = "WEBEX_BASE_URL"
 

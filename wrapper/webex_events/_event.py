@@ -8,6 +8,7 @@ from typing import Any
 
 from webex_events_api.models import Event as EventModel
 from webex_events_api.models import EventData, EventResourceEnum, EventTypeEnum
+from webex_events_api.spec import EVENT_KEYS
 
 from ._dates import parse_created
 from ._wire import DecodedPage, decode_object
@@ -17,6 +18,18 @@ __all__ = ["Event"]
 _RESOURCES: dict[str, EventResourceEnum] = {m.value: m for m in EventResourceEnum}
 _TYPES: dict[str, EventTypeEnum] = {m.value: m for m in EventTypeEnum}
 _fromisoformat = datetime.fromisoformat
+# The JSON key of each Event field an accessor reads, from the spec (``nox -s generate``), bound
+# once: a module global costs a typed listing nothing more per access than a literal. A key the
+# spec renames is followed as long as its Python name stays (``actorId`` -> ``actorID``); a field
+# whose Python name changes (``actorId`` -> ``actorUuid``) fails here, at import and in mypy,
+# because the accessor is public API: renaming it is a decision, not a regeneration.
+_ID = EVENT_KEYS.id
+_RESOURCE = EVENT_KEYS.resource
+_TYPE = EVENT_KEYS.type
+_ACTOR_ID = EVENT_KEYS.actor_id
+_ORG_ID = EVENT_KEYS.org_id
+_APP_ID = EVENT_KEYS.app_id
+_CREATED = EVENT_KEYS.created
 
 
 class Event:
@@ -164,48 +177,48 @@ class Event:
         """The event ID."""
         raw = self._raw
         if raw is not None:
-            value = raw.get("id")
+            value = raw.get(_ID)
             if type(value) is str:
                 return value
         elif (page := self._page) is not None:
-            value = page.columns["id"][self._index]  # a text-only page's: no dict needed (see _wire._cut)
+            value = page.columns[_ID][self._index]  # a text-only page's: no dict needed (see _wire._cut)
             if type(value) is str:
                 return value
-        value = self.raw.get("id", "")
+        value = self.raw.get(_ID, "")
         return value if type(value) is str else str(value)
 
     @property
     def resource(self) -> EventResourceEnum | str:
         """The resource (an :class:`EventResource` member, or the raw string if unknown)."""
-        value = self._column("resource")
+        value = self._column(_RESOURCE)
         if type(value) is str:
             return _RESOURCES.get(value, value)
-        value = self.raw.get("resource", "")
+        value = self.raw.get(_RESOURCE, "")
         return _RESOURCES.get(value, value) if isinstance(value, str) else str(value)
 
     @property
     def type(self) -> EventTypeEnum | str:
         """The event type (an :class:`EventType` member, or the raw string if unknown)."""
-        value = self._column("type")
+        value = self._column(_TYPE)
         if type(value) is str:
             return _TYPES.get(value, value)
-        value = self.raw.get("type", "")
+        value = self.raw.get(_TYPE, "")
         return _TYPES.get(value, value) if isinstance(value, str) else str(value)
 
     @property
     def actor_id(self) -> str:
         """The ID of the person who performed the action."""
-        return str(self._field("actorId", ""))
+        return str(self._field(_ACTOR_ID, ""))
 
     @property
     def org_id(self) -> str:
         """The ID of the organization."""
-        return str(self._field("orgId", ""))
+        return str(self._field(_ORG_ID, ""))
 
     @property
     def app_id(self) -> str | None:
         """The application ID (Webex often sends the string ``"null"``), None if absent."""
-        value = self._field("appId", None)
+        value = self._field(_APP_ID, None)
         return None if value is None else str(value)
 
     @property
@@ -213,10 +226,10 @@ class Event:
         """``created`` exactly as sent."""
         raw = self._raw
         if raw is None and (page := self._page) is not None:
-            value = page.columns["created"][self._index]
+            value = page.columns[_CREATED][self._index]
             if type(value) is str:
                 return value
-        return str(self._field("created", ""))
+        return str(self._field(_CREATED, ""))
 
     @property
     def created(self) -> datetime:
@@ -226,9 +239,9 @@ class Event:
             return created
         raw = self._raw
         if raw is not None:
-            text = raw.get("created")
+            text = raw.get(_CREATED)
         elif (page := self._page) is not None:
-            text = page.columns["created"][self._index]
+            text = page.columns[_CREATED][self._index]
         else:
             text = None
         if type(text) is str and len(text) == 24 and text[23] == "Z":
@@ -279,6 +292,6 @@ class Event:
         return hash(self.raw_json)
 
     def __repr__(self) -> str:
-        resource = self._column("resource")  # (not .raw: a repr must not make the listing keep dicts)
-        kind = self._column("type")
+        resource = self._column(_RESOURCE)  # (not .raw: a repr must not make the listing keep dicts)
+        kind = self._column(_TYPE)
         return f"Event(id={self.id!r}, resource={resource!r}, type={kind!r}, created={self.created_raw!r})"

@@ -15,7 +15,7 @@ from urllib.parse import quote
 
 import httpx
 
-from webex_events_api.spec import GET_EVENT_DETAILS, LIST_EVENTS, Operation
+from webex_events_api.spec import EVENT_KEYS, GET_EVENT_DETAILS, LIST_EVENTS, Operation
 
 from ._actions import Action, Page
 from ._dates import format_ms, is_canonical, micros, parse_created, parse_ms
@@ -146,7 +146,9 @@ def _filter(page: DecodedPage, lo_s: str | None, hi_s: str, lo_us: int | None, h
                 # as sent: page.item, not a number orjson may have rounded.)
                 sent = page.item(index) if page.inexact or raw is None else raw
                 logger.warning(
-                    "event %r has an unparsable created value %r; kept", sent.get("id"), sent.get("created")
+                    "event %r has an unparsable created value %r; kept",
+                    sent.get(EVENT_KEYS.id),
+                    sent.get(EVENT_KEYS.created),
                 )
                 keep = True
             else:

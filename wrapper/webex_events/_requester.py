@@ -17,6 +17,8 @@ from typing import Any, TypeVar
 
 import httpx
 
+from webex_events_api.spec import ERROR_DETAIL_KEYS, ERROR_KEYS
+
 from ._actions import Action, BodyTooLargeError, Read, Send, Sleep
 from ._errors import (
     APIError,
@@ -38,6 +40,12 @@ __all__ = ["Requester", "Shrink"]
 
 logger = logging.getLogger("webex_events")
 T = TypeVar("T")
+
+# The keys of an error body (the spec's Error and ErrorDetail schemas).
+_MESSAGE = ERROR_KEYS.message
+_ERRORS = ERROR_KEYS.errors
+_TRACKING_ID = ERROR_KEYS.tracking_id
+_DESCRIPTION = ERROR_DETAIL_KEYS.description
 
 #: What to do to a URL after a 504 (Webex: "If your query uses max parameter, please try to
 #: reduce it.") or a body over the size cap: the listing passes a function returning the URL
@@ -154,13 +162,13 @@ class Requester:
         except ValueError:
             payload = None
         if isinstance(payload, dict):
-            if isinstance(payload.get("message"), str):
-                message = payload["message"]
-            for item in payload.get("errors") or ():
-                if isinstance(item, dict) and isinstance(item.get("description"), str):
-                    errors.append(self.scrub(item["description"]))
-            if not tracking and isinstance(payload.get("trackingId"), str):
-                tracking = payload["trackingId"]
+            if isinstance(payload.get(_MESSAGE), str):
+                message = payload[_MESSAGE]
+            for item in payload.get(_ERRORS) or ():
+                if isinstance(item, dict) and isinstance(item.get(_DESCRIPTION), str):
+                    errors.append(self.scrub(item[_DESCRIPTION]))
+            if not tracking and isinstance(payload.get(_TRACKING_ID), str):
+                tracking = payload[_TRACKING_ID]
         if not message:
             message = httpx.codes.get_reason_phrase(status) or "error"
             if 300 <= status < 400:

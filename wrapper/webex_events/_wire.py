@@ -44,6 +44,8 @@ from collections.abc import Callable
 from itertools import repeat
 from typing import Any
 
+from webex_events_api.spec import EVENT_COLLECTION_RESPONSE_KEYS, EVENT_KEYS
+
 __all__ = ["COLUMNS", "DecodedPage", "MalformedBodyError", "TextDemand", "decode_object", "decode_page"]
 
 try:  # the optional `fast` extra
@@ -59,14 +61,18 @@ _WS_CHARS = " \t\n\r"
 # digits sends the page to json. See _may_hold_big_int.
 _DIGITS_AS_ZERO = bytes.maketrans(b"123456789", b"000000000")
 _RUN_OF_DIGITS = b"0" * 19
-# The compact page _split_items cuts: this head, "]}" at the end, items separated by "},{".
-_HEAD = b'{"items":['
+#: The key of a page's array of events (``items``), from the spec.
+_ITEMS = EVENT_COLLECTION_RESPONSE_KEYS.items
+# The compact page _split_items cuts: this head ('{"items":['), "]}" at the end, items separated
+# by "},{".
+_HEAD = b"{" + json.dumps(_ITEMS).encode() + b":["
 _CUT = b"},{"
 _MAX_JOINS = 8  # pieces joined for one item before the page goes to the stdlib walk
-_ITEMS = "items"
-#: The fields a text-only page keeps for each item (``DecodedPage.column``): what the listing
-#: reads (``id``, ``created``) and the accessors that need no dict (``Event.resource``, ``.type``).
-COLUMNS = ("id", "created", "resource", "type")
+#: The fields a lean or text-only page keeps for each item (``DecodedPage.column``), by their
+#: keys in the spec: what the listing reads (``id``, ``created``) and the accessors that need no
+#: dict (``Event.resource``, ``.type``).
+COLUMNS = (EVENT_KEYS.id, EVENT_KEYS.created, EVENT_KEYS.resource, EVENT_KEYS.type)
+_CREATED = EVENT_KEYS.created
 
 
 class MalformedBodyError(ValueError):
@@ -84,7 +90,7 @@ def _check_items(items: object) -> list[Any]:
     """``items`` if it is a list of objects; MalformedBodyError otherwise (never an empty page)."""
     if type(items) is not list:
         raise MalformedBodyError(
-            f"'items' is {'missing' if items is _MISSING else _json_type(items)}, not an array"
+            f"{_ITEMS!r} is {'missing' if items is _MISSING else _json_type(items)}, not an array"
         )
     if not items or set(map(type, items)) == {dict}:  # (no Python loop for the usual page)
         return items
@@ -197,7 +203,7 @@ class DecodedPage:
     @property
     def created(self) -> list[Any]:
         """The ``created`` value of each element of ``items`` (None: absent, or not an object)."""
-        return self.column("created")
+        return self.column(_CREATED)
 
     def item(self, index: int) -> Any:
         """``items[index]`` exactly as :mod:`json` decodes it (big integers included).
@@ -229,7 +235,7 @@ class DecodedPage:
             body = self._body
             raw = _utf8(body)
             if _may_hold_big_int(raw):
-                self._exact = json.loads(_as_text(body))["items"]
+                self._exact = json.loads(_as_text(body))[_ITEMS]
         self._checked = True
         self.inexact = self._exact is not None
 
@@ -333,7 +339,7 @@ def decode_page(body: bytes | str, *, exact: bool = False, demand: TextDemand | 
     document, checked = _loads(body)
     if type(document) is not dict:
         raise json.JSONDecodeError("Expecting an object", "", 0)
-    items = _check_items(document.get("items", _MISSING))
+    items = _check_items(document.get(_ITEMS, _MISSING))
     return DecodedPage(items, body=body, demand=demand, checked=checked)
 
 
@@ -502,13 +508,13 @@ def _walk_page(text: str) -> list[tuple[Any, str]] | None:
             idx = _ws(text, idx)
             _expect(text, idx, ":")
             idx = _ws(text, idx + 1)
-            if key == "items" and idx < len(text) and text[idx] == "[":
+            if key == _ITEMS and idx < len(text) and text[idx] == "[":
                 items = []  # a repeated key wins, as in json.loads
                 idx = _items(text, idx, items)
             else:
                 value, idx = _value(text, idx)
-                if key == "items":
-                    raise MalformedBodyError(f"'items' is {_json_type(value)}, not an array")
+                if key == _ITEMS:
+                    raise MalformedBodyError(f"{_ITEMS!r} is {_json_type(value)}, not an array")
             idx = _ws(text, idx)
             if idx < len(text) and text[idx] == ",":
                 idx = _ws(text, idx + 1)

@@ -352,6 +352,8 @@ def export(
         _secret = read_token(token_file)
 
     # Every filter of the spec, given or not: a resume with another filter value is refused.
+    # "from" and "to" name this command's own --from/--to (as "since_seconds" names --since),
+    # not the spec's range parameters: a state file stays valid if the spec renames those.
     fingerprint: dict[str, Any] = {
         **{
             name[len(FILTER_DEST) :]: value for name, value in options.items() if name.startswith(FILTER_DEST)

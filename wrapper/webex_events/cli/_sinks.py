@@ -25,11 +25,12 @@ import json
 import os
 import sqlite3
 import sys
+from dataclasses import fields
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 
 from webex_events import Event
-from webex_events_api.spec import LIST_EVENTS
+from webex_events_api.spec import EVENT_KEYS, LIST_EVENTS
 
 from ._csv import field_value
 from ._errors import EXIT_USAGE, CliError
@@ -167,9 +168,12 @@ class JsonlSink:
 _FILTER_COLUMNS = tuple(
     (p.python_name, tuple((p.event_field or p.name).split("."))) for p in LIST_EVENTS.filters
 )
+# An Event field's column is named as the field is in Python (``Event.created``), like a filter's.
+_COLUMN_OF = {getattr(EVENT_KEYS, f.name): f.name for f in fields(EVENT_KEYS)}  # JSON key -> name
+_ID_COLUMN = _COLUMN_OF[EVENT_KEYS.id]
 #: The columns of the ``events`` table of a SQLite sink, after ``id`` and before ``raw``:
 #: ``created`` and one per List Events filter of the spec (its Python name).
-SQLITE_COLUMNS: tuple[str, ...] = ("created", *(c for c, _ in _FILTER_COLUMNS))
+SQLITE_COLUMNS: tuple[str, ...] = (_COLUMN_OF[EVENT_KEYS.created], *(c for c, _ in _FILTER_COLUMNS))
 
 
 def _column_value(raw: dict[str, Any], path: tuple[str, ...]) -> Any:
@@ -205,7 +209,7 @@ class SqliteSink:
         columns = ", ".join(f'"{c}" TEXT' for c in SQLITE_COLUMNS)
         self._db.execute("BEGIN IMMEDIATE")
         self._db.execute(
-            f"CREATE TABLE IF NOT EXISTS events (id TEXT PRIMARY KEY, {columns}, raw TEXT NOT NULL)"
+            f"CREATE TABLE IF NOT EXISTS events ({_ID_COLUMN} TEXT PRIMARY KEY, {columns}, raw TEXT NOT NULL)"
         )
         # A column the spec added since the database was made (a new filter): add it.
         have = {row[1] for row in self._db.execute("PRAGMA table_info(events)")}
@@ -218,7 +222,7 @@ class SqliteSink:
             "CREATE TABLE IF NOT EXISTS follow_state (name TEXT PRIMARY KEY, value TEXT NOT NULL)"
         )
         self._db.execute("COMMIT")
-        names = ", ".join(f'"{c}"' for c in ("id", *SQLITE_COLUMNS, "raw"))
+        names = ", ".join(f'"{c}"' for c in (_ID_COLUMN, *SQLITE_COLUMNS, "raw"))
         marks = ", ".join("?" for _ in range(len(SQLITE_COLUMNS) + 2))
         # OR IGNORE: an id already stored is never stored twice (follow never sends one twice;
         # this also keeps a database that another tool appended to consistent).

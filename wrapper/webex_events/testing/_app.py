@@ -21,7 +21,16 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal
-from urllib.parse import parse_qsl, quote, unquote, urlencode
+from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
+
+from webex_events_api.spec import (
+    ERROR_DETAIL_KEYS,
+    ERROR_KEYS,
+    EVENT_COLLECTION_RESPONSE_KEYS,
+    GET_EVENT_DETAILS,
+    SERVER_URL,
+    Operation,
+)
 
 from ._faults import RETRY_AFTER_FAULTS, Fault, format_seconds
 from ._org import Organization, serialize
@@ -32,6 +41,28 @@ JSON_TYPE = "application/json;charset=UTF-8"
 _DIGITS = re.compile(r"[0-9]{1,7}")
 # The fake's own continuation parameter of a next link (opaque to clients: the spec has none).
 _CURSOR = "cursor"
+#: The path the fake serves the API under: that of the spec's server URL (``/v1``).
+BASE_PATH = urlsplit(SERVER_URL).path.rstrip("/")
+# A page's head: the key of its events (the spec's EventCollectionResponse) opens the array.
+_PAGE_HEAD = b'{"' + EVENT_COLLECTION_RESPONSE_KEYS.items.encode() + b'":['
+
+
+def _route(operation: Operation) -> re.Pattern[str]:
+    """The request paths of ``operation`` (below ``BASE_PATH``); a path parameter is one segment.
+
+    >>> _route(GET_EVENT_DETAILS).fullmatch(BASE_PATH + "/events/abc").groups()
+    ('abc',)
+    """
+    pieces = re.split(r"\{[^}]*\}", operation.path)
+    return re.compile(re.escape(BASE_PATH) + "([^/]+)".join(re.escape(piece) for piece in pieces))
+
+
+def _error_body(message: str, tracking: str) -> bytes:
+    """An error body as the spec's Error schema has it (the message also as its one detail)."""
+    detail = {ERROR_DETAIL_KEYS.description: message}
+    return serialize(
+        {ERROR_KEYS.message: message, ERROR_KEYS.errors: [detail], ERROR_KEYS.tracking_id: tracking}
+    )
 
 
 @dataclass
@@ -157,6 +188,8 @@ class FakeApp:
         self._window_count = 0
         self._tracking_key = f"tracking:{org.seed}".encode()
         self._cursor_key = org.seed.to_bytes(16, "big", signed=True)
+        self._list_route = _route(org.facts.operation)
+        self._get_route = _route(GET_EVENT_DETAILS)
 
     # ---- helpers --------------------------------------------------------------------------------
 
@@ -187,7 +220,7 @@ class FakeApp:
         return Reply(status, headers, body, delay, action)
 
     def _error(self, status: int, tracking: str, message: str, *, delay: float = 0.0, **kw: object) -> Reply:
-        body = serialize({"message": message, "errors": [{"description": message}], "trackingId": tracking})
+        body = _error_body(message, tracking)
         return self._reply(status, tracking, body, delay=delay, **kw)  # type: ignore[arg-type]
 
     def _retry_after(self, status: int, tracking: str, seconds: float, message: str) -> Reply:
@@ -199,7 +232,7 @@ class FakeApp:
             self.stats.rate_limited += 1
         text = self.knobs.retry_after_header
         header = text if text is not None else format_seconds(seconds)
-        body = serialize({"message": message, "errors": [{"description": message}], "trackingId": tracking})
+        body = _error_body(message, tracking)
         self.stats.statuses[status] += 1
         headers = [("Content-Type", JSON_TYPE), ("TrackingID", tracking), ("Retry-After", header)]
         return Reply(status, headers, body, retry_after=seconds)
@@ -265,10 +298,10 @@ class FakeApp:
         route: Literal["list", "get"]
         link: str | None = None
         count = 0
-        if path == "/v1/events":
+        if self._list_route.fullmatch(path):
             route, event_id = "list", ""
-        elif path.startswith("/v1/events/") and "/" not in path[len("/v1/events/") :] and len(path) > 11:
-            route, event_id = "get", unquote(path[len("/v1/events/") :])
+        elif found := self._get_route.fullmatch(path):
+            route, event_id = "get", unquote(found.group(1))
         else:
             return self._error(
                 404, tracking, "The requested resource could not be found.", delay=self._delay()
@@ -443,7 +476,7 @@ class FakeApp:
             positions = list(itertools.islice(shown, limit + 1))
         more = len(positions) > limit
         del positions[limit:]
-        body = b'{"items":[' + b",".join(org.event_json(p) for p in positions) + b"]}"
+        body = _PAGE_HEAD + b",".join(org.event_json(p) for p in positions) + b"]}"
         link = self._next_link(params, origin, path, limit, positions[-1]) if more else None
         return body, link, len(positions)
 

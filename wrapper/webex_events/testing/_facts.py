@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
 
-from webex_events_api.spec import EVENT_FIELDS, LIST_EVENTS, Field, Operation, Parameter
+from webex_events_api.spec import EVENT_FIELDS, EVENT_KEYS, LIST_EVENTS, Field, Operation, Parameter
 
 __all__ = ["DEFAULT_FACTS", "Requirement", "SpecFacts", "field_of", "get_path", "sample", "wire_text"]
 
@@ -121,8 +121,8 @@ class SpecFacts:
         default = size.default if isinstance(size.default, int | float) else None
         self.page_default = int(default) if default is not None else self.page_max or self.page_min
         self.by_path = {f.path: f for f in self.fields}
-        self.resources = self.values_of("resource")
-        self.types = self.values_of("type")
+        self.resources = self.values_of(EVENT_KEYS.resource)
+        self.types = self.values_of(EVENT_KEYS.type)
         rules = []
         for p, path in self.filters:
             for other, values in p.required_when:

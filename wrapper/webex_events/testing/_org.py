@@ -46,7 +46,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Final, NamedTuple
 
-from webex_events_api.spec import EVENT_FIELDS, LIST_EVENTS, Field, Operation
+from webex_events_api.spec import EVENT_FIELDS, EVENT_KEYS, LIST_EVENTS, Field, Operation
 
 from ._facts import DEFAULT_FACTS, SpecFacts, get_path, sample, wire_text
 
@@ -141,11 +141,46 @@ _FUTURE_RESOURCES: Final = ("whiteboards", "slidoPolls", "aiAssistantSummaries")
 _FUTURE_TYPES: Final = ("archived", "moderated")
 _FUTURE_SERVICE_TYPES: Final = ("customerAssist",)
 
+# The top-level keys of an event are the spec's (its Event schema); a path into ``data`` starts
+# with _IN_DATA. What ``data`` holds for each resource (the builders below) is this fake's
+# knowledge of Webex beyond the spec, written here by name.
+_ID, _RESOURCE, _TYPE, _CREATED, _DATA = (
+    EVENT_KEYS.id,
+    EVENT_KEYS.resource,
+    EVENT_KEYS.type,
+    EVENT_KEYS.created,
+    EVENT_KEYS.data,
+)
+_APP_ID, _ACTOR_ID, _ORG_ID = EVENT_KEYS.app_id, EVENT_KEYS.actor_id, EVENT_KEYS.org_id
+_IN_DATA: Final = _DATA + "."
+
+
+def _rule_field(facts: SpecFacts) -> str | None:
+    """The ``data`` field a ``required-when`` rule on the resource or type makes events carry.
+
+    The spec's: ``data.serviceType`` (a converged recording carries its service type). The
+    first such rule's, if several; None if none.
+    """
+    for rule in facts.requirements:
+        name = rule.field[len(_IN_DATA) :]
+        on_columns = rule.key in (EVENT_KEYS.resource, EVENT_KEYS.type)
+        if on_columns and rule.field.startswith(_IN_DATA) and name and "." not in name:
+            return rule.field
+    return None
+
+
 # The fake's own storage: compact per-event columns for the Event fields filtered most, by field
-# path. Filters on any other field use a slow column built from the events (see ``_column``).
-_SERVICE_TYPE: Final = "data.serviceType"
-_SERVICE_KEY: Final = _SERVICE_TYPE.partition(".")[2]
-_FAST_COLUMNS: Final = {"resource": "res", "type": "typ", "actorId": "actor", _SERVICE_TYPE: "svc"}
+# path: the resource, type and actor, and the field of the spec's rule (``_rule_field``; the
+# fake's "service types"). Filters on any other field use a slow column built from the events
+# (see ``_column``).
+_SERVICE_TYPE: Final = _rule_field(DEFAULT_FACTS)
+_SERVICE_KEY: Final = "" if _SERVICE_TYPE is None else _SERVICE_TYPE[len(_IN_DATA) :]
+_FAST_COLUMNS: Final[dict[str, str]] = {
+    EVENT_KEYS.resource: "res",
+    EVENT_KEYS.type: "typ",
+    EVENT_KEYS.actor_id: "actor",
+    **({} if _SERVICE_TYPE is None else {_SERVICE_TYPE: "svc"}),
+}
 
 
 def _future(candidates: Sequence[str], known: Sequence[str], stem: str) -> tuple[str, ...]:
@@ -361,7 +396,7 @@ class Organization:
         observed = () if documented_shapes else _observed_types(drawn, spec_types)
         sent_types = (*spec_types, *observed)
         self.types: tuple[str, ...] = (*sent_types, *_future(_FUTURE_TYPES, sent_types, "futureType"))
-        known_svc = facts.values_of(_SERVICE_TYPE)
+        known_svc = () if _SERVICE_TYPE is None else facts.values_of(_SERVICE_TYPE)
         future_svc = _future(_FUTURE_SERVICE_TYPES, known_svc, "futureServiceType")
         self.service_types: tuple[str, ...] = ("", *known_svc, *future_svc)  # index 0: the event has none
         if max(len(self.resources), len(self.types), len(self.service_types)) > 256:
@@ -380,7 +415,7 @@ class Organization:
         svc = bytearray(events)
         self.unknown = bytearray(events)
         rnd = rng.random
-        need_res = need["resource"]
+        need_res = need[EVENT_KEYS.resource]
         n_future_res, n_future_typ = len(self.resources) - n_res, len(self.types) - n_sent_typ
         svc_future = len(known_svc) + 1
         for i in range(events):
@@ -405,7 +440,7 @@ class Organization:
                 svc[p] = 0  # refilled below if its new resource or type needs one
         # Every event a rule makes carry a service type gets one of the spec's (by position).
         fill = tuple(range(1, len(known_svc) + 1)) or (svc_future,)
-        for column, flags in ((res, need_res), (typ, need["type"])):
+        for column, flags in ((res, need_res), (typ, need[EVENT_KEYS.type])):
             for code in (c for c, needed in enumerate(flags) if needed):
                 for match in re.finditer(re.escape(bytes([code])), column):
                     i = match.start()
@@ -417,24 +452,25 @@ class Organization:
         self._builders: list[_Builder] = [_BUILDERS.get(r, _build_from_schema) for r in drawn]
         self._builders += [_build_unknown] * n_future_res
         self.schema_data = tuple(
-            (f.path[len("data.") :], f.example)
+            (f.path[len(_IN_DATA) :], f.example)
             for f in facts.fields
-            if f.path.startswith("data.") and "." not in f.path[len("data.") :] and f.example is not None
+            if f.path.startswith(_IN_DATA) and "." not in f.path[len(_IN_DATA) :] and f.example is not None
         )
         self._fast: dict[str, bytes] = {path: getattr(self, attr) for path, attr in _FAST_COLUMNS.items()}
         self._tables: dict[str, tuple[str, ...]] = {
-            "resource": self.resources,
-            "type": self.types,
-            "actorId": self.actor_ids,
-            _SERVICE_TYPE: self.service_types,
+            EVENT_KEYS.resource: self.resources,
+            EVENT_KEYS.type: self.types,
+            EVENT_KEYS.actor_id: self.actor_ids,
         }
+        if _SERVICE_TYPE is not None:
+            self._tables[_SERVICE_TYPE] = self.service_types
         # documented_shapes: the spec's JSON type of each data field it documents or filters on.
         self._documented: dict[str, str] | None = None
         if documented_shapes:
-            kinds = {f.path[5:]: f.type for f in facts.fields if f.path.startswith("data.")}
+            kinds = {f.path[len(_IN_DATA) :]: f.type for f in facts.fields if f.path.startswith(_IN_DATA)}
             for param, path in self.facts.filters:
-                if path.startswith("data."):
-                    kinds.setdefault(path[5:], param.type)
+                if path.startswith(_IN_DATA):
+                    kinds.setdefault(path[len(_IN_DATA) :], param.type)
             self._documented = {name: kind for name, kind in kinds.items() if "." not in name}
         self._extras = self._find_extras() if events else ()
         self._fills = self._find_fills()
@@ -444,13 +480,13 @@ class Organization:
         # One slot per event; bytes are filled in as events are first served (~1 kB each).
         self._json: list[bytes | None] | None = [None] * events if cache_json else None
 
-    def _needs(self, path: str) -> dict[str, list[bool]]:
+    def _needs(self, path: str | None) -> dict[str, list[bool]]:
         """Per resource and per type code: whether a required-when rule makes its events carry ``path``.
 
         Only rules keyed on the resource or the type reach a compact column this way; a field
         without a column is filled in per event instead (``_find_fills``).
         """
-        tables = {"resource": self.resources, "type": self.types}
+        tables = {EVENT_KEYS.resource: self.resources, EVENT_KEYS.type: self.types}
         need = {key: [False] * len(table) for key, table in tables.items()}
         for rule in self.facts.requirements:
             if rule.field == path and rule.key in tables:
@@ -460,7 +496,7 @@ class Organization:
         return need
 
     def _find_extras(self) -> tuple[tuple[str | None, str, object], ...]:
-        """Spec Event fields the fake's own model never writes: (None or "data", name, value).
+        """Spec Event fields the fake's own model never writes: (None or ``data``'s key, name, value).
 
         What the model writes is found by probing it (``_probe``), not listed, so a field the spec
         gains is emitted on about half of the events (``event_dict``) with no edit here.
@@ -475,8 +511,8 @@ class Organization:
             value = sample(f.type, f.example, f.enum)
             if not rest and head not in event:
                 extras.append((None, head, value))
-            elif rest and head == "data" and "." not in rest and rest not in produced_data:
-                extras.append(("data", rest, value))
+            elif rest and head == EVENT_KEYS.data and "." not in rest and rest not in produced_data:
+                extras.append((head, rest, value))
         return tuple(extras)
 
     def _find_fills(self) -> tuple[tuple[str, tuple[str, ...], str, tuple[object, ...]], ...]:
@@ -573,14 +609,14 @@ class Organization:
         if self.svc[pos]:  # the column is the truth: a builder that has no such field gets it
             data.setdefault(_SERVICE_KEY, self.service_types[self.svc[pos]])
         event: dict[str, Any] = {
-            "id": self.event_id(pos, d),
-            "resource": self.resources[code],
-            "type": etype,
-            "appId": self.app_id if rand.chance(0.1) else "null",
-            "actorId": actor_id,
-            "orgId": self.org_id,
-            "created": created,
-            "data": data,
+            _ID: self.event_id(pos, d),
+            _RESOURCE: self.resources[code],
+            _TYPE: etype,
+            _APP_ID: self.app_id if rand.chance(0.1) else "null",
+            _ACTOR_ID: actor_id,
+            _ORG_ID: self.org_id,
+            _CREATED: created,
+            _DATA: data,
         }
         return event, data
 
@@ -809,6 +845,11 @@ class _Ctx(NamedTuple):
 
 _Builder = Callable[[_Ctx], dict[str, Any]]
 
+# The ``data`` of each resource the fake knows, by name (``personId``, ``roomId``, ...): what Webex
+# sends, which is knowledge beyond the spec (see the module docstring), so these keys are written
+# here and not taken from ``EVENT_DATA_KEYS``. A spec field the builders lack is still emitted
+# (``_find_extras``), and the field of the spec's required-when rule is ``_SERVICE_KEY``.
+
 
 def _person(org: Organization, rand: _Rand) -> tuple[str, str, str]:
     p: tuple[str, str, str] = rand.pick(org.people)
@@ -979,7 +1020,7 @@ def _build_recording(c: _Ctx) -> dict[str, Any]:
     org, pos, rand, _etype, actor, _name, email, created = c
     data: dict[str, Any] = {"id": rand.uuid(1).replace("-", "")}
     if org.svc[pos]:  # the service type the columns gave it (a rule of the spec decides which)
-        data["serviceType"] = org.service_types[org.svc[pos]]
+        data[_SERVICE_KEY] = org.service_types[org.svc[pos]]
     data |= {
         "topic": f"Call with +1 408 555 {rand.byte():04d}",
         "ownerId": actor,
@@ -1157,7 +1198,7 @@ def _probe(org: Organization) -> frozenset[str]:
     key: tuple[str | bool, ...] = (*org.types, org.documented_shapes)
     found = _PROBED.get(key)
     if found is None:
-        keys = {path.partition(".")[2] for path in _FAST_COLUMNS if path.startswith("data.")}
+        keys = {path[len(_IN_DATA) :] for path in _FAST_COLUMNS if path.startswith(_IN_DATA)}
         digests = [bytes(64), bytes([255]) * 64]
         digests += [hashlib.blake2b(b"probe:%d" % n, digest_size=64).digest() for n in range(14)]
         for n, digest in enumerate(digests):

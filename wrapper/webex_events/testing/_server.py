@@ -14,7 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import FrameType
 from typing import TextIO
 
-from ._app import FakeApp
+from ._app import BASE_PATH, FakeApp
 
 __all__ = ["make_server", "run_app", "serve_app"]
 
@@ -84,7 +84,7 @@ def make_server(app: FakeApp, *, host: str = "127.0.0.1", port: int = 0) -> tupl
     server.app = app
     bound_port = server.server_address[1]
     shown = f"[{host}]" if family == socket.AF_INET6 else host
-    return server, f"http://{shown}:{bound_port}/v1"
+    return server, f"http://{shown}:{bound_port}{BASE_PATH}"
 
 
 @contextmanager
