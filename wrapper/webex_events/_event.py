@@ -63,7 +63,8 @@ class Event:
     __slots__ = ("_created", "_index", "_model", "_page", "_raw", "_raw_json")
 
     _raw: dict[str, Any] | None
-    _raw_json: str | bytes | None  # bytes: the UTF-8 text of a text-only page, decoded if asked
+    # bytes: the UTF-8 text of a text-only page, decoded if asked; None: cut from the page if asked
+    _raw_json: str | bytes | None
     _page: DecodedPage | None
     _index: int
     _model: EventModel | None
@@ -122,7 +123,7 @@ class Event:
 
     def _column(self, key: str) -> Any:
         """``key`` (one of ``_wire.COLUMNS``) from the dict, or from the page's column when the
-        event kept only its text (such a page has them all: decoded text-only, or released);
+        event has no dict (such a page has them all: decoded lean or text-only, or released);
         a string either way is exact, anything else: ask ``raw``."""
         raw = self._raw
         if raw is not None:
@@ -181,7 +182,7 @@ class Event:
             if type(value) is str:
                 return value
         elif (page := self._page) is not None:
-            value = page.columns[_ID][self._index]  # a text-only page's: no dict needed (see _wire._cut)
+            value = page.columns[_ID][self._index]  # a lean or text-only page's: no dict needed
             if type(value) is str:
                 return value
         value = self.raw.get(_ID, "")

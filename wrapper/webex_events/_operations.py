@@ -128,7 +128,7 @@ def _filter(page: DecodedPage, lo_s: str | None, hi_s: str, lo_us: int | None, h
     texts = page.texts_ready
     text_only = page.text_only
     items = page.items
-    dictless = not items  # a page decoded text-only: every element an object, no dicts kept
+    dictless = not items  # a page decoded lean or text-only: every element an object, no dicts kept
     new = Event._from_wire
     out: list[Event] = []
     append = out.append
