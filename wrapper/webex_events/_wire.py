@@ -12,11 +12,6 @@ The ways to decode a page, chosen per listing:
   page is cut into its items' exact texts (see *exact*) and each item's dict is dropped as soon
   as its ``COLUMNS`` are taken (see ``_cut``). Its events keep their text (what a raw export
   writes) and decode it again if another field is asked.
-
-Either way a listing whose consumer reads another field keeps the dicts of its next pages (see
-``TextDemand``). A listing holds the pages of its windows in flight and in its reorder buffer,
-and the cyclic GC walks every dict alive at each collection: at concurrency 16 and 32, holding
-none cut the listing's wall time by 7 % and 18 % (issue 13).
 - *fast*: one ``json.loads`` of the page (``orjson.loads`` when the ``fast`` extra is installed),
   so decoding costs what a plain decode costs. The exact text of each item is found only when
   someone first reads an event's ``raw_json``, by one walk of the page text.
@@ -29,6 +24,12 @@ none cut the listing's wall time by 7 % and 18 % (issue 13).
   Webex sent for the item is a slice of the body. A listing whose consumer has read decoded
   fields switches to this as soon as ``raw_json`` has been read once (see ``TextDemand``): its
   pages are then decoded once, not twice.
+
+Lean and text-only pages keep no dicts until the consumer reads another field; the listing then
+keeps the dicts of its next pages (see ``TextDemand``). A listing holds the pages of its windows
+in flight and in its reorder buffer, and the cyclic GC walks every dict alive at each
+collection: at concurrency 16 and 32, holding none cut the listing's wall time by 7 % and 18 %
+(issue 13).
 
 Without orjson, or for a page that is not compact, a page is decoded the fast way, and the exact
 way (the stdlib walk) once ``raw_json`` has been read.
@@ -211,7 +212,7 @@ class DecodedPage:
         A lean page is decoded whole again and keeps its dicts from then on: one C call for
         the page, not one decode per event that is asked (its neighbours usually are too).
         """
-        if not self.items and self._texts is None and self._body:
+        if self._is_lean:
             document, self._checked = _loads(self._body)
             self.items = document[_ITEMS]  # (checked by _lean: a list of objects)
             self.inexact = not self._checked
@@ -225,6 +226,11 @@ class DecodedPage:
         # A page without dicts (lean, text-only, or released): its item's own text, by json.
         texts = self._texts if self._texts is not None else self._find_texts()
         return json.loads(texts[index])
+
+    @property
+    def _is_lean(self) -> bool:
+        """Decoded lean (``_lean``): no dicts and no texts yet, only the columns and the body."""
+        return not self.items and self._texts is None and bool(self._body)
 
     def _check(self) -> None:
         texts = self._texts
@@ -263,7 +269,7 @@ class DecodedPage:
 
         A lean page keeps its body: its events have no text of their own yet (see ``_lean``).
         """
-        if not self.items and self._texts is None:
+        if self._is_lean:
             return
         for key in COLUMNS:
             self.column(key)  # computed while the items are here
@@ -359,9 +365,7 @@ def _lean(body: bytes, demand: TextDemand) -> DecodedPage | None:
     items = document.get(_ITEMS) if type(document) is dict else None
     if type(items) is not list or (items and set(map(type, items)) != {dict}):
         return None
-    n = len(items)
-    columns = {key: list(map(dict.get, items, repeat(key, n))) for key in COLUMNS}
-    return DecodedPage([], body=body, demand=demand, columns=columns)
+    return DecodedPage([], body=body, demand=demand, columns={key: _values(items, key) for key in COLUMNS})
 
 
 def _loads(body: bytes | str) -> tuple[Any, bool]:
