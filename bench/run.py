@@ -242,24 +242,26 @@ def reference_window_h(*, events: int, days: float, page_size: int) -> str:
 
 @dataclass(frozen=True)
 class SweepPoint:
-    """One concurrency of the sweep: the keys of its sync and async contenders."""
+    """One concurrency of the sweep: its sync and async contenders, and the reference beside them."""
 
     concurrency: int
     sync: Contender
     async_: Contender
+    reference: Contender
 
 
-def sweep(concurrencies: Sequence[int], concurrency: int) -> list[SweepPoint]:
+def sweep(concurrencies: Sequence[int], concurrency: int, reference_h: str = "6") -> list[SweepPoint]:
     """``WebexEvents`` and ``AsyncWebexEvents`` with window="auto" at each concurrency.
 
-    At ``concurrency`` (the main table's) the sweep reuses ``ours_conc``/``ours_async``: the same
-    contender is not run twice.
+    Beside them, the reference client at the same concurrency (not a target): what a client doing
+    less than ours gets from this machine against the same limit. At ``concurrency`` (the main
+    table's) the sweep reuses ``ours_conc``/``ours_async``/the reference: none is run twice.
     """
-    by_key = {c.key: c for c in contenders(concurrency)}
+    by_key = {c.key: c for c in contenders(concurrency, reference_h)}
     points = []
     for c in concurrencies:
         if c == concurrency:
-            points.append(SweepPoint(c, by_key["ours_conc"], by_key["ours_async"]))
+            points.append(SweepPoint(c, by_key["ours_conc"], by_key["ours_async"], by_key[REFERENCE]))
             continue
         points.append(
             SweepPoint(
@@ -272,6 +274,13 @@ def sweep(concurrencies: Sequence[int], concurrency: int) -> list[SweepPoint]:
                     f"`AsyncWebexEvents` window=auto, concurrency={c}",
                     "ours_async",
                     "auto",
+                    c,
+                ),
+                Contender(
+                    f"{REFERENCE}_c{c}",
+                    f"reference: minimal threaded httpx, {c} threads, fixed {reference_h} h windows, orjson",
+                    "httpx_threads",
+                    reference_h,
                     c,
                 ),
             )
@@ -357,9 +366,11 @@ def measure(
 def section_throughput(args: argparse.Namespace, log: Log) -> dict[str, Any]:
     days = args.days
     from_, to = iso_ms(END - timedelta(days=days)), iso_ms(END)
-    points = sweep(args.sweep, args.concurrency)
-    extra = [x for p in points for x in (p.sync, p.async_) if x.key.endswith(f"_c{p.concurrency}")]
     reference_h = reference_window_h(events=args.events, days=days, page_size=args.page_size)
+    points = sweep(args.sweep, args.concurrency, reference_h)
+    extra = [
+        x for p in points for x in (p.sync, p.async_, p.reference) if x.key.endswith(f"_c{p.concurrency}")
+    ]
     chosen = [
         c
         for c in contenders(args.concurrency, reference_h) + extra
@@ -433,7 +444,13 @@ def section_throughput(args: argparse.Namespace, log: Log) -> dict[str, Any]:
         "min_pages": max(1, -(-expected["count"] // args.page_size)),
         "rows": rows,
         "sweep_points": [
-            {"concurrency": p.concurrency, "sync": p.sync.key, "async": p.async_.key} for p in points
+            {
+                "concurrency": p.concurrency,
+                "sync": p.sync.key,
+                "async": p.async_.key,
+                "reference": p.reference.key,
+            }
+            for p in points
         ],
         "skipped": skipped,
     }
@@ -537,8 +554,8 @@ def sweep_table(tp: dict[str, Any]) -> list[dict[str, Any]]:
         c = point["concurrency"]
         limit = -(-tp["min_pages"] // c) * tp["latency"] + floor if floor is not None else None
         walls = {}
-        for flavour in ("sync", "async"):
-            r = rows.get(point[flavour])
+        for flavour in ("sync", "async", "reference"):
+            r = rows.get(point.get(flavour, ""))
             if r is None:
                 continue
             walls[flavour] = r["wall"]
@@ -557,9 +574,10 @@ def sweep_table(tp: dict[str, Any]) -> list[dict[str, Any]]:
                     "wall_limit": r["wall"] / limit if limit else None,
                 }
             )
-        if len(walls) == 2:
-            for entry in out[-2:]:
-                entry["async_sync"] = walls["sync"] / walls["async"] if walls["async"] > 0 else None
+        if "sync" in walls and "async" in walls:
+            for entry in out[-len(walls) :]:
+                if entry["flavour"] != "reference":
+                    entry["async_sync"] = walls["sync"] / walls["async"] if walls["async"] > 0 else None
     return out
 
 
@@ -804,10 +822,18 @@ def must_show(report: dict[str, Any]) -> list[dict[str, Any]]:
                     ASYNC_SYNC_TARGET,
                 )
             )
+    # The reference at the same concurrency, beside each (context, not a target).
+    reference = {e["concurrency"]: e for e in sweep_rows if e["flavour"] == "reference"}
     for entry in sweep_rows:
+        if entry["flavour"] == "reference":
+            continue
         shown = None
         if entry["wall_limit"] is not None:
-            shown = f"{entry['wall_limit']:.2f}x ({entry['wall']:.2f} s vs limit {entry['limit']:.2f} s)"
+            shown = f"{entry['wall_limit']:.2f}x ({entry['wall']:.2f} s vs limit {entry['limit']:.2f} s"
+            ref = reference.get(entry["concurrency"])
+            if ref is not None and ref["wall_limit"] is not None:
+                shown += f"; reference {ref['wall_limit']:.2f}x"
+            shown += ")"
         out.append(
             check(
                 f"Wall ÷ limit, {entry['flavour']}, concurrency {entry['concurrency']}",
@@ -1033,14 +1059,15 @@ def render_sweep(tp: dict[str, Any]) -> list[str]:
         f"ceil({tp['min_pages']} minimum pages ÷ concurrency) {TIMES} {tp['latency'] * 1000:.0f} ms "
         f"+ {floor_text}. "
         f"Target: wall ≤ {WALL_LIMIT_TARGET:g}x the limit. Async ÷ sync: sync wall ÷ async wall "
-        f"(target ≥ {ASYNC_SYNC_TARGET:g}x).{same}",
+        f"(target ≥ {ASYNC_SYNC_TARGET:g}x).{same} Reference rows (not a target): the minimal threaded "
+        "client of the main table at the same concurrency, against the same limit.",
         "",
         "| concurrency | client | wall s | speedup vs SDK | requests ÷ minimum | limit s | wall ÷ limit "
         f"| ≤ {WALL_LIMIT_TARGET:g}x | async ÷ sync | CPU s | peak RSS MB | exact |",
         "|---:|---|---:|---:|---:|---:|---:|:-:|---:|---:|---:|:-:|",
     ]
     for e in entries:
-        client = "`WebexEvents`" if e["flavour"] == "sync" else "`AsyncWebexEvents`"
+        client = {"sync": "`WebexEvents`", "async": "`AsyncWebexEvents`"}.get(e["flavour"], "reference")
         speedup = _fmt_ratio(e["speedup"]) if e["speedup"] else "n/a"
         limit = f"{e['limit']:.2f}" if e["limit"] is not None else "n/a"
         if e["wall_limit"] is None:
@@ -1048,6 +1075,8 @@ def render_sweep(tp: dict[str, Any]) -> list[str]:
         else:
             ratio = f"{e['wall_limit']:.2f}x"
             verdict = "met" if e["wall_limit"] <= WALL_LIMIT_TARGET else "**not met**"
+            if e["flavour"] == "reference":
+                verdict = f"({verdict}: not a target)"
         a_s = f"{e['async_sync']:.2f}x" if e.get("async_sync") and e["flavour"] == "async" else ""
         out.append(
             f"| {e['concurrency']} | {client} | {e['wall']:.2f} | {speedup} | {e['requests_ratio']:.2f}x "
@@ -1129,7 +1158,7 @@ def render(report: dict[str, Any]) -> str:
         sweep_only = {
             key
             for point in tp.get("sweep_points", [])
-            for key in (point["sync"], point["async"])
+            for key in (point["sync"], point["async"], point.get("reference", ""))
             if key.endswith(f"_c{point['concurrency']}")
         }
         for r in tp["rows"]:
