@@ -362,7 +362,7 @@ def test_core_gate_closes_before_body_is_read() -> None:
         assert isinstance(action, Read)
         action = gen.send(json.dumps({"items": [event(1)]}).encode())
         assert isinstance(action, Page)
-        assert [e.id for e in action.events] == ["E1"]
+        assert [e.id for e in action.events.make()] == ["E1"]
         with pytest.raises(StopIteration):
             gen.send(None)
 

@@ -52,6 +52,11 @@ items_st = st.lists(
 )
 
 
+def _kept(page: DecodedPage, *args: Any, **kwargs: Any) -> list[Event]:
+    """``_in_range``'s events, made as the consumer makes them (``PageEvents.make``)."""
+    return _in_range(page, *args, **kwargs).make()
+
+
 def _dumps_item(item: dict[str, Any], ensure_ascii: bool, spaced: bool) -> str:
     seps = (", ", ": ") if spaced else (",", ":")
     return json.dumps(item, ensure_ascii=ensure_ascii, separators=seps)
@@ -184,7 +189,7 @@ def test_integers_orjson_cannot_keep_are_exact(number: int, exact: bool) -> None
     assert type(page.item(0)["n"]) is int
     # Events: string fields straight from the page, whole items exact.
     for read_text_first in (False, True):
-        events = _in_range(decode_page(body, exact=exact), None, "2025-01-01T00:00:00.000Z", None, 0)
+        events = _kept(decode_page(body, exact=exact), None, "2025-01-01T00:00:00.000Z", None, 0)
         assert [e.id for e in events] == ["a", "b"]
         if read_text_first:
             assert [e.raw_json for e in events] == [json.dumps(i, separators=(",", ":")) for i in expected]
@@ -257,7 +262,7 @@ def test_in_range_equals_the_per_item_filter(
         return DecodedPage(list(items), texts=spans, demand=demand if text_only else None)
 
     page = make()
-    got = _in_range(page, *args)
+    got = _kept(page, *args)
     ref_page = make()
     want = _filter(ref_page, *args)
     assert [(e._raw, e._raw_json, e._index) for e in got] == [(e._raw, e._raw_json, e._index) for e in want]
@@ -272,14 +277,14 @@ def test_in_range_equals_the_per_item_filter(
 def test_a_full_page_in_range_takes_the_bulk_path() -> None:
     items = [{"id": str(i), "created": format_ms(BASE_MS - i)} for i in range(5)]
     page = DecodedPage(items, texts=[json.dumps(i) for i in items])
-    events = _in_range(page, format_ms(BASE_MS - 4), format_ms(BASE_MS + 1), None, 0)
+    events = _kept(page, format_ms(BASE_MS - 4), format_ms(BASE_MS + 1), None, 0)
     assert [e.id for e in events] == ["0", "1", "2", "3", "4"]
     assert [e.raw_json for e in events] == [json.dumps(i) for i in items]
     # One millisecond less at either end drops exactly one event.
-    assert [e.id for e in _in_range(page, format_ms(BASE_MS - 3), format_ms(BASE_MS + 1), None, 0)] == list(
+    assert [e.id for e in _kept(page, format_ms(BASE_MS - 3), format_ms(BASE_MS + 1), None, 0)] == list(
         "0123"
     )
-    assert [e.id for e in _in_range(page, None, format_ms(BASE_MS), None, 0)] == list("1234")
+    assert [e.id for e in _kept(page, None, format_ms(BASE_MS), None, 0)] == list("1234")
 
 
 # ---- Event.created ---------------------------------------------------------------------------------
@@ -328,7 +333,7 @@ def test_an_unparsable_created_is_kept_and_logged_as_sent(
 ) -> None:
     body = b'{"items":[{"id":"a","created":123456789012345678901234},{"id":"b","created":"x"}]}'
     with caplog.at_level("WARNING", logger="webex_events"):
-        events = _in_range(decode_page(body, exact=exact), None, "2025-01-01T00:00:00.000Z", None, 0)
+        events = _kept(decode_page(body, exact=exact), None, "2025-01-01T00:00:00.000Z", None, 0)
     assert [e.id for e in events] == ["a", "b"]
     assert events[0].raw["created"] == 123456789012345678901234
     assert events[0].created_raw == "123456789012345678901234"
@@ -384,7 +389,7 @@ def test_a_text_only_page_matches_the_stdlib_walk(
     page = decode_page(body, exact=True, demand=_text_only_demand())
     assert _as_str(page.texts_ready) == ref_texts
     assert [page.item(i) for i in range(len(ref_items))] == ref_items
-    events = _in_range(page, None, "2099-01-01T00:00:00.000Z", None, 0)
+    events = _kept(page, None, "2099-01-01T00:00:00.000Z", None, 0)
     assert [e.raw_json for e in events] == texts
     assert [e.id for e in events] == [
         i.get("id", "") if type(i.get("id")) is str else str(i.get("id", "")) for i in ref_items
@@ -405,7 +410,7 @@ def test_a_raw_export_keeps_no_dicts_until_a_typed_field_is_read() -> None:
     assert page.text_only
     assert page.column("id") == ["a", "b"]
     assert page.created == ["2024-01-02T03:04:05.678Z", "2024-01-02T03:04:05.677Z"]
-    events = _in_range(page, None, "2025-01-01T00:00:00.000Z", None, 0)
+    events = _kept(page, None, "2025-01-01T00:00:00.000Z", None, 0)
     assert [(e.id, e.created_raw, e.raw_json) for e in events] == [
         ("a", "2024-01-02T03:04:05.678Z", texts[0]),
         ("b", "2024-01-02T03:04:05.677Z", texts[1]),
@@ -418,14 +423,14 @@ def test_a_raw_export_keeps_no_dicts_until_a_typed_field_is_read() -> None:
     assert decode_page(_page(texts), exact=True, demand=demand).items != []
     # Filtered by the per-item path too (one event out of range).
     page = decode_page(_page(texts), exact=True, demand=_text_only_demand())
-    kept = _in_range(page, "2024-01-02T03:04:05.678Z", "2025-01-01T00:00:00.000Z", None, 0)
+    kept = _kept(page, "2024-01-02T03:04:05.678Z", "2025-01-01T00:00:00.000Z", None, 0)
     assert [(e.id, e.raw_json) for e in kept] == [("a", texts[0])]
 
 
 def test_a_text_only_page_logs_an_unparsable_created_as_sent(caplog: pytest.LogCaptureFixture) -> None:
     body = b'{"items":[{"id":"a","created":123456789012345678901234},{"id":"b","created":"x"}]}'
     with caplog.at_level("WARNING", logger="webex_events"):
-        events = _in_range(
+        events = _kept(
             decode_page(body, exact=True, demand=_text_only_demand()),
             None,
             "2025-01-01T00:00:00.000Z",

@@ -3,6 +3,8 @@ rendering builds no window-sized text, and the CLI's malloc settings (a user's o
 
 from __future__ import annotations
 
+import asyncio
+import gc
 import threading
 import time
 from collections.abc import Generator
@@ -12,7 +14,7 @@ from typing import Any
 import pytest
 
 import webex_events._client as client_module
-from webex_events import Event, RetryPolicy, WebexEvents
+from webex_events import AsyncWebexEvents, Event, ListStats, RetryPolicy, WebexEvents
 from webex_events._operations import _in_range
 from webex_events._schedule import Schedule
 from webex_events._wire import TextDemand, decode_page
@@ -61,6 +63,55 @@ def test_the_workers_of_a_sync_listing_decode_one_at_a_time(monkeypatch: pytest.
     assert most == 1
 
 
+def _live_events() -> int:
+    gc.collect()
+    return sum(1 for o in gc.get_objects() if type(o) is Event)
+
+
+def _wait_for_pages(stats: ListStats, pages: int) -> None:
+    deadline = time.monotonic() + 10
+    while stats.pages < pages and time.monotonic() < deadline:
+        time.sleep(0.005)
+    assert stats.pages >= pages, stats
+
+
+@pytest.mark.parametrize("client_type", ["sync", "async"])
+def test_events_are_made_when_the_consumer_reaches_their_page(client_type: str) -> None:
+    """Finished windows wait in the reorder buffer as pages, not as Event objects (the collector
+    walked those again and again: issue 13); a page's events are made as the consumer gets there."""
+    fake = FakeWebex(start=START, end=END, token=TOKEN, events=3000, seed=8)
+    size, ahead = 50, 8  # the consumer holds the first event while workers fetch 8 pages more
+    if client_type == "sync":
+        with WebexEvents(token=TOKEN, transport=fake.transport(), retry=FAST, concurrency=4) as client:
+            stream = client.list_events(from_=START, to=END, page_size=size, window="auto")
+            events = iter(stream)
+            first = next(events)
+            _wait_for_pages(stream.stats, ahead)
+            live = _live_events()
+            rest = [e.id for e in events]
+    else:
+
+        async def run() -> tuple[Event, int, list[str]]:
+            async with AsyncWebexEvents(
+                token=TOKEN, transport=fake.async_transport(), retry=FAST, concurrency=4
+            ) as client:
+                stream = client.list_events(from_=START, to=END, page_size=size, window="auto")
+                events = aiter(stream)
+                first = await anext(events)
+                for _ in range(2000):  # (10 s at most)
+                    if stream.stats.pages >= ahead:
+                        break
+                    await asyncio.sleep(0.005)
+                assert stream.stats.pages >= ahead, stream.stats
+                live = _live_events()
+                return first, live, [e.id async for e in events]
+
+        first, live, rest = asyncio.run(run())
+    assert sorted([first.id, *rest]) == sorted(fake.expected_ids(from_=START, to=END))
+    # The consumer's page (made at once: one C loop) and nothing of the pages buffered behind it.
+    assert live <= size, live
+
+
 def test_one_at_a_time_releases_the_gate_and_closes_the_listing() -> None:
     gate = threading.Lock()
     closed = []
@@ -105,7 +156,7 @@ def test_jsonl_rendering_is_the_exact_texts_one_per_line(source: str, whitespace
         demand = TextDemand()
         demand.wanted = True
         body = ('{"items":[' + ",".join(texts) + "]}").encode()
-        events = _in_range(decode_page(body, exact=True, demand=demand), None, "9999", None, 0)
+        events = _in_range(decode_page(body, exact=True, demand=demand), None, "9999", None, 0).make()
         assert {type(e._raw_json) for e in events} == {bytes}
     expected = "\n".join(t.replace("\r", " ").replace("\n", " ") for t in texts) + "\n"
     assert _render(events, "jsonl") == expected.encode("utf-8")

@@ -426,7 +426,7 @@ def test_windows_are_of_two_pages_while_a_page_per_worker_is_left(concurrency: i
     schedule = Schedule(q, ListStats())
     first = schedule.take()
     assert first is not None
-    schedule.done(first, [None] * 100, Split(first.lo + 2900, density=1.0))
+    schedule.done(first, [[None] * 100], Split(first.lo + 2900, density=1.0))  # type: ignore[list-item]
     *windows, last = list(iter(schedule.take, None))
     for window in windows:
         left = first.lo + 2900 - window.lo  # events not yet in a window (one per millisecond)

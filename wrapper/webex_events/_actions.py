@@ -20,7 +20,7 @@ from collections.abc import Mapping
 
 import httpx
 
-from ._event import Event
+from ._page_events import PageEvents
 
 __all__ = [
     "Action",
@@ -121,11 +121,11 @@ class Sleep:
 
 
 class Page:
-    """Output: the (range-filtered) events of one page."""
+    """Output: the (range-filtered) events of one page, made when the consumer takes them."""
 
     __slots__ = ("events",)
 
-    def __init__(self, events: list[Event]) -> None:
+    def __init__(self, events: PageEvents) -> None:
         self.events = events
 
 

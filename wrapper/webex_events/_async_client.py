@@ -38,6 +38,7 @@ from ._follow import FollowBatch, FollowCheckpoint
 from ._gate import Recalled
 from ._models import Window
 from ._operations import Split, get_event, list_range
+from ._page_events import PageEvents, WindowPages
 from ._query import PAGE_SIZE
 from ._schedule import Schedule, Task
 
@@ -63,14 +64,19 @@ class AsyncEventStream(StreamBase):
         # not whenever the event loop finalizes them.
         async with aclosing(self._run(stream_pages=True)) as windows:
             async for window in windows:
-                for event in window.events:
+                for event in window.events():
                     yield event
 
     def windows(self) -> AsyncIterator[Window]:
         """The listing as :class:`Window` objects, in ascending time order."""
-        return self._run(stream_pages=False)
+        return self._windows()
 
-    async def _run(self, *, stream_pages: bool) -> AsyncGenerator[Window, None]:
+    async def _windows(self) -> AsyncGenerator[Window, None]:
+        async with aclosing(self._run(stream_pages=False)) as windows:
+            async for window in windows:
+                yield window.window()
+
+    async def _run(self, *, stream_pages: bool) -> AsyncGenerator[WindowPages, None]:
         if not self._start():
             return
         if self._query.windowed:
@@ -80,27 +86,27 @@ class AsyncEventStream(StreamBase):
             return
         query, stats = self._query, self.stats
         gen = list_range(self._client._requester, query, query.lo_ms, query.hi_ms, stats)
-        collected: list[Event] = []
+        collected: list[PageEvents] = []
         async with aclosing(self._client._drive(gen, [])) as pages:
-            async for events in pages:
+            async for page in pages:
                 if stream_pages:
-                    yield self._whole(events)
+                    yield self._whole([page])
                 else:
-                    collected.extend(events)
+                    collected.append(page)
         stats._window_done()
         if not stream_pages:
             yield self._whole(collected)
 
-    async def _collect(self, task: Task) -> tuple[list[Event], Split | None]:
+    async def _collect(self, task: Task) -> tuple[list[PageEvents], Split | None]:
         gen = list_range(self._client._requester, self._query, task.lo, task.hi, self.stats, split=task.split)
-        out: list[Event] = []
+        out: list[PageEvents] = []
         box: list[Split | None] = []
         async with aclosing(self._client._drive(gen, box)) as pages:
-            async for events in pages:
-                out.extend(events)
+            async for page in pages:
+                out.append(page)
         return out, box[0]
 
-    async def _windowed(self) -> AsyncGenerator[Window, None]:
+    async def _windowed(self) -> AsyncGenerator[WindowPages, None]:
         # The sync client's design with tasks: `concurrency` tasks loop on take -> fetch -> done,
         # the consumer pops finished windows in order (see _schedule).
         cond = asyncio.Condition()
@@ -112,16 +118,16 @@ class AsyncEventStream(StreamBase):
                     while (task := schedule.take()) is None:
                         await cond.wait()
                 try:
-                    events, split = await self._collect(task)
+                    pages, split = await self._collect(task)
                 except Exception as exc:  # handed to the consumer, in window order
                     async with cond:
                         schedule.failed(task, exc)
                         cond.notify_all()
                     continue
                 async with cond:
-                    schedule.done(task, events, split)
+                    schedule.done(task, pages, split)
                     cond.notify_all()
-                del events
+                del pages
 
         workers = [asyncio.ensure_future(work()) for _ in range(self._query.concurrency)]
         try:
@@ -308,9 +314,7 @@ class AsyncWebexEvents(ClientBase[AsyncEventStream, httpx.AsyncClient, httpx.Asy
         finally:
             await response.aclose()
 
-    async def _drive(
-        self, gen: Generator[Any, Any, Any], box: list[Any]
-    ) -> AsyncGenerator[list[Event], None]:
+    async def _drive(self, gen: Generator[Any, Any, Any], box: list[Any]) -> AsyncGenerator[PageEvents, None]:
         """Execute the core's actions; yield the events of each page; the return value goes in box."""
         result: Any = None
         try:

@@ -15,7 +15,6 @@ from webex_events_api.spec import ListEventsFilters
 
 from ._config import configure_client, http_limits, tls_verify
 from ._errors import InvalidArgumentError
-from ._event import Event
 from ._follow import (
     DEFAULT_LAG,
     DEFAULT_OVERLAP,
@@ -27,7 +26,8 @@ from ._follow import (
     Follower,
     utc_now,
 )
-from ._models import ListStats, Window
+from ._models import ListStats
+from ._page_events import PageEvents, WindowPages
 from ._query import PAGE_SIZE, Query, build_query
 from ._requester import MAX_RESPONSE_BYTES
 from ._retry import RetryPolicy
@@ -220,6 +220,6 @@ class StreamBase:
         self.stats = ListStats(windows_total=query.windows_total)
         return query.lo_ms is None or query.lo_ms < query.hi_ms
 
-    def _whole(self, events: list[Event]) -> Window:
-        """The unwindowed listing (or one page of it) as a Window."""
-        return Window(start=self._query.start, end=self._query.end, events=events)
+    def _whole(self, pages: list[PageEvents]) -> WindowPages:
+        """The unwindowed listing (or one page of it) as a window."""
+        return WindowPages(self._query.start, self._query.end, pages)

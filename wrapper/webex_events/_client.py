@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Generator, Iterator
+from contextlib import closing
 from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Any, Self, TypeVar, Unpack
@@ -37,6 +38,7 @@ from ._follow import FollowBatch, FollowCheckpoint
 from ._gate import Recalled
 from ._models import Window
 from ._operations import Split, get_event, list_range
+from ._page_events import PageEvents, WindowPages
 from ._query import PAGE_SIZE
 from ._schedule import Schedule, Task
 
@@ -68,35 +70,37 @@ class EventStream(StreamBase):
 
     def __iter__(self) -> Iterator[Event]:
         for window in self._run(stream_pages=True):
-            yield from window.events
+            yield from window.events()
 
     def windows(self) -> Iterator[Window]:
         """The listing as :class:`Window` objects, in ascending time order.
 
         Without ``window=`` the whole listing is one Window (held in memory).
         """
-        return self._run(stream_pages=False)
+        with closing(self._run(stream_pages=False)) as windows:
+            for window in windows:
+                yield window.window()
 
-    def _run(self, *, stream_pages: bool) -> Iterator[Window]:
+    def _run(self, *, stream_pages: bool) -> Generator[WindowPages, None, None]:
         if not self._start():
             return
         if self._query.windowed:
             yield from self._windowed()
             return
         query, stats = self._query, self.stats
-        collected: list[Event] = []
-        for events in self._client._drive(
+        collected: list[PageEvents] = []
+        for page in self._client._drive(
             list_range(self._client._requester, query, query.lo_ms, query.hi_ms, stats)
         ):
             if stream_pages:
-                yield self._whole(events)
+                yield self._whole([page])
             else:
-                collected.extend(events)
+                collected.append(page)
         stats._window_done()
         if not stream_pages:
             yield self._whole(collected)
 
-    def _windowed(self) -> Iterator[Window]:
+    def _windowed(self) -> Generator[WindowPages, None, None]:
         # `concurrency` threads loop on take -> fetch -> done; the consumer (this generator) pops
         # finished windows in order. One condition: a worker waits for work (a split, a freed
         # buffer slot), the consumer for the window it needs.
@@ -107,13 +111,13 @@ class EventStream(StreamBase):
         decoding = threading.Lock()  # one worker decodes at a time (Schedule.one_at_a_time)
         requester, query, stats = self._client._requester, self._query, self.stats
 
-        def collect(task: Task) -> tuple[list[Event], Split | None]:
+        def collect(task: Task) -> tuple[list[PageEvents], Split | None]:
             gen = list_range(requester, query, task.lo, task.hi, stats, split=task.split)
-            out: list[Event] = []
+            out: list[PageEvents] = []
             driver = self._client._drive(Schedule.one_at_a_time(gen, decoding), stop)
             try:
                 while True:
-                    out.extend(next(driver))
+                    out.append(next(driver))
             except StopIteration as done:
                 return out, done.value
 
@@ -126,7 +130,7 @@ class EventStream(StreamBase):
                     if task is None:  # stopped
                         return
                 try:
-                    events, split = collect(task)
+                    pages, split = collect(task)
                 except _StoppedError:
                     return
                 except BaseException as exc:  # handed to the consumer, in window order
@@ -135,9 +139,9 @@ class EventStream(StreamBase):
                         cond.notify_all()
                     continue
                 with cond:
-                    schedule.done(task, events, split)
+                    schedule.done(task, pages, split)
                     cond.notify_all()
-                del events
+                del pages
 
         # Daemon threads: a listing left unfinished while its stream is still referenced (a
         # module global, a frame kept by a traceback) must not keep the interpreter from
@@ -333,7 +337,7 @@ class WebexEvents(ClientBase[EventStream, httpx.Client, httpx.BaseTransport]):
 
     def _drive(
         self, gen: Generator[Any, Any, T], stop: threading.Event | None = None
-    ) -> Generator[list[Event], None, T]:
+    ) -> Generator[PageEvents, None, T]:
         """Execute the core's actions; yield the events of each page."""
         result: Any = None
         try:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Generator, Mapping
-from itertools import repeat
 from typing import Any, Literal
 from urllib.parse import quote
 
@@ -23,6 +22,7 @@ from ._errors import InvalidArgumentError, PagingLoopError
 from ._event import Event
 from ._links import next_link
 from ._models import ListStats
+from ._page_events import PageEvents
 from ._query import Query
 from ._requester import Requester
 from ._wire import DecodedPage, decode_object, decode_page
@@ -69,31 +69,23 @@ def _get(requester: Requester, url: httpx.URL) -> Generator[Action, Any, Event]:
 
 def _in_range(
     page: DecodedPage, lo_s: str | None, hi_s: str, lo_us: int | None, hi_us: int, *, head: int | None = None
-) -> list[Event]:
+) -> PageEvents:
     """Events with ``lo <= created < hi`` (canonical timestamps compared as strings: fast).
 
     Elements of ``items`` that are not objects are skipped. Events of a ``text_only`` page keep
     their exact text and not the dict (decoded again if a field is read). ``head``: only the
     first ``head`` elements can be in range (a split page, whose oldest millisecond is left to
-    the rest of its window): if they all are, they are kept without a Python loop too.
+    the rest of its window): if they all are, they are kept without a Python loop too, and made
+    only when the consumer reaches them (see ``_page_events``).
     """
-    texts = page.texts_ready
     text_only = page.text_only
     created = page.created
     n = len(created) if head is None else head
     if _all_in_range(created if head is None else created[:n], lo_s, hi_s):
-        # The common page: every event kept (or the head), built without a Python loop.
-        out = list(
-            map(
-                Event._from_wire,
-                repeat(None, n) if text_only else page.items,
-                repeat(None, n) if texts is None else texts,
-                repeat(page, n),
-                range(n),
-            )
-        )
+        # The common page: every event kept (or the head), made later without a Python loop.
+        out = PageEvents(page, n, items=None if text_only else page.items, texts=page.texts_ready)
     else:
-        out = _filter(page, lo_s, hi_s, lo_us, hi_us)
+        out = PageEvents.of(_filter(page, lo_s, hi_s, lo_us, hi_us))
     if text_only:
         page.release()
     return out

@@ -31,9 +31,9 @@ from itertools import pairwise
 from typing import Any, TypeVar
 
 from ._dates import WindowPlan, from_ms
-from ._event import Event
-from ._models import ListStats, Window
+from ._models import ListStats
 from ._operations import Split
+from ._page_events import PageEvents, WindowPages
 from ._query import Query
 
 __all__ = ["MAX_WINDOW_PAGES", "REORDER_PAGES_PER_WORKER", "Schedule", "Task", "window_target"]
@@ -142,10 +142,10 @@ class _Density:
 
 class _Segment:
     """A part of the range: pending (``density``: how to cut it; None: whole), running, done
-    (``events``) or failed (``error``). ``rest``: the rest of a window, expected to hold ``expected``
+    (``pages``) or failed (``error``). ``rest``: the rest of a window, expected to hold ``expected``
     events (by the density of its last page)."""
 
-    __slots__ = ("density", "error", "events", "expected", "hi", "lo", "piece", "rest", "state")
+    __slots__ = ("density", "error", "expected", "hi", "lo", "pages", "piece", "rest", "state")
 
     def __init__(self, lo: int, hi: int, density: _Density | None = None) -> None:
         self.lo = lo
@@ -155,7 +155,7 @@ class _Segment:
         self.rest = False
         self.piece = False  # one of the windows the range's last part was cut into: listed whole
         self.expected = 0.0
-        self.events: list[Event] = []
+        self.pages: list[PageEvents] = []
         self.error: BaseException | None = None
 
 
@@ -171,8 +171,8 @@ class Schedule:
     >>> first = s.take()  # the whole range
     >>> (first.hi - first.lo, s.take())
     (1600, None)
-    >>> page = [None] * 100  # (events)
-    >>> s.done(first, page, Split(first.lo + 1500, density=1.0))  # [lo + 1500, hi) listed
+    >>> pages = [[None] * 100]  # (one page of 100 events)
+    >>> s.done(first, pages, Split(first.lo + 1500, density=1.0))  # [lo + 1500, hi) listed
     >>> # 1500 events to go, 15 pages for 4 workers: windows of 2 pages while more than a page
     >>> # per worker is left, then of 1, each aimed half a page short (a density from 100 events
     >>> # is 15 % uncertain); the last 108 events are two pieces of 54 side by side (each below
@@ -247,9 +247,10 @@ class Schedule:
         segment.state = _RUNNING
         return Task(lo, hi, split=self._split)
 
-    def done(self, task: Task, events: list[Event], split: Split | None) -> None:
-        """A worker listed ``task``: its events, and whether it ended early (``split.at``)."""
+    def done(self, task: Task, pages: list[PageEvents], split: Split | None) -> None:
+        """A worker listed ``task``: its pages' events, and whether it ended early (``split.at``)."""
         index, segment = self._find(task)
+        events = sum(map(len, pages))
         density = segment.density
         if split is not None and split.unordered:
             self._split = False  # the server is not newest first: no more splitting (exact anyway)
@@ -260,7 +261,7 @@ class Schedule:
             # cut into windows.
             if density is None:
                 density = _Density(0.0, 0.0)
-            density.add(len(events), task.hi - split.at)
+            density.add(events, task.hi - split.at)
             rest = _Segment(segment.lo, split.at, density)
             if segment.density is not None:  # (the first request's rest is cut into windows)
                 rest.rest = True
@@ -268,9 +269,9 @@ class Schedule:
             segment.lo = split.at
             self._segments.insert(index, rest)
         elif density is not None:
-            density.add(len(events), task.hi - task.lo)
+            density.add(events, task.hi - task.lo)
         segment.state = _DONE
-        segment.events = events
+        segment.pages = pages
         self._done += 1
 
     def failed(self, task: Task, error: BaseException) -> None:
@@ -282,7 +283,7 @@ class Schedule:
 
     # -- the consumer -----------------------------------------------------------------------
 
-    def pop(self) -> Window | None:
+    def pop(self) -> WindowPages | None:
         """The next window in time order if it is finished (raises the error of a failed one)."""
         if not self._segments or self._segments[0].state not in (_DONE, _FAILED):
             return None
@@ -292,7 +293,7 @@ class Schedule:
         self._done -= 1
         self._consumed += 1
         self._stats._window_done(estimated_total=self.estimated_total())
-        return Window(start=from_ms(segment.lo), end=from_ms(segment.hi), events=segment.events)
+        return WindowPages(from_ms(segment.lo), from_ms(segment.hi), segment.pages)
 
     @property
     def complete(self) -> bool:
