@@ -67,11 +67,8 @@ class AsyncEventStream(StreamBase):
                 for event in window.events():
                     yield event
 
-    def windows(self) -> AsyncIterator[Window]:
+    async def windows(self) -> AsyncIterator[Window]:
         """The listing as :class:`Window` objects, in ascending time order."""
-        return self._windows()
-
-    async def _windows(self) -> AsyncGenerator[Window, None]:
         async with aclosing(self._run(stream_pages=False)) as windows:
             async for window in windows:
                 yield window.window()

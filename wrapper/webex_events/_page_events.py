@@ -6,7 +6,8 @@ x concurrency pages) were all alive at once, and the collector walked them again
 young collections promoted them and full ones went over them (issue 13: with the collector off,
 a listing at concurrency 32 took 0.1-0.15 s less CPU, a tenth of it). A page in the buffer is
 now a few lists (its columns, its texts) and ``PageEvents`` makes the page's events in one C
-loop when the consumer takes them; they die as it goes on.
+loop when the consumer takes them; they die as it goes on (measured: time in the collector
+0.17-0.22 s -> 0.11-0.17 s; what is left is the page's dicts while ``orjson.loads`` builds them).
 """
 
 from __future__ import annotations
