@@ -11,20 +11,6 @@ from datetime import UTC, datetime, timedelta
 
 from ._errors import InvalidArgumentError
 
-__all__ = [
-    "WindowPlan",
-    "ceil_ms",
-    "floor_ms",
-    "format_ms",
-    "from_ms",
-    "is_canonical",
-    "micros",
-    "parse_created",
-    "parse_ms",
-    "timedelta_ms",
-    "to_aware",
-]
-
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _US_PER_MS = 1000
 

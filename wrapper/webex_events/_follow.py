@@ -37,18 +37,7 @@ from ._dates import ceil_ms, floor_ms, from_ms, is_canonical, parse_ms, to_aware
 from ._errors import InvalidArgumentError
 from ._event import Event
 from ._filters import filter_values
-
-__all__ = [
-    "DEFAULT_LAG",
-    "DEFAULT_OVERLAP",
-    "DEFAULT_POLL_INTERVAL",
-    "DEFAULT_RECONCILE_HORIZON",
-    "DEFAULT_RECONCILE_INTERVAL",
-    "FollowBatch",
-    "FollowCheckpoint",
-    "Follower",
-    "Pass",
-]
+from ._models import Window
 
 #: How far behind now a poll reads. Webex publishes transcripts "a couple of minutes after" the
 #: meeting ends and recordings "shortly after"; audit-log pollers of similar APIs (Microsoft 365,
@@ -171,17 +160,7 @@ class FollowCheckpoint:
                     raise ValueError("a ledger bucket is not a whole number of digests")
                 ledger[int(key)] = frozenset(data[i : i + _DIGEST] for i in range(0, len(data), _DIGEST))
             filters = tuple((str(name), str(value)) for name, value in raw["filters"])
-            numbers = {
-                name: raw[name]
-                for name in (
-                    "since_ms",
-                    "high_water_ms",
-                    "last_reconcile_ms",
-                    "delivered",
-                    "late",
-                    "reconciled",
-                )
-            }
+            numbers = {name: raw[name] for name in _NUMBERS}
             if not all(type(v) is int for v in numbers.values()):
                 raise ValueError("a counter or time is not an integer")
             if numbers["high_water_ms"] < numbers["since_ms"]:
@@ -339,6 +318,11 @@ class Follower:
         self._counts[1] += late
         self._counts[2] += reconciled
         return FollowBatch(events=fresh, checkpoint=self._snapshot(), late=late, reconciled=reconciled)
+
+    def batch(self, window: Window) -> FollowBatch | None:
+        """:meth:`take` of a window of the pass; None when it holds nothing new."""
+        batch = self.take(window.events, window.end)
+        return batch if batch.events else None
 
     def finish(self) -> FollowBatch:
         """The end of a poll: the HWM is at its target (the pass, if any, was read whole)."""

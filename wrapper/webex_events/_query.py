@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 
+import attrs
+
 from webex_events_api.spec import LIST_EVENTS
 
 from ._dates import (
@@ -18,7 +20,6 @@ from ._dates import (
 )
 from ._errors import InvalidArgumentError
 from ._filters import check_number, filter_values
-from ._wire import TextDemand
 
 __all__ = ["MAX_WINDOWS", "PAGE_SIZE", "Query", "build_query"]
 
@@ -30,6 +31,7 @@ MAX_WINDOWS = 1_000_000
 PAGE_SIZE = int(_PAGE_SIZE.maximum) if _PAGE_SIZE.maximum is not None else int(_PAGE_SIZE.default or 100)
 
 
+@attrs.frozen(kw_only=True)
 class Query:
     """The validated arguments of one ``list_events`` call.
 
@@ -38,36 +40,13 @@ class Query:
     ``window="auto"`` (neither: not windowed).
     """
 
-    __slots__ = (
-        "adaptive",
-        "concurrency",
-        "filters",
-        "hi_ms",
-        "lo_ms",
-        "page_size",
-        "step_ms",
-        "text_demand",
-    )
-
-    def __init__(
-        self,
-        *,
-        filters: dict[str, str],
-        page_size: int,
-        lo_ms: int | None,
-        hi_ms: int,
-        step_ms: int | None,
-        concurrency: int,
-        adaptive: bool = False,
-    ) -> None:
-        self.filters = filters
-        self.adaptive = adaptive
-        self.page_size = page_size
-        self.lo_ms = lo_ms
-        self.hi_ms = hi_ms
-        self.step_ms = step_ms
-        self.concurrency = concurrency
-        self.text_demand = TextDemand()
+    filters: dict[str, str]
+    page_size: int
+    lo_ms: int | None
+    hi_ms: int
+    step_ms: int | None
+    concurrency: int
+    adaptive: bool = False
 
     @property
     def windowed(self) -> bool:
