@@ -1,4 +1,4 @@
-"""Shared helpers of the benchmark harness: id digests, dates, result records."""
+"""Shared helpers of the benchmark harness: id digests, dates, result records, child environment."""
 
 from __future__ import annotations
 
@@ -58,6 +58,20 @@ class IdDigest:
         return {"count": self.count, "digest": f"{self.total:016x}"}
 
 
+def jsonl_digest(path: Path) -> dict[str, Any]:
+    """The ``IdDigest`` of a JSONL export (orjson when installed: a 1M-event file is ~1 GB)."""
+    try:
+        from orjson import loads  # noqa: PLC0415 - optional
+    except ImportError:
+        loads = json.loads
+    digest = IdDigest()
+    with path.open("rb") as f:
+        for line in f:
+            if line.strip():
+                digest.add(loads(line)["id"])
+    return digest.as_dict()
+
+
 def emit(payload: dict[str, Any]) -> None:
     """Write the child's result as the last stdout line (the parent parses it)."""
     sys.stdout.write("\nRESULT " + json.dumps(payload) + "\n")
@@ -73,8 +87,13 @@ def parse_result(stdout: str) -> dict[str, Any] | None:
 
 
 def child_env(**extra: str) -> dict[str, str]:
-    """The environment of a contender: the token, no proxies (loopback only), no .pyc noise."""
-    env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
+    """The environment of a child: the token, no proxies (loopback only), the hash seed fixed, and
+    none of glibc's malloc settings (the memory section sets them itself, per variant)."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if "proxy" not in k.lower() and not k.startswith("MALLOC_") and k != "GLIBC_TUNABLES"
+    }
     env.update({"WEBEX_ACCESS_TOKEN": TOKEN, "NO_PROXY": "127.0.0.1,localhost", "PYTHONHASHSEED": "0"})
     env.update(extra)
     return env

@@ -14,10 +14,9 @@ import asyncio
 import importlib
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from _common import TOKEN, IdDigest, emit, iso_ms
+from _common import TOKEN, IdDigest, emit
 
 Runner = Callable[[argparse.Namespace, IdDigest], dict[str, Any]]
 
@@ -58,108 +57,25 @@ def run_httpx(args: argparse.Namespace, digest: IdDigest) -> dict[str, Any]:
     return {"requests": requests, "retries": retries}
 
 
-def run_httpx_threads(args: argparse.Namespace, digest: IdDigest) -> dict[str, Any]:
-    """A reference, not a contender for users: the least a windowed client can do on this machine.
-
-    ``--concurrency`` threads on one plain httpx client, fixed windows of ``--window`` hours (sized
-    by hand for the bench's data: about one page each), each listed whole via next links,
-    ``orjson.loads`` when installed, the same fields touched (``created`` parsed as ours does).
-    Windows are consumed in order (``Executor.map``); no retries, no checks, no exact texts.
-    """
-    import json  # noqa: PLC0415
-    from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415
-
-    import httpx  # noqa: PLC0415
-
-    try:
-        from orjson import loads  # noqa: PLC0415
-    except ImportError:
-        loads = json.loads
-    lo, hi = (_ms(datetime.fromisoformat(t.replace("Z", "+00:00"))) for t in (args.from_, args.to))
-    step = round(float(args.window) * 3_600_000)
-    windows = [(a, min(a + step, hi)) for a in range(lo, hi, step)]
-    requests = 0
-    limits = httpx.Limits(max_connections=args.concurrency)
-    headers = {"Authorization": f"Bearer {TOKEN}"}
-    with httpx.Client(headers=headers, timeout=60.0, limits=limits) as client:
-
-        def fetch(window: tuple[int, int]) -> tuple[list[Any], int]:
-            items: list[Any] = []
-            url: str | None = args.base_url + "/events"
-            params: dict[str, Any] | None = {
-                "from": _iso(window[0]),
-                "to": _iso(window[1]),
-                "max": args.page_size,
-            }
-            sent = 0
-            while url is not None:
-                response = client.get(url, params=params)
-                sent += 1
-                response.raise_for_status()
-                items += loads(response.content)["items"]
-                url = response.links.get("next", {}).get("url")
-                params = None
-            return items, sent
-
-        parse = datetime.fromisoformat
-        with ThreadPoolExecutor(args.concurrency) as pool:
-            for items, sent in pool.map(fetch, windows):
-                requests += sent
-                for item in items:
-                    _ = item["resource"], parse(item["created"])
-                    digest.add(item["id"])
-    return {"requests": requests}
-
-
-def _ms(value: datetime) -> int:
-    return round(value.timestamp() * 1000)
-
-
-def _iso(ms: int) -> str:
-    return iso_ms(datetime.fromtimestamp(ms / 1000, UTC))
-
-
-def _window(args: argparse.Namespace) -> Any:
-    if args.window == "none":
-        return None
-    if args.window == "auto":
-        return "auto"
-    return timedelta(hours=float(args.window))
-
-
-def _arguments(args: argparse.Namespace) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(client kwargs, list_events kwargs); ``--window default --concurrency 0``: the defaults."""
-    client: dict[str, Any] = {} if args.concurrency == 0 else {"concurrency": args.concurrency}
+def _listing(args: argparse.Namespace) -> dict[str, Any]:
+    """The ``list_events`` arguments: ``--window default``: from_/to only (the library's defaults)."""
     listing: dict[str, Any] = {"from_": args.from_, "to": args.to, "page_size": args.page_size}
-    if args.window != "default":
-        window = _window(args)
-        listing["window"] = window
-        listing["concurrency"] = args.concurrency if window is not None else None
-    return client, listing
-
-
-def _stats(stream: Any) -> dict[str, Any]:
-    stats = getattr(stream, "stats", None)
-    if stats is None:
-        return {}
-    return {
-        k: getattr(stats, k)
-        for k in ("requests", "pages", "events", "retries", "windows_total")
-        if hasattr(stats, k)
-    }
+    if args.window == "auto":
+        listing.update(window="auto", concurrency=args.concurrency)
+    elif args.window == "none":  # one query, pages streamed in the server's order
+        listing.update(concurrency=1)
+    return listing
 
 
 def run_ours(args: argparse.Namespace, digest: IdDigest) -> dict[str, Any]:
     """``WebexEvents``: sequential (``--window none``) or windowed with ``--concurrency``."""
     from webex_events import WebexEvents  # noqa: PLC0415
 
-    client_kwargs, listing = _arguments(args)
-    with WebexEvents(token=TOKEN, base_url=args.base_url, **client_kwargs) as client:
-        stream = client.list_events(**listing)
-        for event in stream:
+    with WebexEvents(token=TOKEN, base_url=args.base_url) as client:
+        for event in client.list_events(**_listing(args)):
             _ = event.resource, event.created
             digest.add(event.id)
-        return _stats(stream)
+    return {}
 
 
 def run_ours_async(args: argparse.Namespace, digest: IdDigest) -> dict[str, Any]:
@@ -167,13 +83,11 @@ def run_ours_async(args: argparse.Namespace, digest: IdDigest) -> dict[str, Any]
     from webex_events import AsyncWebexEvents  # noqa: PLC0415
 
     async def main() -> dict[str, Any]:
-        client_kwargs, listing = _arguments(args)
-        async with AsyncWebexEvents(token=TOKEN, base_url=args.base_url, **client_kwargs) as client:
-            stream = client.list_events(**listing)
-            async for event in stream:
+        async with AsyncWebexEvents(token=TOKEN, base_url=args.base_url) as client:
+            async for event in client.list_events(**_listing(args)):
                 _ = event.resource, event.created
                 digest.add(event.id)
-            return _stats(stream)
+        return {}
 
     return asyncio.run(main())
 
@@ -181,7 +95,6 @@ def run_ours_async(args: argparse.Namespace, digest: IdDigest) -> dict[str, Any]
 RUNNERS: dict[str, Runner] = {
     "sdk": run_sdk,
     "httpx": run_httpx,
-    "httpx_threads": run_httpx_threads,
     "ours": run_ours,
     "ours_async": run_ours_async,
 }
@@ -192,7 +105,6 @@ RUNNERS: dict[str, Runner] = {
 IMPORTS = {
     "sdk": ("webexpythonsdk",),
     "httpx": ("httpx", "httpcore"),
-    "httpx_threads": ("httpx", "httpcore", "concurrent.futures", "orjson?"),
     "ours": ("webex_events", "httpcore"),
     "ours_async": ("webex_events", "httpcore"),
 }
@@ -205,16 +117,17 @@ def main() -> None:
     parser.add_argument("--from", dest="from_", required=True)
     parser.add_argument("--to", required=True)
     parser.add_argument("--page-size", type=int, default=1000)
-    parser.add_argument("--window", default="none", help="none, auto, default or a number of hours")
-    parser.add_argument("--concurrency", type=int, default=1, help="0: the client's default")
+    parser.add_argument(
+        "--window",
+        choices=("none", "auto", "default"),
+        default="none",
+        help="none (sequential), auto or default",
+    )
+    parser.add_argument("--concurrency", type=int, default=1, help="with --window auto")
     args = parser.parse_args()
     digest = IdDigest()
     for module in IMPORTS[args.runner]:
-        try:
-            importlib.import_module(module.rstrip("?"))
-        except ImportError:
-            if not module.endswith("?"):  # "?": optional
-                raise
+        importlib.import_module(module)
     cpu0, wall0 = time.process_time(), time.perf_counter()
     error = None
     extra: dict[str, Any] = {}

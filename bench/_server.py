@@ -1,6 +1,6 @@
-"""The fake Webex server for the benchmarks, in its own process, driven over stdin/stdout.
+"""The fake Webex server for the benchmarks, in its own process, and ``FakeServer``, which drives it.
 
-``python bench/_server.py --events N --days D --latency S [--rate-limit R] [--warm]`` builds a
+``python bench/_server.py --events N --days D --latency S [--rate-limit R] [--warm] ...`` builds a
 seeded ``FakeWebex`` ending at the fixed ``_common.END``, serves it on 127.0.0.1 and prints
 ``READY {"base_url": ...}``. Then it answers one JSON line per command read from stdin:
 
@@ -8,8 +8,8 @@ seeded ``FakeWebex`` ending at the fixed ``_common.END``, serves it on 127.0.0.1
 * ``stats`` → the fake's counters; ``reset`` → zero them;
 * EOF or ``quit`` → stop serving and exit.
 
-Running it in its own process keeps its CPU and memory out of the contenders' numbers, and the
-stdin channel exposes the fake's stats without a debug endpoint.
+Running it in its own process keeps its CPU and memory out of the contenders' numbers (and out of
+``run.py``'s), and the stdin channel exposes the fake's stats without a debug endpoint.
 """
 
 from __future__ import annotations
@@ -17,25 +17,69 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import subprocess
 import sys
 import time
 from datetime import datetime, timedelta
-from typing import Any
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
 
-from _common import END, TOKEN, IdDigest
+from _common import END, TOKEN, IdDigest, child_env
 
-from webex_events.testing import FakeWebex
+if TYPE_CHECKING:  # imported in the server's process only (main)
+    from webex_events.testing import FakeWebex
+
+
+class FakeServer:
+    """This file's server in a child process; ``command()`` talks to it over stdin/stdout."""
+
+    def __init__(self, *, events: int, days: float, latency: float, warm: bool = True, **knobs: Any) -> None:
+        argv = [sys.executable, str(Path(__file__)), "--events", str(events), "--days", str(days)]
+        argv += ["--latency", str(latency), *(["--warm"] if warm else [])]
+        for name, value in knobs.items():
+            if value is not None:
+                argv += [f"--{name.replace('_', '-')}", str(value)]
+        self._proc = subprocess.Popen(
+            argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=child_env(), bufsize=1
+        )
+        self._stdin: IO[str] = self._proc.stdin  # type: ignore[assignment]
+        self._stdout: IO[str] = self._proc.stdout  # type: ignore[assignment]
+        line = self._stdout.readline()
+        if not line.startswith("READY "):
+            self.close()
+            raise RuntimeError(f"fake server did not start: {line!r}")
+        info = json.loads(line[len("READY ") :])
+        self.base_url: str = info["base_url"]
+        self.build_s: float = info["build_s"]
+
+    def command(self, text: str) -> dict[str, Any]:
+        self._stdin.write(text + "\n")
+        self._stdin.flush()
+        reply: dict[str, Any] = json.loads(self._stdout.readline())
+        return reply
+
+    def close(self) -> None:
+        if self._proc.poll() is None:
+            try:
+                self._stdin.close()
+                self._proc.wait(timeout=10)
+            except (OSError, subprocess.TimeoutExpired):
+                self._proc.kill()
+                self._proc.wait()
+
+    def __enter__(self) -> FakeServer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def _warm(fake: FakeWebex) -> int:
     """Build (and cache) the bytes of every event now, so no contender pays for the first serve."""
-    app = getattr(fake, "app", None) or getattr(fake, "_app", None)
-    org = getattr(app, "org", None)
-    if org is None:
-        return 0
-    for pos in range(org.size):
-        org.event_json(pos)
-    return int(org.size)
+    ids = fake.expected_ids()
+    for event_id in ids:
+        fake.event_json(event_id)
+    return len(ids)
 
 
 def _stats(fake: FakeWebex) -> dict[str, Any]:
@@ -46,6 +90,8 @@ def _stats(fake: FakeWebex) -> dict[str, Any]:
 
 
 def main() -> None:
+    from webex_events.testing import FakeWebex  # noqa: PLC0415 - only in the server's process
+
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--events", type=int, required=True)
     parser.add_argument("--days", type=float, default=30.0)
@@ -56,10 +102,19 @@ def main() -> None:
     )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--warm", action="store_true", help="serialize every event before serving")
+    parser.add_argument(
+        "--cache-json",
+        choices=("auto", "on", "off"),
+        default="auto",
+        help="keep each event's bytes once served (auto: the fake's default, on up to 250 000 events); "
+        "off: every run pays the same serialization, however many ran before",
+    )
     args = parser.parse_args()
 
     t0 = time.perf_counter()
     knobs: dict[str, Any] = {"latency": args.latency}
+    if args.cache_json != "auto":
+        knobs["cache_json"] = args.cache_json == "on"
     if args.rate_limit is not None:
         knobs["rate_limit"] = args.rate_limit
     if args.retry_after is not None:

@@ -1,7 +1,7 @@
-"""Parsing and validation of command-line values (dates, durations, base URL, token).
+"""Parsing and validation of command-line values (dates, durations, base URL, token, output).
 
-Everything here is pure and raises :class:`CliUsageError` for bad input, so that the
-command can refuse bad usage (exit 2) before any request is sent.
+Everything here raises :class:`CliUsageError` for bad input, so that the command can refuse
+bad usage (exit 2) before any request is sent.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ __all__ = [
     "TOKEN_ENV",
     "CliUsageError",
     "check_base_url",
+    "check_output_file",
     "format_instant",
     "now_utc",
     "parse_duration",
@@ -90,6 +91,16 @@ def check_base_url(url: str) -> str:
         return str(validate_base_url(url))
     except InvalidArgumentError as exc:
         raise CliUsageError(f"--base-url: {exc}") from None
+
+
+def check_output_file(output: str) -> Path:
+    """``--output`` as a path; refused if it is a directory or its directory does not exist."""
+    path = Path(output)
+    if path.is_dir():
+        raise CliUsageError(f"--output: {output} is a directory")
+    if not path.absolute().parent.is_dir():
+        raise CliUsageError(f"--output: directory {str(path.absolute().parent)!r} does not exist")
+    return path
 
 
 def read_token(token_file: Path | None) -> str:

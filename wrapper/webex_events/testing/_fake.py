@@ -108,7 +108,7 @@ class FakeWebex:
     Events carry what Webex actually sends, not only what it documents: attendees as strings,
     booleans such as ``isCallAnswered: true`` where the spec says a string, ``data`` fields the
     spec lacks (``markdown``, ``html``, ``files``... on messages) and the type ``read`` on some
-    message events (the list and its source, wxc_sdk 1.41: ``webex_events.testing._org``).
+    message events (the list and its source, wxc_sdk 1.41: ``webex_events.testing._evidence``).
     ``documented_shapes=True`` sends strictly what the spec documents instead.
 
     Extra knobs: ``latency_jitter`` (seeded uniform extra latency), ``cache_json`` (keep each

@@ -1,0 +1,85 @@
+"""What the commands share: the token to scrub from messages and the options most of them take."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from ._errors import redact
+from ._logging import LEVELS, LogFormat
+from ._logging import configure as configure_logging
+from ._options import DEFAULT_BASE_URL, TOKEN_ENV
+
+__all__ = ["api_options", "logging_options", "mask", "use_token"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+# The token in use, so that any message can be scrubbed of it before it is printed.
+_token: str | None = None
+
+
+def use_token(token: str) -> str:
+    """Scrub ``token`` from every message printed from now on; returns it."""
+    global _token  # noqa: PLW0603 - one process, one token
+    _token = token
+    return token
+
+
+def mask(text: str) -> str:
+    """``text`` with the token in use (if any) masked."""
+    return redact(text, _token)
+
+
+def logging_options(f: Any) -> Any:
+    """``--log-level``, ``--log-format``, ``-v``: set up the ``webex_events`` logger, then run."""
+
+    @functools.wraps(f)
+    def run(*args: Any, log_level: str | None, log_format: LogFormat, verbose: int, **kwargs: Any) -> Any:
+        configure_logging(
+            level=log_level, fmt=log_format, verbose=verbose, quiet=bool(kwargs.get("quiet")), redact=mask
+        )
+        return f(*args, **kwargs)
+
+    run = click.option(
+        "--log-level",
+        type=click.Choice(LEVELS, case_sensitive=False),
+        default=None,
+        envvar="WEBEX_EVENTS_LOG_LEVEL",
+        show_envvar=True,
+        help="Diagnostics shown on stderr (retries are warnings). Default: warning; -q: error.",
+    )(run)
+    run = click.option(
+        "--log-format",
+        type=click.Choice(["text", "json"]),
+        default="text",
+        envvar="WEBEX_EVENTS_LOG_FORMAT",
+        show_envvar=True,
+        help="text: timestamped lines; json: one JSON object per line (cron, SIEM collectors).",
+    )(run)
+    return click.option(
+        "-v", "--verbose", count=True, help="More diagnostics: -v info, -vv debug (see --log-level)."
+    )(run)
+
+
+def api_options(f: F) -> F:
+    """``--base-url``, ``--token-file`` and the logging options: those of a command calling the API."""
+    f = logging_options(f)
+    f = click.option(
+        "--token-file",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
+        help=f"Read the access token from this file instead of ${TOKEN_ENV}.",
+    )(f)
+    return click.option(
+        "--base-url",
+        default=DEFAULT_BASE_URL,
+        show_default=True,
+        # An environment default serves FedRAMP/other Webex clouds and scripted test setups.
+        envvar="WEBEX_BASE_URL",
+        show_envvar=True,
+        help="API base URL (https; plain http only on 127.0.0.1/localhost, e.g. the fake server).",
+    )(f)
