@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import sys
@@ -73,26 +72,6 @@ def test_the_library_and_the_fake_import_without_click() -> None:
     )
     result = _python(code)
     assert result.returncode == 0, result.stderr
-
-
-def test_a_sync_program_does_not_import_asyncio_and_the_async_client_loads_on_first_use() -> None:
-    # The async client is imported lazily (asyncio costs ~25 ms of every start of the command),
-    # and so is __version__ (importlib.metadata and the distribution's lookup, ~10 ms).
-    done = _python(
-        "import sys, webex_events, webex_events.cli\n"
-        "assert 'asyncio' not in sys.modules, 'asyncio imported'\n"
-        "assert 'webex_events._version' not in sys.modules, 'version looked up'\n"
-        "assert 'AsyncWebexEvents' in dir(webex_events) and '__version__' in dir(webex_events)\n"
-        "from webex_events._version import __version__\n"
-        "assert webex_events.__version__ == __version__ != '', __version__\n"
-        "from webex_events import AsyncEventStream, AsyncWebexEvents\n"
-        "from webex_events._async_client import AsyncWebexEvents as direct\n"
-        "assert AsyncWebexEvents is direct and webex_events.AsyncWebexEvents is direct\n"
-        "assert AsyncEventStream.__name__ == 'AsyncEventStream'\n"
-        "try:\n    webex_events.NoSuchName\nexcept AttributeError as exc:\n    print(exc)\n"
-    )
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "module 'webex_events' has no attribute 'NoSuchName'"
 
 
 def test_every_public_name_resolves() -> None:

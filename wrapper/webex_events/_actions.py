@@ -1,13 +1,11 @@
 """The sans-IO protocol between the core and the two drivers (sync and async).
 
-Everything a client decides (what to request, retries, the rate-limit gate, windows, follow)
-is written once, as generators (*programs*) that yield these actions; a driver performs each
-one and sends back its result (:class:`Run` steps a program):
+Everything a client decides is written once, as generators (*programs*) that yield these
+actions; a driver performs each one and sends back its result (:class:`Run` steps a program):
 
 * ``Send(url, headers, deadline)`` → the ``httpx.Response`` (body unread) or the
   ``httpx.TransportError``; ``Read(response, limit, deadline)`` → the body's ``bytes`` or the
-  error (:class:`BodyTooLargeError` past ``limit``). Both end by ``deadline``
-  (``time.monotonic()``; None: none).
+  error (:class:`BodyTooLargeError` past ``limit``); both by ``deadline`` (``time.monotonic()``).
 * ``Sleep(seconds)`` → None; ``poll=True``: between two polls of ``follow`` (its ``sleep=``).
 * ``Spawn(program)`` → a handle, the program running concurrently (a thread or a task);
   ``Wait(handles)`` → those that finished, once one has. ``handle.result()`` is the list of what

@@ -1,9 +1,7 @@
 """What the sync and async clients share: construction, arguments, and every program they run.
 
-The two clients differ only in how they perform the actions of ``_actions`` (send, read,
-sleep, run concurrently: threads or tasks). Everything they decide is written once, here and in
-the sans-IO modules: a listing, a windowed listing, Get Event Details and ``follow`` are
-programs that each client's ``_execute`` runs.
+The two clients differ only in how they perform the actions of ``_actions`` (threads or tasks);
+a listing, a windowed listing and ``follow`` are programs, written once, that they both run.
 """
 
 from __future__ import annotations
@@ -37,11 +35,9 @@ from ._requester import MAX_RESPONSE_BYTES
 from ._retry import RetryPolicy
 from ._schedule import list_windows
 
-#: Requests in flight for one listing of a date range, by default. Webex publishes no rate limit
-#: for List Events, so the default is what a listing needs rather than what a server might bear:
-#: at the latencies of full pages (0.1 s to over 1 s) the speedup levels off around 8 in flight
-#: (see bench/README.md). If Webex answers 429, the client-wide gate (_gate) pauses every
-#: request for the Retry-After and then paces them. An unbounded listing (no from_) is one query.
+#: Requests in flight for one listing of a date range, by default: Webex publishes no rate limit,
+#: and at the latencies of full pages the speedup levels off around 8 (see docs/benchmarks.md).
+#: A 429 pauses every request for its Retry-After, then paces them (_gate).
 DEFAULT_CONCURRENCY = 8
 
 # A fixed range for checking follow's list_events arguments before its first pass is planned.
@@ -130,10 +126,10 @@ class ClientBase(Generic[StreamT, HttpT, TransportT, BatchesT]):
         (default: the client's, 8 unless set): ``window=None`` means ``"auto"`` then, and
         ``concurrency=1`` one query whose pages are streamed in the server's order, as for a
         listing without ``from_``. ``"auto"`` lists the whole range first; when a page comes
-        back full, the rest of the range is cut into windows of nearly a page each, sized from
-        the density seen, so each takes about one request. ``window=timedelta(...)`` uses a
-        fixed grid (each window listed whole). Windows come in ascending time order and, within
-        a window, events in the server's order (newest first for Webex).
+        back full, the rest of the range is cut into windows of about two pages, sized from
+        the density seen. ``window=timedelta(...)`` uses a fixed grid (each window listed
+        whole). Windows come in ascending time order and, within a window, events in the
+        server's order (newest first for Webex).
 
         >>> from webex_events import WebexEvents
         >>> from webex_events.testing import FakeWebex

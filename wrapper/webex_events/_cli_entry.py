@@ -28,19 +28,3 @@ def main() -> None:
             raise SystemExit(2) from None
         raise
     command()
-
-
-def flush_standard_streams() -> bool:
-    """Flush stdout and stderr (before an ``os._exit``); False if one could not be (a closed pipe).
-
-    A stream that is None (the process started with that descriptor closed) or closed is skipped.
-    """
-    flushed = True
-    for stream in (sys.stdout, sys.stderr):
-        if stream is None or stream.closed:
-            continue
-        try:
-            stream.flush()
-        except (OSError, ValueError):
-            flushed = False
-    return flushed

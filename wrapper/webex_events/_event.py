@@ -20,13 +20,9 @@ _TYPES: dict[str, EventTypeEnum] = {m.value: m for m in EventTypeEnum}
 # The JSON key of each field an accessor reads, from the spec. A key the spec renames is followed
 # as long as its Python name stays (``actorId`` -> ``actorID``); a field whose Python name changes
 # fails here, at import (and in mypy): the accessor is public API, renaming it is a decision.
-_ID, _RESOURCE, _TYPE = EVENT_KEYS.id, EVENT_KEYS.resource, EVENT_KEYS.type
-_ACTOR_ID, _ORG_ID, _APP_ID, _CREATED = (
-    EVENT_KEYS.actor_id,
-    EVENT_KEYS.org_id,
-    EVENT_KEYS.app_id,
-    EVENT_KEYS.created,
-)
+_ID, _CREATED = EVENT_KEYS.id, EVENT_KEYS.created
+_RESOURCE, _TYPE = EVENT_KEYS.resource, EVENT_KEYS.type
+_ACTOR_ID, _ORG_ID, _APP_ID = EVENT_KEYS.actor_id, EVENT_KEYS.org_id, EVENT_KEYS.app_id
 
 
 class Event:
@@ -37,12 +33,9 @@ class Event:
     Unknown ``resource``/``type`` values stay plain strings and unknown fields stay in ``.raw``
     (and ``.model.additional_properties``). JSON keys come from the spec (``EVENT_KEYS``).
 
-    Typed access never fails on what Webex actually sends (docs/design.md, "Tolerance"): a value
-    whose JSON type differs from the spec's is kept as it came, on the attribute itself (each
-    generated field is typed ``<spec type> | Any``): attendees as strings, ``isCallAnswered`` as
-    a boolean, a ``host`` that is no object. The one documented failure is ``ValueError`` when
-    a field the spec requires (``id``, ``resource``, ``type``, ``actorId``, ``orgId``,
-    ``created``, ``data``) is missing: ``.model`` and ``.data`` cannot be built, ``.raw`` still is.
+    Typed access never fails on what Webex sends: a value whose JSON type differs from the
+    spec's is kept as it came (each generated field is typed ``<spec type> | Any``). The one
+    failure is ``ValueError`` from ``.model``/``.data`` when a field the spec requires is missing.
 
     >>> e = Event(raw_json='{"id":"E1","resource":"messages","type":"created","actorId":"A",'
     ...           '"orgId":"O","created":"2024-01-02T03:04:05.678Z","data":{"id":"M"}}')

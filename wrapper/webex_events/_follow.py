@@ -62,8 +62,7 @@ _dt = from_ms
 
 def _created_ms(event: Event) -> int:
     raw = event.created_raw
-    # The canonical form parses fast; any other goes through the general parser (which raises
-    # ValueError if unparsable: an event without a time cannot be placed, so it is not skipped).
+    # ValueError if unparsable: an event without a time cannot be placed (it is not skipped).
     return parse_ms(raw) if is_canonical(raw) else _ms(event.created)
 
 
@@ -257,9 +256,7 @@ class Follower:
                 raise InvalidArgumentError(
                     "follow needs since= (where to start) or checkpoint= (where it stopped)"
                 )
-            # Rounded up, as list_events rounds from_: an event in since's millisecond but
-            # before since is not after it (floor took it, and a bound with microseconds then
-            # read one event too many now and then).
+            # Rounded up, as list_events rounds from_: an event before since is not after it.
             start_ms = ceil_ms(to_aware(since, name="since"))
             self.checkpoint = FollowCheckpoint(
                 since_ms=start_ms, high_water_ms=start_ms, filters=pairs, last_reconcile_ms=_ms(now)

@@ -2,10 +2,9 @@
 
 * ``block_for(seconds)`` (a Retry-After) pauses everyone: ``wait()`` lets no request start
   before it ends. Requests already in flight finish as they may.
-* A 429 also starts pacing: request starts are spaced by ``1 / rate``, the rate being 90 % of
-  the requests that started in the second before it (what the server let through). Each 429
-  while pacing lowers the rate so again; each request that starts raises it by 2 %, so pacing
-  fades out after a few hundred requests without a 429.
+* A 429 also starts pacing: starts are spaced by ``1 / rate``, the rate being 90 % of the starts
+  in the second before it (what the server let through), or lower after another 429; each start
+  raises it by 2 %, so pacing fades out after a few hundred requests without a 429.
 
 >>> t = [0.0]
 >>> gate = Gate(clock=lambda: t[0])

@@ -16,7 +16,7 @@ import httpx
 
 from webex_events_api.spec import EVENT_KEYS, GET_EVENT_DETAILS, LIST_EVENTS, Operation
 
-from ._actions import Emit, Read, Send, Sleep
+from ._actions import Emit, Program, Read, Send, Sleep
 from ._dates import format_ms, is_canonical, micros, parse_created, parse_ms
 from ._errors import InvalidArgumentError, PagingLoopError
 from ._event import Event
@@ -54,7 +54,7 @@ def operation_url(
     return base_url.copy_with(raw_path=raw)
 
 
-def get_event(requester: Requester, event_id: object) -> Generator[Send | Read | Sleep | Emit, Any, None]:
+def get_event(requester: Requester, event_id: object) -> Program:
     """Get Event Details (validates ``event_id`` now, before the generator starts)."""
     if not isinstance(event_id, str) or not event_id.strip():
         raise InvalidArgumentError(f"event_id must be a non-empty str, got {event_id!r}")
@@ -63,7 +63,7 @@ def get_event(requester: Requester, event_id: object) -> Generator[Send | Read |
     return _get(requester, url)
 
 
-def _get(requester: Requester, url: httpx.URL) -> Generator[Send | Read | Sleep | Emit, Any, None]:
+def _get(requester: Requester, url: httpx.URL) -> Program:
     _, _, (raw, text) = yield from requester.request(url, parse=decode_object)
     yield Emit(Event(raw_json=text, raw=raw))
 
@@ -71,17 +71,13 @@ def _get(requester: Requester, url: httpx.URL) -> Generator[Send | Read | Sleep 
 def _in_range(page: Page, lo_ms: int | None, hi_ms: int, head: int) -> list[Event]:
     """The events of the page's first ``head`` items with ``lo <= created < hi`` (ms).
 
-    A canonical ``created`` (what Webex sends) is compared as a string; any other form is
-    parsed. An event whose ``created`` cannot be read is kept, with a warning: never dropped.
+    An event whose ``created`` cannot be read is kept, with a warning: never dropped.
     """
-    lo_s, hi_s = None if lo_ms is None else format_ms(lo_ms), format_ms(hi_ms)
     lo_us, hi_us = None if lo_ms is None else lo_ms * 1000, hi_ms * 1000
     out: list[Event] = []
     for index, item in enumerate(page.items[:head]):
         c = item.get(_CREATED)
-        if type(c) is str and is_canonical(c):
-            keep = c < hi_s and (lo_s is None or lo_s <= c)
-        elif (dt := parse_created(c) if isinstance(c, str) else None) is not None:
+        if (dt := parse_created(c) if isinstance(c, str) else None) is not None:
             us = micros(dt)
             keep = us < hi_us and (lo_us is None or lo_us <= us)
         else:
@@ -172,12 +168,14 @@ def list_range(
     url = operation_url(requester.base_url, LIST_EVENTS).copy_merge_params(params)
     # Every URL this range has asked for: a next link back to one of them is a loop.
     followed = {str(url)}
+    pages = 0
     unordered = False
     ceiling: object = None  # the previous page's oldest created (newest first: an upper bound)
     while True:
         url, response, page = yield from requester.request(
             url, parse=decode_page, stats=stats, shrink=size.shrink
         )
+        pages += 1
         target = next_link(response)
         created = [item.get(_CREATED) for item in page.items]
         head = len(created)
@@ -202,7 +200,7 @@ def list_range(
         url = _repair_next(requester, url.join(target), params, size.value)
         if str(url) in followed:
             raise PagingLoopError(
-                f"the server's next link after page {stats.pages} leads back to a page already fetched"
+                f"the server's next link after page {pages} leads back to a page already fetched"
                 f" in this listing ({requester.scrub(str(url))}); stopped to avoid an endless loop"
             )
         followed.add(str(url))

@@ -43,18 +43,14 @@ logger = logging.getLogger("webex_events")
 T = TypeVar("T")
 
 # The keys of an error body (the spec's Error and ErrorDetail schemas).
-_MESSAGE = ERROR_KEYS.message
-_ERRORS = ERROR_KEYS.errors
-_TRACKING_ID = ERROR_KEYS.tracking_id
+_MESSAGE, _ERRORS, _TRACKING_ID = ERROR_KEYS.message, ERROR_KEYS.errors, ERROR_KEYS.tracking_id
 _DESCRIPTION = ERROR_DETAIL_KEYS.description
 
-#: What to do to a URL after a 504 (Webex: "If your query uses max parameter, please try to
-#: reduce it.") or a body over the size cap: the listing passes a function returning the URL
-#: with a smaller page, or None when the page cannot shrink.
+#: After a 504 (Webex: "If your query uses max parameter, please try to reduce it.") or a body
+#: over the cap: the URL with a smaller page, or None when the page cannot shrink.
 Shrink = Callable[[httpx.URL], httpx.URL | None]
 
-#: Default cap on one response body. A full page of 1000 events is a few MB; far more is a
-#: broken or hostile server, and holding it whole would cost that much memory per window.
+#: Default cap on one response body: a full page is a few MB; far more is a broken server.
 MAX_RESPONSE_BYTES = 32 * 1024 * 1024
 
 
@@ -82,8 +78,7 @@ class Requester:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._token = token
-        #: Each attempt (connect, headers and the whole body) ends by then; None: no limit.
-        self.attempt_timeout = attempt_timeout
+        self.attempt_timeout = attempt_timeout  # connect, headers and the whole body; None: none
         self.max_response_bytes = max_response_bytes
         self.base_url = base_url
         self.origin = origin(base_url)
@@ -92,9 +87,6 @@ class Requester:
         self._clock = clock
         self._rng = retry.make_rng()
         self._headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
-
-    def __repr__(self) -> str:
-        return f"Requester(base_url={str(self.base_url)!r})"
 
     def scrub(self, text: str) -> str:
         """``text`` with the token masked (servers and proxies sometimes echo requests)."""
@@ -125,6 +117,9 @@ class Requester:
         delay = self.retry.retry_after(retry_after)
         self.gate.block_for(delay, rate_limited=status == 429)
         return delay
+
+    def _backoff(self, attempt: int) -> float:
+        return self.retry.backoff(attempt=attempt, rng=self._rng)
 
     def _api_error(self, status: int, body: bytes, tracking: str | None, url: httpx.URL) -> APIError:
         message = ""
@@ -194,12 +189,11 @@ class Requester:
                         f"cannot resolve the host of {self.scrub(str(url))}: {self.scrub(str(result))}"
                         " (check base_url and the network's DNS)"
                     )
-                delay = policy.backoff(attempt=attempt, rng=self._rng)
+                delay = self._backoff(attempt)
             else:
                 response: httpx.Response = result
                 status = response.status_code
-                tracking = response.headers.get("trackingid")
-                tracking = None if tracking is None else self.scrub(tracking)
+                tracking = response.headers.get("trackingid")  # (scrubbed where it is shown)
                 # Close the gate before reading the body: no other request starts from now on.
                 delay = self._pause(status, response.headers.get("retry-after"))
                 gated = delay is not None
@@ -224,8 +218,7 @@ class Requester:
                     failure = f"{type(body).__name__} while reading the body of HTTP {status}"
                     detail = f": {self.scrub(str(body))}" if str(body) else ""
                     error = WebexConnectionError(f"{failure} on GET {self.scrub(str(url))}{detail}")
-                    if delay is None:
-                        delay = policy.backoff(attempt=attempt, rng=self._rng)
+                    delay = self._backoff(attempt) if delay is None else delay
                 elif 200 <= status < 300:
                     try:
                         parsed = parse(body)
@@ -234,21 +227,20 @@ class Requester:
                         error = MalformedResponseError(
                             f"{exc} in the body of HTTP {status} on GET {self.scrub(str(url))}"
                         )
-                        delay = policy.backoff(attempt=attempt, rng=self._rng)
+                        delay = self._backoff(attempt)
                     except ValueError as exc:  # JSONDecodeError / UnicodeDecodeError: cut off mid-read
                         failure = f"undecodable body of HTTP {status} ({type(exc).__name__})"
                         error = WebexConnectionError(
                             f"{failure} on GET {self.scrub(str(url))}: {len(body)} bytes"
                         )
-                        delay = policy.backoff(attempt=attempt, rng=self._rng)
+                        delay = self._backoff(attempt)
                     else:
                         return url, response, parsed
                 else:
                     failure = f"HTTP {status}"
                     error = self._api_error(status, body, tracking, url)
                     if status in RETRY_AFTER_STATUSES or status in RETRY_BACKOFF_STATUSES:
-                        if delay is None:
-                            delay = policy.backoff(attempt=attempt, rng=self._rng)
+                        delay = self._backoff(attempt) if delay is None else delay
                         if status == 504 and shrink is not None:
                             url = shrink(url) or url
                     # other statuses are final: delay stays None
@@ -263,7 +255,7 @@ class Requester:
                 attempt,
                 policy.max_attempts,
                 delay,
-                tracking,
+                tracking and self.scrub(tracking),
             )
             if stats is not None:
                 stats._add(retries=1)

@@ -10,9 +10,8 @@ Fixed windows (``window=timedelta``) tile the range on the user's grid, each lis
 ``window="auto"`` starts with one request over the whole range. A request whose page comes back
 full ends there (``list_range(split=True)``: Webex lists newest first, so the page covers
 ``[t + 1, hi)``) and the rest ``[lo, t + 1)`` goes back to the schedule, to be cut into windows
-of about ``WINDOW_PAGES`` pages by the density seen so far (one page each once fewer pages than
-workers are left, so that they finish together). The rest of a window is listed on as one piece:
-only the oldest page of a window is partial, so requests stay close to the minimum.
+of about ``WINDOW_PAGES`` pages by the density seen (one page once fewer pages than workers are
+left). The rest of a window is listed as one piece: only a window's oldest page is partial.
 """
 
 from __future__ import annotations
@@ -153,17 +152,12 @@ class Schedule:
 
     @property
     def splitting(self) -> bool:
+        """Whether auto windows may still end early (the server lists newest first)."""
         return self._split
 
     def estimated_total(self, handed_out: int) -> int:
-        """Windows handed out, known, and those the parts still to cut need."""
-        total = handed_out
-        for part in self._parts:
-            if part.cut and self._events:
-                pages = self._events * (part.hi - part.lo) / self._span / self._page_size
-                total += max(1, math.ceil(pages / WINDOW_PAGES))
-            else:
-                total += 1
+        """Windows handed out, known, and those the parts still to cut need (at least one each)."""
+        total = handed_out + len(self._parts)
         if self._plan is not None:
             total += self._plan.estimated_total() - self._plan.planned
         return total

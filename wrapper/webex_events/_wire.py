@@ -1,11 +1,9 @@
 """Page bytes → the page's items (one decode), and each item's exact JSON text when first asked.
 
-A page is decoded once, by ``orjson.loads`` when the ``fast`` extra is installed, else by
-``json.loads``. orjson reads an integer beyond 64 bits as a float, so a page holding a run of
-19 digits is decoded by ``json`` (exact integers). ``Event.raw_json`` is the exact text Webex
-sent: re-serialising would not round-trip (escapes, key order, spacing), so it is a slice of the
-body, found for the whole page by one walk with the C scanner of :mod:`json` when an event of
-the page first asks for it.
+A page is decoded once, by orjson when the ``fast`` extra is installed (``json`` for a page with
+a run of 19 digits: orjson rounds integers beyond 64 bits). ``Event.raw_json`` is a slice of the
+body (re-serialising would not round-trip), found for the whole page by one walk with the C
+scanner of :mod:`json` when an event of the page first asks for it.
 """
 
 from __future__ import annotations
@@ -40,7 +38,10 @@ def _loads(body: bytes) -> Any:
             return _orjson.loads(body)
         except _orjson.JSONDecodeError:
             pass  # NaN, lone surrogates, a BOM...: json decides, as without orjson
-    return json.loads(body.decode("utf-8"))  # (ValueError: not UTF-8 or not JSON; retried)
+    try:
+        return json.loads(body.decode("utf-8"))  # (ValueError: not UTF-8 or not JSON; retried)
+    except RecursionError:
+        raise MalformedBodyError("the page is nested too deeply to decode") from None
 
 
 _JSON_TYPES = {dict: "an object", list: "an array", str: "a string", int: "a number", float: "a number"}
@@ -109,7 +110,7 @@ def _item_texts(text: str) -> list[str]:
         index = _skip(text, index)
         key, index = _scan_once(text, index)
         index = _skip(text, _skip(text, index) + 1)  # past ":"
-        if key != _ITEMS:
+        if key != _ITEMS or text[index] != "[":  # (the last "items" is the page's, as decoded)
             index = _scan_once(text, index)[1]
         else:
             texts = []
