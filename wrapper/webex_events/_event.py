@@ -44,10 +44,6 @@ class Event:
 '2024-01-02T03:04:05.678000+00:00')
     >>> e.data.id
     'M'
-    >>> e = Event(raw_json='{"id":"E2","resource":"meetings","type":"ended","actorId":"A","orgId":"O",'
-    ...           '"created":"2024-01-02T03:04:05.678Z","data":{"attendees":["a@example.com"],"host":"h"}}')
-    >>> e.data.attendees, e.data.host
-    (['a@example.com'], 'h')
     """
 
     __slots__ = ("_index", "_model", "_page", "_raw", "_raw_json")
@@ -64,11 +60,13 @@ class Event:
     def _of_page(cls, page: Page, index: int) -> Event:
         # No validation, no copy: the dict was just decoded for this event.
         self = object.__new__(cls)
-        self._raw = page.items[index]
-        self._raw_json = None
-        self._page = page
-        self._index = index
-        self._model = None
+        self._raw, self._raw_json, self._page, self._index, self._model = (
+            page.items[index],
+            None,
+            page,
+            index,
+            None,
+        )
         return self
 
     @property
