@@ -213,3 +213,21 @@ def test_errors_pickle_round_trip() -> None:
         ("d",),
         "https://x/y",
     )
+
+
+def test_a_plain_http_client_trusts_no_certificate_and_https_verifies() -> None:
+    # Plain http goes to loopback only, where no TLS connection is made: should one be made
+    # anyway, its context verifies as strictly as the default and trusts nothing (fails closed).
+    import ssl  # noqa: PLC0415
+
+    import httpx  # noqa: PLC0415
+
+    from webex_events._config import tls_verify, validate_base_url  # noqa: PLC0415
+
+    assert tls_verify(httpx.URL("https://webexapis.com/v1")) is True
+    context = tls_verify(validate_base_url("http://127.0.0.1:8080/v1/"))
+    assert isinstance(context, ssl.SSLContext)
+    assert context.verify_mode == ssl.CERT_REQUIRED
+    assert context.check_hostname
+    assert context.cert_store_stats()["x509_ca"] == 0
+    assert str(validate_base_url("http://127.0.0.1:8080/v1/")) == "http://127.0.0.1:8080/v1"

@@ -112,3 +112,14 @@ def test_the_keys_of_each_schema_are_its_properties_by_the_models_names() -> Non
         builtin = set(dir(builtins)) - {"id"}
         assert model_names == {f"{n}_" if n in builtin else n for n in names}
     assert spec.EVENT_KEYS.actor_id == "actorId"  # (the example of the docs)
+
+
+def test_a_field_webex_did_not_send_prints_as_unset() -> None:
+    from webex_events import Event  # noqa: PLC0415
+
+    event = Event(
+        raw_json='{"id":"E","resource":"messages","type":"created","actorId":"A","orgId":"O",'
+        '"created":"2024-01-02T03:04:05.678Z","data":{"id":"M"}}'
+    )
+    assert repr(event.data.room_id) == "UNSET"
+    assert "object at 0x" not in repr(event.data)

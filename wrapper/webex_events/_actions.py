@@ -1,157 +1,199 @@
 """The sans-IO protocol between the core and the two drivers (sync and async).
 
-The core's generators yield these actions and receive their results:
+Everything a client decides is written once, as generators (*programs*) that yield these
+actions; a driver performs each one and sends back its result (:class:`Run` steps a program):
 
-* ``Send(url, headers, attempt_timeout, total_deadline)`` → the driver sends a GET
-  (``stream=True``, no redirects, no client auth) and sends back the ``httpx.Response`` with its
-  body unread, or the ``httpx.TransportError``. The attempt must end (headers *and* body) by its
-  deadline: ``attempt_timeout`` seconds after it is sent, and never after ``total_deadline``
-  (``time.monotonic()``); the driver keeps it in the response (:func:`attempt_deadline`);
-* ``Read(response, limit)`` → the driver reads and closes the body, sends back ``bytes``, the
-  error, or :class:`BodyTooLargeError` as soon as the body is known to exceed ``limit`` bytes;
-* ``Sleep(seconds)`` → the driver sleeps (``time.sleep``/``Event.wait`` or ``asyncio.sleep``);
-* ``Page(events)`` (listings only) → the driver hands the events to its consumer.
+* ``Send(url, headers, deadline)`` → the ``httpx.Response`` (body unread) or the
+  ``httpx.TransportError``; ``Read(response, limit, deadline)`` → the body's ``bytes`` or the
+  error (:class:`BodyTooLargeError` past ``limit``); both by ``deadline`` (``time.monotonic()``).
+* ``Sleep(seconds)`` → None; ``poll=True``: between two polls of ``follow`` (its ``sleep=``).
+* ``Spawn(program)`` → a handle, the program running concurrently (a thread or a task);
+  ``Wait(handles)`` → those that finished, once one has. ``handle.result()`` is the list of what
+  the program emitted (or raises its error): ``concurrent.futures.Future`` and
+  ``asyncio.Task`` answer alike.
+* ``Emit(value)`` → None: the driver hands ``value`` to its consumer.
 """
 
 from __future__ import annotations
 
+import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Generator, Mapping
+from typing import Any, Protocol, TypeVar
 
+import attrs
 import httpx
 
-from ._page_events import PageEvents
-
-__all__ = [
-    "Action",
-    "BodyTooLargeError",
-    "Page",
-    "Read",
-    "Send",
-    "Sleep",
-    "attempt_deadline",
-    "capped_timeout",
-    "read_capped",
-    "set_attempt_deadline",
-]
-
-_DEADLINE = "webex_events.deadline"
+Program = Generator["Action", Any, None]
 
 
+class Handle(Protocol):
+    """What a driver returns for ``Spawn``: a future or a task."""
+
+    def result(self) -> list[Any]: ...
+    def cancel(self) -> bool: ...
+
+
+@attrs.define
 class Send:
-    """Action: send a GET to ``url`` with ``headers``, within the attempt's deadline."""
+    """GET ``url`` with ``headers``; the answer's headers by ``deadline``."""
 
-    __slots__ = ("attempt_timeout", "headers", "total_deadline", "url")
-
-    def __init__(
-        self,
-        url: httpx.URL,
-        headers: Mapping[str, str],
-        *,
-        attempt_timeout: float | None = None,
-        total_deadline: float | None = None,
-    ) -> None:
-        self.url = url
-        self.headers = headers
-        self.attempt_timeout = attempt_timeout
-        self.total_deadline = total_deadline
-
-    def deadline(self, now: float) -> float | None:
-        """The attempt's deadline if it starts ``now`` (None: no deadline)."""
-        own = None if self.attempt_timeout is None else now + self.attempt_timeout
-        return min((d for d in (own, self.total_deadline) if d is not None), default=None)
+    url: httpx.URL
+    headers: Mapping[str, str]
+    deadline: float | None
+    method = "_send"
 
 
 class Read:
-    """Action: read (and close) the body of ``response``, at most ``limit`` bytes."""
+    """Read (and close) the body of ``response``: at most ``limit`` bytes, by ``deadline``.
 
-    __slots__ = ("limit", "response")
+    The driver passes each chunk to :meth:`add` and then takes :meth:`body`.
+    """
 
-    def __init__(self, response: httpx.Response, limit: int) -> None:
-        self.response = response
-        self.limit = limit
+    __slots__ = ("_chunks", "_size", "deadline", "limit", "response")
+    method = "_read"
+
+    def __init__(self, response: httpx.Response, limit: int, deadline: float | None) -> None:
+        self.response, self.limit, self.deadline = response, limit, deadline
+        self._chunks: list[bytes] = []
+        self._size = 0
+
+    def add(self, chunk: bytes) -> None:
+        """Keep ``chunk``; BodyTooLargeError once over the limit, ReadTimeout past the deadline."""
+        if not self._chunks:
+            declared = self.response.headers.get("content-length", "")
+            if declared.isdigit() and int(declared) > self.limit:
+                raise BodyTooLargeError(f"Content-Length {declared}")
+        self._size += len(chunk)
+        if self._size > self.limit:
+            raise BodyTooLargeError(f"more than {self.limit} bytes received")
+        self._chunks.append(chunk)
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            # A trickled body restarts httpx's read timeout with each chunk: the attempt's does not.
+            raise httpx.ReadTimeout(
+                f"the attempt's deadline passed after {self._size} bytes", request=self.response.request
+            )
+
+    def body(self) -> bytes:
+        """The body read (the chunks are released)."""
+        body, self._chunks = b"".join(self._chunks), []
+        return body
+
+
+@attrs.define
+class Sleep:
+    """Wait ``seconds``; ``poll``: the wait between two polls of ``follow`` (its ``sleep=``)."""
+
+    seconds: float
+    poll: bool = attrs.field(default=False, kw_only=True)
+    method = "_sleep"
+
+
+@attrs.define
+class Spawn:
+    """Run ``program`` concurrently; the answer is its handle."""
+
+    program: Program
+    method = "_spawn"
+
+
+@attrs.define
+class Wait:
+    """Wait until one of ``handles`` is done; the answer is the set of those done."""
+
+    handles: list[Handle]
+    method = "_wait"
+
+
+@attrs.define
+class Emit:
+    """Hand ``value`` to the consumer."""
+
+    value: Any
+
+
+Action = Send | Read | Sleep | Spawn | Wait | Emit
+R = TypeVar("R")
 
 
 class BodyTooLargeError(Exception):
     """What a driver sends back for a body over the limit (it stopped reading and closed it)."""
 
 
-class _Capped:
-    """Joins chunks, refusing as soon as they exceed the limit (shared by both drivers)."""
-
-    __slots__ = ("chunks", "deadline", "limit", "request", "size")
-
-    def __init__(self, response: httpx.Response, limit: int) -> None:
-        self.limit = limit
-        self.size = 0
-        self.chunks: list[bytes] = []
-        self.deadline = attempt_deadline(response)
-        self.request = response.request
-        declared = response.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > limit:
-            raise BodyTooLargeError(f"Content-Length {declared}")
-
-    def add(self, chunk: bytes) -> None:
-        self.size += len(chunk)
-        if self.size > self.limit:
-            raise BodyTooLargeError(f"more than {self.limit} bytes received")
-        self.chunks.append(chunk)
-        if self.deadline is not None and time.monotonic() > self.deadline:
-            # A body trickled slowly resets httpx's read timeout with each chunk: not ours.
-            raise httpx.ReadTimeout(
-                f"the attempt's deadline passed after {self.size} bytes", request=self.request
-            )
+class Stopped(Exception):  # noqa: N818 - not an error: the consumer went away
+    """Raised in a worker thread of a listing its consumer left: abandon the work."""
 
 
-def read_capped(response: httpx.Response, limit: int) -> _Capped:
-    """A collector for the body of ``response`` (BodyTooLargeError at once if Content-Length is over)."""
-    return _Capped(response, limit)
+class Run:
+    """Steps a program: iterate over its actions, :meth:`reply` with each result.
 
+    ``stop`` is shared with the programs it spawns (threads): once set, their next step raises
+    :class:`Stopped`. ``close()`` closes the program and cancels what it spawned.
 
-class Sleep:
-    """Action: wait ``seconds``."""
-
-    __slots__ = ("seconds",)
-
-    def __init__(self, seconds: float) -> None:
-        self.seconds = seconds
-
-    def __repr__(self) -> str:
-        return f"Sleep({self.seconds!r})"
-
-
-class Page:
-    """Output: the (range-filtered) events of one page, made when the consumer takes them."""
-
-    __slots__ = ("events",)
-
-    def __init__(self, events: PageEvents) -> None:
-        self.events = events
-
-
-Action = Send | Read | Sleep | Page
-
-
-def capped_timeout(timeout: httpx.Timeout, deadline: float | None, now: float) -> httpx.Timeout:
-    """``timeout`` with every phase capped at what is left until ``deadline``.
-
-    httpx's read timeout restarts with each byte: the cap bounds one wait, the drivers check the
-    deadline between chunks, so a body trickled byte by byte cannot outlive the attempt.
+    >>> def program():
+    ...     got = yield Sleep(1)
+    ...     yield Emit(got * 2)
+    >>> run = Run(program())
+    >>> for action in run:
+    ...     run.reply(21 if type(action) is Sleep else print(action.value))
+    42
     """
+
+    def __init__(self, program: Program, stop: threading.Event | None = None, poll_sleep: Any = None) -> None:
+        self._program = program
+        self._answer: Any = None
+        self._last: Action | None = None
+        self.stop = stop
+        self.poll_sleep = poll_sleep
+        self.spawned: list[Handle] = []
+
+    def __iter__(self) -> Run:
+        return self
+
+    def __next__(self) -> Action:
+        if self.stop is not None and self.stop.is_set():
+            raise Stopped
+        answer, self._answer = self._answer, None
+        self._last = self._program.send(answer)
+        return self._last
+
+    def reply(self, answer: Any) -> None:
+        """The result of the last action."""
+        if type(self._last) is Spawn:
+            self.spawned.append(answer)
+        self._answer = answer
+
+    def close(self) -> None:
+        self._program.close()
+        for handle in self.spawned:
+            handle.cancel()
+
+
+def relay(program: Generator[Action, Any, R], emitted: Callable[[Any], Any]) -> Generator[Action, Any, R]:
+    """Run ``program`` inside another: its actions go up, and each value it emits goes through
+    ``emitted``, whose result is emitted in its place (None: nothing); returns what it returns."""
+    answer: Any = None
+    try:
+        while True:
+            try:
+                action = program.send(answer)
+            except StopIteration as end:
+                result: R = end.value
+                return result
+            answer = None
+            if type(action) is not Emit:
+                answer = yield action
+            elif (value := emitted(action.value)) is not None:
+                yield Emit(value)
+    finally:
+        program.close()
+
+
+def capped_timeout(timeout: httpx.Timeout, deadline: float | None) -> httpx.Timeout:
+    """``timeout`` with every phase capped at what is left until ``deadline``."""
     if deadline is None:
         return timeout
-    left = max(deadline - now, 0.001)
+    left = max(deadline - time.monotonic(), 0.001)
     phases = (timeout.connect, timeout.read, timeout.write, timeout.pool)
     connect, read, write, pool = (left if phase is None else min(phase, left) for phase in phases)
     return httpx.Timeout(connect=connect, read=read, write=write, pool=pool)
-
-
-def set_attempt_deadline(response: httpx.Response, deadline: float | None) -> None:
-    """Keep the attempt's deadline with its response (the Read that follows honours it)."""
-    response.extensions[_DEADLINE] = deadline
-
-
-def attempt_deadline(response: httpx.Response) -> float | None:
-    """The deadline stored by :func:`set_attempt_deadline` (None: none)."""
-    value = response.extensions.get(_DEADLINE)
-    return value if isinstance(value, float) else None

@@ -1,51 +1,27 @@
-"""``AsyncWebexEvents``: the asyncio client, a thin driver of the same sans-IO core (tasks)."""
+"""``AsyncWebexEvents``: the asynchronous client, a driver of the shared programs (tasks)."""
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Generator
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from contextlib import aclosing
-from datetime import datetime, timedelta
 from types import TracebackType
-from typing import Any, Self, Unpack
+from typing import Any, ClassVar, Self
 
 import httpx
 
-from webex_events_api.spec import ListEventsFilters
-
-from ._actions import (
-    BodyTooLargeError,
-    Page,
-    Read,
-    Send,
-    Sleep,
-    capped_timeout,
-    read_capped,
-    set_attempt_deadline,
-)
-from ._base import (
-    DEFAULT_LAG,
-    DEFAULT_OVERLAP,
-    DEFAULT_POLL_INTERVAL,
-    DEFAULT_RECONCILE_HORIZON,
-    DEFAULT_RECONCILE_INTERVAL,
-    ClientBase,
-    StreamBase,
-)
+from ._actions import BodyTooLargeError, Emit, Program, Read, Run, Send, Sleep, Spawn, Wait
+from ._base import ClientBase, StreamBase
 from ._event import Event
-from ._follow import FollowBatch, FollowCheckpoint
-from ._gate import Recalled
+from ._follow import FollowBatch
 from ._models import Window
-from ._operations import Split, get_event, list_range
-from ._page_events import PageEvents, WindowPages
-from ._query import PAGE_SIZE
-from ._schedule import Schedule, Task
+from ._operations import get_event
 
 __all__ = ["AsyncEventStream", "AsyncWebexEvents"]
 
 
-def _before(deadline: float | None) -> asyncio.Timeout:
+def _by(deadline: float | None) -> asyncio.Timeout:
     """Cancel the block at ``deadline`` (a ``time.monotonic()`` instant; None: never)."""
     return asyncio.timeout(None if deadline is None else max(deadline - time.monotonic(), 0.0))
 
@@ -53,101 +29,33 @@ def _before(deadline: float | None) -> asyncio.Timeout:
 class AsyncEventStream(StreamBase):
     """What :meth:`AsyncWebexEvents.list_events` returns: an async iterable of :class:`Event`.
 
-    Same order and semantics as :class:`EventStream`; windows are fetched by up to
-    ``concurrency`` tasks with a bounded look-ahead.
+    Same order and semantics as :class:`~webex_events.EventStream`; windows are listed by up to
+    ``concurrency`` tasks.
     """
 
     _client: AsyncWebexEvents
 
-    async def __aiter__(self) -> AsyncGenerator[Event, None]:
-        # aclosing: closing this generator must close the inner ones now (and cancel their tasks),
-        # not whenever the event loop finalizes them.
-        async with aclosing(self._run(stream_pages=True)) as windows:
+    async def __aiter__(self) -> AsyncIterator[Event]:
+        # aclosing: leaving the loop must cancel the listing's tasks now, not when the event loop
+        # finalizes the generator.
+        async with aclosing(self._client._execute(self._program(per_page=True))) as windows:
             async for window in windows:
-                for event in window.events():
+                for event in window.events:
                     yield event
 
-    async def windows(self) -> AsyncIterator[Window]:
+    def windows(self) -> AsyncIterator[Window]:
         """The listing as :class:`Window` objects, in ascending time order."""
-        async with aclosing(self._run(stream_pages=False)) as windows:
-            async for window in windows:
-                yield window.window()
-
-    async def _run(self, *, stream_pages: bool) -> AsyncGenerator[WindowPages, None]:
-        if not self._start():
-            return
-        if self._query.windowed:
-            async with aclosing(self._windowed()) as windows:
-                async for window in windows:
-                    yield window
-            return
-        query, stats = self._query, self.stats
-        gen = list_range(self._client._requester, query, query.lo_ms, query.hi_ms, stats)
-        collected: list[PageEvents] = []
-        async with aclosing(self._client._drive(gen, [])) as pages:
-            async for page in pages:
-                if stream_pages:
-                    yield self._whole([page])
-                else:
-                    collected.append(page)
-        stats._window_done()
-        if not stream_pages:
-            yield self._whole(collected)
-
-    async def _collect(self, task: Task) -> tuple[list[PageEvents], Split | None]:
-        gen = list_range(self._client._requester, self._query, task.lo, task.hi, self.stats, split=task.split)
-        out: list[PageEvents] = []
-        box: list[Split | None] = []
-        async with aclosing(self._client._drive(gen, box)) as pages:
-            async for page in pages:
-                out.append(page)
-        return out, box[0]
-
-    async def _windowed(self) -> AsyncGenerator[WindowPages, None]:
-        # The sync client's design with tasks: `concurrency` tasks loop on take -> fetch -> done,
-        # the consumer pops finished windows in order (see _schedule).
-        cond = asyncio.Condition()
-        schedule = Schedule(self._query, self.stats)
-
-        async def work() -> None:
-            while True:
-                async with cond:
-                    while (task := schedule.take()) is None:
-                        await cond.wait()
-                try:
-                    pages, split = await self._collect(task)
-                except Exception as exc:  # handed to the consumer, in window order
-                    async with cond:
-                        schedule.failed(task, exc)
-                        cond.notify_all()
-                    continue
-                async with cond:
-                    schedule.done(task, pages, split)
-                    cond.notify_all()
-                del pages
-
-        workers = [asyncio.ensure_future(work()) for _ in range(self._query.concurrency)]
-        try:
-            while True:
-                async with cond:
-                    while (window := schedule.pop()) is None:
-                        if schedule.complete:
-                            return
-                        await cond.wait()
-                    cond.notify_all()  # a buffer slot is free: a waiting worker may start
-                yield window
-                del window
-        finally:
-            for worker in workers:
-                worker.cancel()
-            await asyncio.gather(*workers, return_exceptions=True)
+        windows: AsyncIterator[Window] = self._client._execute(self._program(per_page=False))
+        return windows
 
 
-class AsyncWebexEvents(ClientBase[AsyncEventStream, httpx.AsyncClient, httpx.AsyncBaseTransport]):
+class AsyncWebexEvents(
+    ClientBase[AsyncEventStream, httpx.AsyncClient, httpx.AsyncBaseTransport, AsyncIterator[FollowBatch]]
+):
     """Asynchronous Webex Events client (an async context manager); same arguments as WebexEvents.
 
-    ``list_events`` is not a coroutine: arguments are checked on the call, requests start on
-    iteration (``async for``).
+    ``list_events`` and ``follow`` are not coroutines: arguments are checked on the call,
+    requests start on iteration (``async for``); ``follow``'s ``sleep`` is awaited.
 
     >>> import asyncio
     >>> from webex_events.testing import FakeWebex
@@ -161,6 +69,10 @@ class AsyncWebexEvents(ClientBase[AsyncEventStream, httpx.AsyncClient, httpx.Asy
 
     _stream_type = AsyncEventStream
     _http_type = httpx.AsyncClient
+    _returns: ClassVar[dict[str, Any]] = {
+        "list_events": AsyncEventStream,
+        "follow": AsyncIterator[FollowBatch],
+    }
 
     async def aclose(self) -> None:
         """Close the HTTP client if this object created it."""
@@ -177,131 +89,46 @@ class AsyncWebexEvents(ClientBase[AsyncEventStream, httpx.AsyncClient, httpx.Asy
 
     async def get_event(self, event_id: str) -> Event:
         """Get Event Details (see :meth:`WebexEvents.get_event`)."""
-        gen = get_event(self._requester, event_id)  # validates now, before any await
-        box: list[Event] = []
-        async with aclosing(self._drive(gen, box)) as pages:
-            async for _ in pages:
-                pass
-        return box[0]
+        program = get_event(self._requester, event_id)  # checks event_id now, before any await
+        async with aclosing(self._execute(program)) as events:
+            async for event in events:
+                return event  # type: ignore[no-any-return]
+        raise AssertionError("Get Event Details emits its event")  # pragma: no cover
 
-    def follow(
-        self,
-        *,
-        since: datetime | str | None = None,
-        checkpoint: FollowCheckpoint | str | None = None,
-        lag: timedelta = DEFAULT_LAG,
-        poll_interval: timedelta = DEFAULT_POLL_INTERVAL,
-        overlap: timedelta = DEFAULT_OVERLAP,
-        reconcile_horizon: timedelta = DEFAULT_RECONCILE_HORIZON,
-        reconcile_interval: timedelta = DEFAULT_RECONCILE_INTERVAL,
-        once: bool = False,
-        page_size: int = PAGE_SIZE,
-        concurrency: int | None = None,
-        clock: Callable[[], datetime] | None = None,
-        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
-        **filters: Unpack[ListEventsFilters],
-    ) -> AsyncIterator[FollowBatch]:
-        """Yield (async) new events as they appear, in batches, each event exactly once.
+    # -- the driver: how this client performs the actions -----------------------------------
 
-        Each poll reads up to ``now - lag``, again from ``overlap`` before the last high-water
-        mark, and every ``reconcile_interval`` from ``reconcile_horizon`` back (see
-        ``webex_events._follow``). Store ``batch.checkpoint.to_json()`` *with* ``batch.events``
-        (same transaction, or after the events are durably written) and pass the last one as
-        ``checkpoint=`` to continue after a restart: nothing is lost or delivered twice.
-        ``since`` (first run) is where to start; ``once=True`` stops after one poll (cron);
-        otherwise it polls every ``poll_interval`` until the caller stops iterating. ``filters``
-        are those of :meth:`list_events`. ``clock`` (aware now) and ``sleep`` are switches for
-        tests. Arguments are checked now, before any request.
+    async def _execute(
+        self, program: Program, *, poll_sleep: Callable[[float], Awaitable[object]] | None = None
+    ) -> AsyncGenerator[Any, None]:
+        """Run ``program``; yield what it emits (and cancel the tasks it spawned when it ends)."""
+        run = Run(program, poll_sleep=poll_sleep or asyncio.sleep)
+        try:
+            for action in run:
+                if type(action) is Emit:
+                    yield action.value
+                    continue
+                run.reply(await self._perform(action, run))
+        finally:
+            run.close()
 
-        >>> from datetime import UTC, datetime, timedelta
-        >>> from webex_events.testing import FakeWebex
-        >>> fake = FakeWebex(events=30, seed=4, end=datetime(2024, 1, 2, tzinfo=UTC))
-        >>> async def main() -> list[FollowBatch]:
-        ...     async with AsyncWebexEvents(token=fake.token, transport=fake.async_transport()) as client:
-        ...         return [b async for b in client.follow(since=fake.start, once=True)]
-        >>> import asyncio
-        >>> batches = asyncio.run(main())
-        >>> sorted(e.id for b in batches for e in b.events) == sorted(fake.expected_ids())
-        True
-        >>> batches[-1].caught_up, batches[-1].checkpoint.delivered
-        (True, 30)
-        """
-        follower, poll_seconds, now = self._follower(
-            since=since,
-            checkpoint=checkpoint,
-            lag=lag,
-            poll_interval=poll_interval,
-            overlap=overlap,
-            reconcile_horizon=reconcile_horizon,
-            reconcile_interval=reconcile_interval,
-            page_size=page_size,
-            concurrency=concurrency,
-            clock=clock,
-            filters=dict(filters),
-        )
+    async def _send(self, action: Send, run: Run) -> httpx.Response | Exception:
+        request = self._request(action)
+        try:
+            async with _by(action.deadline):
+                # auth=None: no client-level auth may replace ours; no redirect may carry the token.
+                return await self._http.send(request, stream=True, follow_redirects=False, auth=None)
+        except TimeoutError:
+            return httpx.ReadTimeout("the attempt's deadline passed before the headers", request=request)
+        except httpx.TransportError as exc:
+            return exc
 
-        async def polls() -> AsyncGenerator[FollowBatch, None]:
-            while True:
-                planned = follower.plan(now())
-                if planned is not None:
-                    stream = self.list_events(
-                        from_=planned.start,
-                        to=planned.end,
-                        page_size=page_size,
-                        concurrency=concurrency,
-                        **follower.filters,
-                    )
-                    async for window in stream.windows():
-                        batch = follower.take(window.events, window.end)
-                        if batch.events:
-                            yield batch
-                yield follower.finish()
-                if once:
-                    return
-                await sleep(poll_seconds)
-
-        return polls()
-
-    # -- the driver: how this client sends, reads and sleeps -----------------------------
-
-    async def _send(self, action: Send) -> httpx.Response | Exception:
-        # Take a send slot at the last moment: another task may have just seen a 429, and after
-        # one the gate paces requests (see _gate). The loop may run other tasks for a while
-        # before the bytes go out: the gate looks again then (the trace hook) and recalls it.
-        gate = self._requester.gate
-        hook = self._requester.atrace  # the gate's last look; a 429 closes it as its headers come in
-        while True:
-            # A deadline shared with other clients' threads, not an event: polling it is the point.
-            while (wait := gate.reserve()) > 0:  # noqa: ASYNC110
-                await asyncio.sleep(wait)
-            now = time.monotonic()
-            deadline = action.deadline(now)
-            timeout = capped_timeout(self._http.timeout, deadline, now)
-            request = self._http.build_request(
-                "GET", action.url, headers=action.headers, timeout=timeout, extensions={"trace": hook}
-            )
-            try:
-                async with _before(deadline):
-                    response = await self._http.send(request, stream=True, follow_redirects=False, auth=None)
-            except Recalled:
-                continue  # nothing was sent: wait out the pause, then send it afresh
-            except TimeoutError:
-                return httpx.ReadTimeout("the attempt's deadline passed before the headers", request=request)
-            except httpx.TransportError as exc:
-                return exc
-            set_attempt_deadline(response, deadline)
-            return response
-
-    @staticmethod
-    async def _read(action: Read) -> bytes | Exception:
+    async def _read(self, action: Read, run: Run) -> bytes | Exception:
         response = action.response
         try:
-            body = read_capped(response, action.limit)
-            async with _before(body.deadline):
+            async with _by(action.deadline):
                 async for chunk in response.aiter_bytes():
-                    body.add(chunk)
-            # Joined here, not cached on the response: the page's bytes die with the decode.
-            return b"".join(body.chunks)
+                    action.add(chunk)
+            return action.body()
         except TimeoutError:
             return httpx.ReadTimeout(
                 "the attempt's deadline passed during the body", request=response.request
@@ -311,30 +138,15 @@ class AsyncWebexEvents(ClientBase[AsyncEventStream, httpx.AsyncClient, httpx.Asy
         finally:
             await response.aclose()
 
-    async def _drive(self, gen: Generator[Any, Any, Any], box: list[Any]) -> AsyncGenerator[PageEvents, None]:
-        """Execute the core's actions; yield the events of each page; the return value goes in box."""
-        result: Any = None
-        try:
-            while True:
-                try:
-                    # The page is decoded and filtered on the loop, in this step. Decoding in
-                    # asyncio.to_thread was measured (issue 13: 16 in flight, 100 ms, 2 cores):
-                    # no gain, as orjson and the filter hold the GIL either way, and the loop
-                    # then waits for the GIL too; the windows' workers already overlap reads.
-                    action = gen.send(result)
-                except StopIteration as done:
-                    box.append(done.value)
-                    return
-                result = None
-                if type(action) is Page:
-                    yield action.events
-                elif type(action) is Send:
-                    result = await self._send(action)
-                elif type(action) is Read:
-                    result = await self._read(action)
-                elif type(action) is Sleep:
-                    await asyncio.sleep(action.seconds)
-                else:  # pragma: no cover - the core yields nothing else
-                    raise TypeError(f"unknown action {action!r}")
-        finally:
-            gen.close()
+    async def _sleep(self, action: Sleep, run: Run) -> None:
+        await (run.poll_sleep if action.poll else asyncio.sleep)(action.seconds)
+
+    async def _spawn(self, action: Spawn, run: Run) -> asyncio.Task[list[Any]]:
+        async def collect() -> list[Any]:
+            return [value async for value in self._execute(action.program)]
+
+        return asyncio.ensure_future(collect())
+
+    async def _wait(self, action: Wait, run: Run) -> set[asyncio.Task[list[Any]]]:
+        done, _ = await asyncio.wait(action.handles, return_when=asyncio.FIRST_COMPLETED)  # type: ignore[type-var]
+        return done  # type: ignore[return-value]

@@ -1,18 +1,21 @@
-"""What the sync and async clients share: construction, ``list_events`` arguments, window order.
+"""What the sync and async clients share: construction, arguments, and every program they run.
 
-The two clients only differ in how they send, read, sleep and run windows concurrently (threads
-or tasks); everything they decide is decided here or in the sans-IO modules.
+The two clients differ only in how they perform the actions of ``_actions`` (threads or tasks);
+a listing, a windowed listing and ``follow`` are programs, written once, that they both run.
 """
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Callable, Generator
 from datetime import UTC, datetime, timedelta
-from typing import Any, ClassVar, Generic, Literal, TypeVar, Unpack
+from typing import Any, ClassVar, Generic, Literal, TypeVar, Unpack, get_type_hints
 
 import httpx
 
 from webex_events_api.spec import ListEventsFilters
 
+from ._actions import Action, Emit, Run, Send, Sleep, capped_timeout, relay
 from ._config import configure_client, http_limits, tls_verify
 from ._errors import InvalidArgumentError
 from ._follow import (
@@ -21,36 +24,20 @@ from ._follow import (
     DEFAULT_POLL_INTERVAL,
     DEFAULT_RECONCILE_HORIZON,
     DEFAULT_RECONCILE_INTERVAL,
-    Clock,
     FollowCheckpoint,
     Follower,
     utc_now,
 )
-from ._models import ListStats
-from ._page_events import PageEvents, WindowPages
+from ._models import ListStats, Window
+from ._operations import list_range
 from ._query import PAGE_SIZE, Query, build_query
 from ._requester import MAX_RESPONSE_BYTES
 from ._retry import RetryPolicy
+from ._schedule import list_windows
 
-__all__ = [
-    "DEFAULT_CONCURRENCY",
-    "DEFAULT_LAG",
-    "DEFAULT_OVERLAP",
-    "DEFAULT_POLL_INTERVAL",
-    "DEFAULT_RECONCILE_HORIZON",
-    "DEFAULT_RECONCILE_INTERVAL",
-    "ClientBase",
-    "StreamBase",
-]
-
-#: Requests in flight for one listing of a date range, by default. Webex publishes no rate limit
-#: for List Events (its limits are dynamic), so the default is what a listing needs rather than
-#: what a server might bear: at the latencies of pages of 1000 events (0.1 s to over 1 s), 8 in
-#: flight is where the benchmark's speedup levels off (about 6x at 0.1 s; 16 gains about 10%
-#: more), i.e. at most 8 to 80 requests per second, for the few seconds a large export takes.
-#: If Webex answers 429, the client-wide gate (_gate) pauses every request for the Retry-After
-#: and then paces them at the rate it learnt, so a too high value costs one 429, not a stream of
-#: them. An unbounded listing (no from_) is one query whatever this value.
+#: Requests in flight for one listing of a date range, by default: Webex publishes no rate limit,
+#: and at the latencies of full pages the speedup levels off around 8 (see docs/benchmarks.md).
+#: A 429 pauses every request for its Retry-After, then paces them (_gate).
 DEFAULT_CONCURRENCY = 8
 
 # A fixed range for checking follow's list_events arguments before its first pass is planned.
@@ -59,13 +46,21 @@ _CHECK_RANGE = (datetime(2000, 1, 1, tzinfo=UTC), datetime(2000, 1, 2, tzinfo=UT
 StreamT = TypeVar("StreamT", bound="StreamBase")
 HttpT = TypeVar("HttpT", httpx.Client, httpx.AsyncClient)
 TransportT = TypeVar("TransportT", httpx.BaseTransport, httpx.AsyncBaseTransport)
+BatchesT = TypeVar("BatchesT")
 
 
-class ClientBase(Generic[StreamT, HttpT, TransportT]):
-    """Constructor and ``list_events`` of both clients (see :class:`WebexEvents` for the arguments)."""
+class ClientBase(Generic[StreamT, HttpT, TransportT, BatchesT]):
+    """Constructor, ``list_events`` and ``follow`` of both clients (see :class:`WebexEvents`)."""
 
     _stream_type: ClassVar[type[Any]]
     _http_type: ClassVar[type[httpx.Client] | type[httpx.AsyncClient]]
+    #: The real return types, for ``help()`` (the methods are written once, with type variables).
+    _returns: ClassVar[dict[str, Any]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        for name, returns in cls._returns.items():
+            setattr(cls, name, _with_signature(getattr(ClientBase, name), cls, returns))
 
     def __init__(
         self,
@@ -79,7 +74,7 @@ class ClientBase(Generic[StreamT, HttpT, TransportT]):
         transport: TransportT | None = None,
         max_response_bytes: int = MAX_RESPONSE_BYTES,
     ) -> None:
-        settings = configure_client(
+        self._requester, self._concurrency, timeout = configure_client(
             token=token,
             base_url=base_url,
             timeout=timeout,
@@ -90,16 +85,14 @@ class ClientBase(Generic[StreamT, HttpT, TransportT]):
             http_client_type=self._http_type,
             max_response_bytes=max_response_bytes,
         )
-        self._requester = settings.requester
-        self._concurrency = settings.concurrency
-        self._owns_http = settings.owns_http
+        self._owns_http = http_client is None
         try:
             self._http: HttpT = http_client or self._http_type(  # type: ignore[assignment]
                 transport=transport,  # type: ignore[arg-type]
-                timeout=settings.timeout,
+                timeout=timeout,
                 follow_redirects=False,
-                limits=http_limits(settings.concurrency),
-                verify=tls_verify(settings.requester.base_url),
+                limits=http_limits(self._concurrency),
+                verify=tls_verify(self._requester.base_url),
             )
         except ImportError as exc:  # e.g. ALL_PROXY=socks5://... without the socksio package
             raise InvalidArgumentError(
@@ -133,10 +126,10 @@ class ClientBase(Generic[StreamT, HttpT, TransportT]):
         (default: the client's, 8 unless set): ``window=None`` means ``"auto"`` then, and
         ``concurrency=1`` one query whose pages are streamed in the server's order, as for a
         listing without ``from_``. ``"auto"`` lists the whole range first; when a page comes
-        back full, the rest of the range is cut into windows of nearly a page each, sized from
-        the density seen, so each takes about one request. ``window=timedelta(...)`` uses a
-        fixed grid (each window listed whole). Windows come in ascending time order and, within
-        a window, events in the server's order (newest first for Webex).
+        back full, the rest of the range is cut into windows of about two pages, sized from
+        the density seen. ``window=timedelta(...)`` uses a fixed grid (each window listed
+        whole). Windows come in ascending time order and, within a window, events in the
+        server's order (newest first for Webex).
 
         >>> from webex_events import WebexEvents
         >>> from webex_events.testing import FakeWebex
@@ -159,36 +152,55 @@ class ClientBase(Generic[StreamT, HttpT, TransportT]):
         stream: StreamT = self._stream_type(_client=self, _query=query)
         return stream
 
-    def _follower(
+    def follow(
         self,
         *,
-        since: datetime | str | None,
-        checkpoint: FollowCheckpoint | str | None,
-        lag: timedelta,
-        poll_interval: timedelta,
-        overlap: timedelta,
-        reconcile_horizon: timedelta,
-        reconcile_interval: timedelta,
-        page_size: int,
-        concurrency: int | None,
-        clock: Clock | None,
-        filters: dict[str, Any],
-    ) -> tuple[Follower, float, Clock]:
-        """Check every argument of ``follow`` (before any request) and build its state machine."""
+        since: datetime | str | None = None,
+        checkpoint: FollowCheckpoint | str | None = None,
+        lag: timedelta = DEFAULT_LAG,
+        poll_interval: timedelta = DEFAULT_POLL_INTERVAL,
+        overlap: timedelta = DEFAULT_OVERLAP,
+        reconcile_horizon: timedelta = DEFAULT_RECONCILE_HORIZON,
+        reconcile_interval: timedelta = DEFAULT_RECONCILE_INTERVAL,
+        once: bool = False,
+        page_size: int = PAGE_SIZE,
+        concurrency: int | None = None,
+        clock: Callable[[], datetime] | None = None,
+        sleep: Callable[[float], Any] | None = None,
+        **filters: Unpack[ListEventsFilters],
+    ) -> BatchesT:
+        """Yield new events as they appear, in batches, each event exactly once.
+
+        Each poll reads up to ``now - lag``, again from ``overlap`` before the last high-water
+        mark, and every ``reconcile_interval`` from ``reconcile_horizon`` back (see
+        ``webex_events._follow``). Store ``batch.checkpoint.to_json()`` *with* ``batch.events``
+        (same transaction, or after the events are durably written) and pass the last one as
+        ``checkpoint=`` to continue after a restart: nothing is lost or delivered twice.
+        ``since`` (first run) is where to start; ``once=True`` stops after one poll (cron);
+        otherwise it polls every ``poll_interval`` until the caller stops iterating. ``filters``
+        are those of :meth:`list_events`. ``clock`` (aware now) and ``sleep`` (``time.sleep``,
+        or ``asyncio.sleep`` for the async client) are switches for tests. Arguments are checked
+        now, before any request.
+
+        >>> from datetime import UTC, datetime
+        >>> from webex_events import WebexEvents
+        >>> from webex_events.testing import FakeWebex
+        >>> fake = FakeWebex(events=30, seed=4, end=datetime(2024, 1, 2, tzinfo=UTC))
+        >>> with WebexEvents(token=fake.token, transport=fake.transport()) as client:
+        ...     batches = list(client.follow(since=fake.start, once=True))
+        >>> sorted(e.id for b in batches for e in b.events) == sorted(fake.expected_ids())
+        True
+        >>> batches[-1].caught_up, batches[-1].checkpoint.delivered
+        (True, 30)
+        """
         now = clock or utc_now
         if not isinstance(poll_interval, timedelta) or poll_interval < timedelta(0):
             raise InvalidArgumentError(
                 f"poll_interval must be a timedelta of at least 0, got {poll_interval!r}"
             )
         # The same checks as list_events (page size, concurrency, filters), on a dummy range.
-        build_query(
-            filters=filters,
-            from_=_CHECK_RANGE[0],
-            to=_CHECK_RANGE[1],
-            page_size=page_size,
-            window=None,
-            concurrency=concurrency,
-            default_concurrency=self._concurrency,
+        self.list_events(
+            from_=_CHECK_RANGE[0], to=_CHECK_RANGE[1], page_size=page_size, concurrency=concurrency, **filters
         )
         follower = Follower(
             since=since,
@@ -200,11 +212,65 @@ class ClientBase(Generic[StreamT, HttpT, TransportT]):
             reconcile_interval=reconcile_interval,
             now=now(),
         )
-        return follower, poll_interval.total_seconds(), now
+
+        def polls() -> Generator[Action, Any, None]:
+            while True:
+                planned = follower.plan(now())
+                if planned is not None:
+                    stream = self.list_events(
+                        from_=planned.start,
+                        to=planned.end,
+                        page_size=page_size,
+                        concurrency=concurrency,
+                        **follower.filters,
+                    )
+                    yield from relay(stream._program(per_page=False), follower.batch)
+                yield Emit(follower.finish())
+                if once:
+                    return
+                yield Sleep(poll_interval.total_seconds(), poll=True)
+
+        batches: BatchesT = self._execute(polls(), poll_sleep=sleep)
+        return batches
+
+    # -- what both drivers share ------------------------------------------------------------
+
+    def _execute(self, program: Generator[Action, Any, None], *, poll_sleep: Any) -> Any:
+        raise NotImplementedError
+
+    def _perform(self, action: Action, run: Run) -> Any:
+        """Perform one action (the driver's method named by it): a result, or its awaitable."""
+        return getattr(self, action.method)(action, run)  # type: ignore[union-attr]
+
+    def _request(self, action: Send) -> httpx.Request:
+        """The request of a ``Send``, its timeouts capped at the attempt's deadline."""
+        timeout = capped_timeout(self._http.timeout, action.deadline)
+        return self._http.build_request("GET", action.url, headers=action.headers, timeout=timeout)
+
+
+def _with_signature(method: Callable[..., Any], cls: type, returns: Any) -> Callable[..., Any]:
+    """``method`` for ``cls``: its signature shows the spec's filters and ``returns``."""
+
+    def bound(self: Any, *args: Any, **kwargs: Any) -> Any:
+        return method(self, *args, **kwargs)
+
+    signature = inspect.signature(method, eval_str=True)
+    filters = [
+        inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=hint)
+        for name, hint in get_type_hints(ListEventsFilters).items()
+    ]
+    kept = [p for p in signature.parameters.values() if p.kind is not inspect.Parameter.VAR_KEYWORD]
+    full = signature.replace(parameters=kept + filters, return_annotation=returns)
+    bound.__signature__ = full  # type: ignore[attr-defined]
+    bound.__annotations__ = {p.name: p.annotation for p in full.parameters.values() if p.name != "self"}
+    bound.__annotations__["return"] = returns
+    bound.__doc__, bound.__name__ = method.__doc__, method.__name__
+    bound.__qualname__ = f"{cls.__name__}.{method.__name__}"
+    return bound
 
 
 class StreamBase:
-    """What ``EventStream`` and ``AsyncEventStream`` share: the query and the counters."""
+    """What ``EventStream`` and ``AsyncEventStream`` share: the query, the counters, the program."""
 
     def __init__(self, *, _client: Any, _query: Query) -> None:
         self._client = _client
@@ -214,12 +280,28 @@ class StreamBase:
     def __repr__(self) -> str:
         return f"{type(self).__name__}(windows_total={self.stats.windows_total})"
 
-    def _start(self) -> bool:
-        """New counters for a new run; False when the range is empty (nothing to send)."""
-        query = self._query
-        self.stats = ListStats(windows_total=query.windows_total)
-        return query.lo_ms is None or query.lo_ms < query.hi_ms
+    def _program(self, *, per_page: bool) -> Generator[Action, Any, None]:
+        """The listing (each run with new counters), emitting :class:`Window` objects in time order.
 
-    def _whole(self, pages: list[PageEvents]) -> WindowPages:
-        """The unwindowed listing (or one page of it) as a window."""
-        return WindowPages(self._query.start, self._query.end, pages)
+        ``per_page``: a listing that is not windowed emits each page as it comes (iteration);
+        else it emits itself whole, as one window (``windows()``).
+        """
+        query, requester = self._query, self._client._requester
+        self.stats = stats = ListStats(windows_total=query.windows_total)
+        if query.lo_ms is not None and query.lo_ms >= query.hi_ms:
+            return
+        if query.windowed:
+            yield from list_windows(requester, query, stats)
+            return
+        events: list[Any] = []
+
+        def page(page_events: list[Any]) -> Window | None:
+            if per_page:
+                return Window(start=query.start, end=query.end, events=page_events)
+            events.extend(page_events)
+            return None
+
+        yield from relay(list_range(requester, query, query.lo_ms, query.hi_ms, stats), page)
+        stats._window_done()
+        if not per_page:
+            yield Emit(Window(start=query.start, end=query.end, events=events))

@@ -6,7 +6,6 @@ import ipaddress
 import os
 import ssl
 
-import attrs
 import httpx
 
 from webex_events_api.spec import SERVER_URL
@@ -14,19 +13,6 @@ from webex_events_api.spec import SERVER_URL
 from ._errors import InvalidArgumentError
 from ._requester import MAX_RESPONSE_BYTES, Requester
 from ._retry import RetryPolicy
-
-__all__ = [
-    "BASE_URL_ENV",
-    "DEFAULT_BASE_URL",
-    "TOKEN_ENV",
-    "ClientSettings",
-    "configure_client",
-    "http_limits",
-    "resolve_token",
-    "tls_verify",
-    "validate_base_url",
-    "validate_concurrency",
-]
 
 #: The spec's server (``https://webexapis.com/v1``).
 DEFAULT_BASE_URL = SERVER_URL
@@ -71,9 +57,6 @@ def validate_base_url(base_url: object) -> httpx.URL:
     """A usable base URL: http(s), a host, no credentials; plain http only to loopback.
 
     ``None`` means ``$WEBEX_BASE_URL``, else ``https://webexapis.com/v1`` (as in the CLI).
-
-    >>> str(validate_base_url("http://127.0.0.1:8080/v1/"))
-    'http://127.0.0.1:8080/v1'
     """
     if base_url is None:
         base_url = os.environ.get(BASE_URL_ENV, "").strip() or DEFAULT_BASE_URL
@@ -114,16 +97,6 @@ def _validate_timeout(value: object) -> float | None:
     return float(value)
 
 
-@attrs.frozen
-class ClientSettings:
-    """What both clients build from their constructor arguments."""
-
-    requester: Requester
-    concurrency: int
-    timeout: float | None
-    owns_http: bool
-
-
 def configure_client(
     *,
     token: object,
@@ -135,8 +108,8 @@ def configure_client(
     transport: object,
     http_client_type: type[httpx.Client] | type[httpx.AsyncClient],
     max_response_bytes: object = MAX_RESPONSE_BYTES,
-) -> ClientSettings:
-    """Validate the arguments shared by ``WebexEvents`` and ``AsyncWebexEvents``."""
+) -> tuple[Requester, int, float | None]:
+    """Validate the arguments of both clients: the requester, the concurrency, the timeout."""
     url = validate_base_url(base_url)
     secret = resolve_token(token)
     timeout_s = _validate_timeout(timeout)
@@ -152,29 +125,17 @@ def configure_client(
         raise InvalidArgumentError(
             f"http_client must be an httpx.{http_client_type.__name__}, got {type(http_client).__name__}"
         )
-    return ClientSettings(
-        requester=Requester(
-            token=secret, base_url=url, retry=retry, attempt_timeout=timeout_s, max_response_bytes=cap
-        ),
-        concurrency=workers,
-        timeout=timeout_s,
-        owns_http=http_client is None,
+    requester = Requester(
+        token=secret, base_url=url, retry=retry, attempt_timeout=timeout_s, max_response_bytes=cap
     )
+    return requester, workers, timeout_s
 
 
 def tls_verify(base_url: httpx.URL) -> ssl.SSLContext | bool:
     """httpx's ``verify=`` for a client of ``base_url``: the CA bundle for https, no trust for http.
 
-    Plain http is only allowed to loopback, where no TLS connection is ever made; loading the
-    CA bundle would cost 20-30 ms of every client's construction (and of every command's start).
-    The context for it verifies as strictly as the default and trusts no certificate, so a TLS
-    connection (there should be none) fails closed.
-
-    >>> tls_verify(httpx.URL("https://webexapis.com/v1"))
-    True
-    >>> ctx = tls_verify(httpx.URL("http://127.0.0.1:8080/v1"))
-    >>> ctx.verify_mode == ssl.CERT_REQUIRED, ctx.check_hostname, ctx.cert_store_stats()["x509_ca"]
-    (True, True, 0)
+    Plain http is only allowed to loopback, where no TLS connection is made: its context trusts
+    no certificate (a TLS connection fails closed) and loading the CA bundle is skipped.
     """
     if base_url.scheme == "https":
         return True

@@ -5,81 +5,38 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-__all__ = [
-    "APIError",
-    "AuthenticationError",
-    "BadRequestError",
-    "InvalidArgumentError",
-    "MalformedResponseError",
-    "NotFoundError",
-    "PagingLoopError",
-    "PermissionDeniedError",
-    "RateLimitError",
-    "ResponseTooLargeError",
-    "ServerError",
-    "UnsafeNextLinkError",
-    "WebexConnectionError",
-    "WebexError",
-]
-
 
 class WebexError(Exception):
-    """Base class of every error raised by webex_events.
-
-    >>> issubclass(NotFoundError, WebexError)
-    True
-    """
+    """Base class of every error raised by webex_events."""
 
 
 class InvalidArgumentError(WebexError, ValueError):
-    """An argument is invalid; raised before any request is sent. The message names the argument.
-
-    >>> str(InvalidArgumentError("page_size must be between 1 and 1000, got 0"))
-    'page_size must be between 1 and 1000, got 0'
-    """
+    """An argument is invalid; raised before any request is sent. The message names the argument."""
 
 
 class UnsafeNextLinkError(WebexError):
-    """The server's next-page link points to another origin; it is refused so the token stays home.
-
-    >>> issubclass(UnsafeNextLinkError, WebexError)
-    True
-    """
+    """The server's next-page link points to another origin; it is refused so the token stays home."""
 
 
 class WebexConnectionError(WebexError):
-    """A transport failure (connection, timeout, body cut off) that persisted after retries.
-
-    >>> issubclass(WebexConnectionError, WebexError)
-    True
-    """
+    """A transport failure (connection, timeout, body cut off) that persisted after retries."""
 
 
 class PagingLoopError(WebexError):
     """The server's next-page link leads back to a page this listing already fetched.
 
     Following it would never end and would yield the same events again, so the listing stops.
-
-    >>> issubclass(PagingLoopError, WebexError)
-    True
     """
 
 
 class MalformedResponseError(WebexError):
     """A complete 200 response that is not what the spec says (no ``items`` list, an item that is
     not an object...), still so after retries: never taken for an empty page.
-
-    >>> issubclass(MalformedResponseError, WebexError)
-    True
     """
 
 
 class ResponseTooLargeError(WebexError):
-    """A response body larger than the client's ``max_response_bytes`` (after shrinking the page).
-
-    >>> issubclass(ResponseTooLargeError, WebexError)
-    True
-    """
+    """A response body larger than the client's ``max_response_bytes`` (after shrinking the page)."""
 
 
 class APIError(WebexError):

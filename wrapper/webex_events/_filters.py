@@ -69,19 +69,13 @@ def _wire_value(parameter: Parameter, value: object, label: str) -> str:
 
 
 def filter_values(
-    values: Mapping[str, object],
-    *,
-    operation: Operation = LIST_EVENTS,
-    label: Label = keyword_label,
+    values: Mapping[str, object], *, operation: Operation = LIST_EVENTS, label: Label = keyword_label
 ) -> dict[str, str]:
     """Validate filters given by Python name; return them as ``{wire name: wire value}``.
 
     None means "not given". Raises :class:`InvalidArgumentError` naming the argument (through
     ``label``) for an unknown filter, a wrong type, an empty string, a value out of range or a
     broken ``required-when``/``only-when`` rule.
-
-    >>> filter_values({"resource": "messages", "actor_id": "A1", "type": None})
-    {'resource': 'messages', 'actorId': 'A1'}
     """
     by_python = {p.python_name: p for p in operation.filters}
     unknown = sorted(set(values) - set(by_python))

@@ -37,18 +37,7 @@ from ._dates import ceil_ms, floor_ms, from_ms, is_canonical, parse_ms, to_aware
 from ._errors import InvalidArgumentError
 from ._event import Event
 from ._filters import filter_values
-
-__all__ = [
-    "DEFAULT_LAG",
-    "DEFAULT_OVERLAP",
-    "DEFAULT_POLL_INTERVAL",
-    "DEFAULT_RECONCILE_HORIZON",
-    "DEFAULT_RECONCILE_INTERVAL",
-    "FollowBatch",
-    "FollowCheckpoint",
-    "Follower",
-    "Pass",
-]
+from ._models import Window
 
 #: How far behind now a poll reads. Webex publishes transcripts "a couple of minutes after" the
 #: meeting ends and recordings "shortly after"; audit-log pollers of similar APIs (Microsoft 365,
@@ -73,8 +62,7 @@ _dt = from_ms
 
 def _created_ms(event: Event) -> int:
     raw = event.created_raw
-    # The canonical form parses fast; any other goes through the general parser (which raises
-    # ValueError if unparsable: an event without a time cannot be placed, so it is not skipped).
+    # ValueError if unparsable: an event without a time cannot be placed (it is not skipped).
     return parse_ms(raw) if is_canonical(raw) else _ms(event.created)
 
 
@@ -171,17 +159,7 @@ class FollowCheckpoint:
                     raise ValueError("a ledger bucket is not a whole number of digests")
                 ledger[int(key)] = frozenset(data[i : i + _DIGEST] for i in range(0, len(data), _DIGEST))
             filters = tuple((str(name), str(value)) for name, value in raw["filters"])
-            numbers = {
-                name: raw[name]
-                for name in (
-                    "since_ms",
-                    "high_water_ms",
-                    "last_reconcile_ms",
-                    "delivered",
-                    "late",
-                    "reconciled",
-                )
-            }
+            numbers = {name: raw[name] for name in _NUMBERS}
             if not all(type(v) is int for v in numbers.values()):
                 raise ValueError("a counter or time is not an integer")
             if numbers["high_water_ms"] < numbers["since_ms"]:
@@ -278,9 +256,7 @@ class Follower:
                 raise InvalidArgumentError(
                     "follow needs since= (where to start) or checkpoint= (where it stopped)"
                 )
-            # Rounded up, as list_events rounds from_: an event in since's millisecond but
-            # before since is not after it (floor took it, and a bound with microseconds then
-            # read one event too many now and then).
+            # Rounded up, as list_events rounds from_: an event before since is not after it.
             start_ms = ceil_ms(to_aware(since, name="since"))
             self.checkpoint = FollowCheckpoint(
                 since_ms=start_ms, high_water_ms=start_ms, filters=pairs, last_reconcile_ms=_ms(now)
@@ -339,6 +315,11 @@ class Follower:
         self._counts[1] += late
         self._counts[2] += reconciled
         return FollowBatch(events=fresh, checkpoint=self._snapshot(), late=late, reconciled=reconciled)
+
+    def batch(self, window: Window) -> FollowBatch | None:
+        """:meth:`take` of a window of the pass; None when it holds nothing new."""
+        batch = self.take(window.events, window.end)
+        return batch if batch.events else None
 
     def finish(self) -> FollowBatch:
         """The end of a poll: the HWM is at its target (the pass, if any, was read whole)."""

@@ -63,10 +63,6 @@ def next_link(response: httpx.Response) -> str | None:
 
 
 def origin(url: httpx.URL) -> tuple[str, str, int]:
-    """``(scheme, host, port)`` with the default port filled in.
-
-    >>> origin(httpx.URL("https://WebexAPIs.com/v1"))
-    ('https', 'webexapis.com', 443)
-    """
+    """``(scheme, host, port)`` with the default port filled in."""
     scheme = url.scheme.lower()
     return scheme, url.host.lower(), url.port or _DEFAULT_PORTS.get(scheme, 0)

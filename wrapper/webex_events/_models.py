@@ -17,11 +17,6 @@ class Window:
     """One half-open time window ``[start, end)`` and its events, in the order the server sent.
 
     ``start`` is None only for an unbounded sequential listing (no ``from_``).
-
-    >>> from datetime import UTC, datetime
-    >>> w = Window(start=datetime(2024, 1, 1, tzinfo=UTC), end=datetime(2024, 1, 2, tzinfo=UTC), events=[])
-    >>> len(w.events)
-    0
     """
 
     start: datetime | None
@@ -35,9 +30,6 @@ class ListStats:
 
     ``requests`` counts HTTP requests sent (retries included), ``retries`` the retried ones,
     ``pages`` the pages received, ``events`` the events yielded after the range filter.
-
-    >>> ListStats().requests
-    0
     """
 
     requests: int = 0

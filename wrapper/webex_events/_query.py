@@ -5,20 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 
+import attrs
+
 from webex_events_api.spec import LIST_EVENTS
 
-from ._dates import (
-    WindowPlan,
-    ceil_ms,
-    floor_ms,
-    format_ms,
-    from_ms,
-    timedelta_ms,
-    to_aware,
-)
+from ._config import validate_concurrency
+from ._dates import WindowPlan, ceil_ms, floor_ms, format_ms, from_ms, timedelta_ms, to_aware
 from ._errors import InvalidArgumentError
 from ._filters import check_number, filter_values
-from ._wire import TextDemand
 
 __all__ = ["MAX_WINDOWS", "PAGE_SIZE", "Query", "build_query"]
 
@@ -30,44 +24,18 @@ MAX_WINDOWS = 1_000_000
 PAGE_SIZE = int(_PAGE_SIZE.maximum) if _PAGE_SIZE.maximum is not None else int(_PAGE_SIZE.default or 100)
 
 
+@attrs.frozen(kw_only=True)
 class Query:
-    """The validated arguments of one ``list_events`` call.
+    """One ``list_events`` call: filters by wire name, the range in epoch ms (``lo_ms`` None:
+    unbounded), the fixed window length or ``adaptive`` (``"auto"``; neither: not windowed)."""
 
-    ``filters`` are wire names and values; ``lo_ms``/``hi_ms`` the range in epoch milliseconds
-    (``lo_ms`` None: unbounded); ``step_ms`` the fixed window length, ``adaptive`` for
-    ``window="auto"`` (neither: not windowed).
-    """
-
-    __slots__ = (
-        "adaptive",
-        "concurrency",
-        "filters",
-        "hi_ms",
-        "lo_ms",
-        "page_size",
-        "step_ms",
-        "text_demand",
-    )
-
-    def __init__(
-        self,
-        *,
-        filters: dict[str, str],
-        page_size: int,
-        lo_ms: int | None,
-        hi_ms: int,
-        step_ms: int | None,
-        concurrency: int,
-        adaptive: bool = False,
-    ) -> None:
-        self.filters = filters
-        self.adaptive = adaptive
-        self.page_size = page_size
-        self.lo_ms = lo_ms
-        self.hi_ms = hi_ms
-        self.step_ms = step_ms
-        self.concurrency = concurrency
-        self.text_demand = TextDemand()
+    filters: dict[str, str]
+    page_size: int
+    lo_ms: int | None
+    hi_ms: int
+    step_ms: int | None
+    concurrency: int
+    adaptive: bool = False
 
     @property
     def windowed(self) -> bool:
@@ -109,21 +77,10 @@ def build_query(
     default_concurrency: int,
     now: datetime | None = None,
 ) -> Query:
-    """Validate ``list_events`` arguments (raises InvalidArgumentError naming the argument).
-
-    >>> q = build_query(filters={"resource": "messages"}, from_=None, to="2024-01-01T00:00:00Z",
-    ...                 page_size=10, window=None, concurrency=None, default_concurrency=4)
-    >>> q.filters, q.page_size, q.windowed
-    ({'resource': 'messages'}, 10, False)
-    """
+    """Validate ``list_events`` arguments (raises InvalidArgumentError naming the argument)."""
     wire = filter_values(filters)
     size = int(check_number(_PAGE_SIZE, page_size, "page_size"))
-    if concurrency is None:
-        conc = default_concurrency
-    elif not isinstance(concurrency, int) or isinstance(concurrency, bool) or concurrency < 1:
-        raise InvalidArgumentError(f"concurrency must be an int >= 1, got {concurrency!r}")
-    else:
-        conc = concurrency
+    conc = default_concurrency if concurrency is None else validate_concurrency(concurrency)
 
     current = now if now is not None else datetime.now(UTC)
     now_ms = floor_ms(current)

@@ -1,25 +1,26 @@
 """``Requester``: one GET, sent until it succeeds or the retry policy gives up (sans-IO).
 
-This is the one place that sends requests (the githubkit pattern: what to send is built from the
-spec in ``_operations``; how to send it, with auth, retries, rate limits and typed errors, lives
-here). It yields the actions of ``_actions`` to a driver; headers are inspected before the body is
-read so that a Retry-After closes the shared gate at once.
+The one place that decides how a request is sent (the githubkit split: ``_operations`` builds
+what to send from the spec): auth, the rate-limit gate, retries with backoff and Retry-After,
+the size cap and typed errors. It yields the actions of ``_actions`` to a driver; a response's
+headers are looked at before its body is read, so a Retry-After pauses every worker at once.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import math
 import socket
 import time
-from collections.abc import Callable, Generator, Mapping
+from collections.abc import Callable, Generator
 from typing import Any, TypeVar
 
 import httpx
 
 from webex_events_api.spec import ERROR_DETAIL_KEYS, ERROR_KEYS
 
-from ._actions import Action, BodyTooLargeError, Read, Send, Sleep
+from ._actions import BodyTooLargeError, Read, Send, Sleep
 from ._errors import (
     APIError,
     MalformedResponseError,
@@ -42,24 +43,15 @@ logger = logging.getLogger("webex_events")
 T = TypeVar("T")
 
 # The keys of an error body (the spec's Error and ErrorDetail schemas).
-_MESSAGE = ERROR_KEYS.message
-_ERRORS = ERROR_KEYS.errors
-_TRACKING_ID = ERROR_KEYS.tracking_id
+_MESSAGE, _ERRORS, _TRACKING_ID = ERROR_KEYS.message, ERROR_KEYS.errors, ERROR_KEYS.tracking_id
 _DESCRIPTION = ERROR_DETAIL_KEYS.description
 
-#: What to do to a URL after a 504 (Webex: "If your query uses max parameter, please try to
-#: reduce it.") or a body over the size cap: the listing passes a function returning the URL
-#: with a smaller page, or None when the page cannot shrink.
+#: After a 504 (Webex: "If your query uses max parameter, please try to reduce it.") or a body
+#: over the cap: the URL with a smaller page, or None when the page cannot shrink.
 Shrink = Callable[[httpx.URL], httpx.URL | None]
 
-#: Default cap on one response body. A full page of 1000 events is a few MB; far more is a
-#: broken or hostile server, and holding it whole would cost that much memory per window.
+#: Default cap on one response body: a full page is a few MB; far more is a broken server.
 MAX_RESPONSE_BYTES = 32 * 1024 * 1024
-
-# The httpcore trace events right after a response's status line and headers are read.
-_HEADERS_IN = frozenset(
-    {"http11.receive_response_headers.complete", "http2.receive_response_headers.complete"}
-)
 
 
 def _unresolvable(exc: BaseException) -> bool:
@@ -86,8 +78,7 @@ class Requester:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._token = token
-        #: Each attempt (connect, headers and the whole body) ends by then; None: no limit.
-        self.attempt_timeout = attempt_timeout
+        self.attempt_timeout = attempt_timeout  # connect, headers and the whole body; None: none
         self.max_response_bytes = max_response_bytes
         self.base_url = base_url
         self.origin = origin(base_url)
@@ -96,9 +87,6 @@ class Requester:
         self._clock = clock
         self._rng = retry.make_rng()
         self._headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
-
-    def __repr__(self) -> str:
-        return f"Requester(base_url={str(self.base_url)!r})"
 
     def scrub(self, text: str) -> str:
         """``text`` with the token masked (servers and proxies sometimes echo requests)."""
@@ -130,29 +118,8 @@ class Requester:
         self.gate.block_for(delay, rate_limited=status == 429)
         return delay
 
-    def trace(self, event: str, info: Mapping[str, Any]) -> None:
-        """httpcore ``trace`` extension of every request: the gate's two moments.
-
-        Right before the headers go out, :meth:`Gate.trace` may recall the request. Right after a
-        response's headers are read, a 429 (or a 423, or a 503 with Retry-After) closes the gate
-        in that very step: with threads, the rest of the way to the core (httpx's response, the
-        driver, the generator) is where another thread could slip a request out.
-        """
-        if event in _HEADERS_IN:
-            answer = info.get("return_value")
-            if answer is None:
-                return
-            # HTTP/1.1: (version, status, reason, headers); HTTP/2: (status, headers).
-            status, headers = (answer[1], answer[3]) if len(answer) == 4 else answer
-            if status in RETRY_AFTER_STATUSES:
-                value = next((v for k, v in headers if k.lower() == b"retry-after"), None)
-                self._pause(status, None if value is None else value.decode("latin-1"))
-        else:
-            self.gate.trace(event, info)
-
-    async def atrace(self, event: str, info: Mapping[str, Any]) -> None:
-        """:meth:`trace` for async transports (httpcore awaits the callback)."""
-        self.trace(event, info)
+    def _backoff(self, attempt: int) -> float:
+        return self.retry.backoff(attempt=attempt, rng=self._rng)
 
     def _api_error(self, status: int, body: bytes, tracking: str | None, url: httpx.URL) -> APIError:
         message = ""
@@ -188,7 +155,7 @@ class Requester:
         parse: Callable[[bytes], T],
         stats: ListStats | None = None,
         shrink: Shrink | None = None,
-    ) -> Generator[Action, Any, tuple[httpx.URL, httpx.Response, T]]:
+    ) -> Generator[Send | Read | Sleep, Any, tuple[httpx.URL, httpx.Response, T]]:
         """GET ``url`` until success or the policy gives up; returns ``(final_url, response, parsed)``.
 
         ``shrink`` is applied to the URL after a 504 (a smaller page may answer in time).
@@ -198,18 +165,15 @@ class Requester:
         attempt = 0
         while True:
             attempt += 1
-            while (wait := self.gate.remaining()) > 0:
+            while (wait := self.gate.wait()) > 0:
                 yield Sleep(wait)
             self.check_origin(url)
             if stats is not None:
                 stats._add(requests=1)
             # The total budget is a deadline inside attempts too, not only a check between them.
-            result = yield Send(
-                url,
-                self._headers,
-                attempt_timeout=self.attempt_timeout,
-                total_deadline=started + policy.max_total_seconds,
-            )
+            left = min(self.attempt_timeout or math.inf, started + policy.max_total_seconds - self._clock())
+            deadline = None if left == math.inf else time.monotonic() + left
+            result = yield Send(url, self._headers, deadline)
             delay: float | None
             gated = False
             tracking: str | None = None
@@ -225,17 +189,15 @@ class Requester:
                         f"cannot resolve the host of {self.scrub(str(url))}: {self.scrub(str(result))}"
                         " (check base_url and the network's DNS)"
                     )
-                delay = policy.backoff(attempt=attempt, rng=self._rng)
+                delay = self._backoff(attempt)
             else:
                 response: httpx.Response = result
                 status = response.status_code
-                tracking = response.headers.get("trackingid")
-                tracking = None if tracking is None else self.scrub(tracking)
-                # Close the gate before reading the body: no other request may slip out now (the
-                # trace hook has already closed it if the transport is httpcore's; not twice).
+                tracking = response.headers.get("trackingid")  # (scrubbed where it is shown)
+                # Close the gate before reading the body: no other request starts from now on.
                 delay = self._pause(status, response.headers.get("retry-after"))
                 gated = delay is not None
-                body = yield Read(response, self.max_response_bytes)
+                body = yield Read(response, self.max_response_bytes, deadline)
                 if isinstance(body, BodyTooLargeError):
                     smaller = shrink(url) if shrink is not None else None
                     if smaller is None:
@@ -256,8 +218,7 @@ class Requester:
                     failure = f"{type(body).__name__} while reading the body of HTTP {status}"
                     detail = f": {self.scrub(str(body))}" if str(body) else ""
                     error = WebexConnectionError(f"{failure} on GET {self.scrub(str(url))}{detail}")
-                    if delay is None:
-                        delay = policy.backoff(attempt=attempt, rng=self._rng)
+                    delay = self._backoff(attempt) if delay is None else delay
                 elif 200 <= status < 300:
                     try:
                         parsed = parse(body)
@@ -266,21 +227,20 @@ class Requester:
                         error = MalformedResponseError(
                             f"{exc} in the body of HTTP {status} on GET {self.scrub(str(url))}"
                         )
-                        delay = policy.backoff(attempt=attempt, rng=self._rng)
+                        delay = self._backoff(attempt)
                     except ValueError as exc:  # JSONDecodeError / UnicodeDecodeError: cut off mid-read
                         failure = f"undecodable body of HTTP {status} ({type(exc).__name__})"
                         error = WebexConnectionError(
                             f"{failure} on GET {self.scrub(str(url))}: {len(body)} bytes"
                         )
-                        delay = policy.backoff(attempt=attempt, rng=self._rng)
+                        delay = self._backoff(attempt)
                     else:
                         return url, response, parsed
                 else:
                     failure = f"HTTP {status}"
                     error = self._api_error(status, body, tracking, url)
                     if status in RETRY_AFTER_STATUSES or status in RETRY_BACKOFF_STATUSES:
-                        if delay is None:
-                            delay = policy.backoff(attempt=attempt, rng=self._rng)
+                        delay = self._backoff(attempt) if delay is None else delay
                         if status == 504 and shrink is not None:
                             url = shrink(url) or url
                     # other statuses are final: delay stays None
@@ -295,7 +255,7 @@ class Requester:
                 attempt,
                 policy.max_attempts,
                 delay,
-                tracking,
+                tracking and self.scrub(tracking),
             )
             if stats is not None:
                 stats._add(retries=1)

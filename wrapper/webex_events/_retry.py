@@ -74,13 +74,6 @@ def parse_retry_after(value: str | None, *, default: float, cap: float, now: dat
 
     Accepts delta-seconds (also decimal, which some servers send) and HTTP dates; anything else
     (missing, negative, ``rand(30),add(30)``...) gives ``default``.
-
-    >>> parse_retry_after("2.5", default=5, cap=60)
-    2.5
-    >>> parse_retry_after("rand(30),add(30)", default=5, cap=60)
-    5.0
-    >>> parse_retry_after("3600", default=5, cap=60)
-    60.0
     """
     seconds = _parse(value, now)
     if seconds is None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -14,7 +15,7 @@ from ._logging import LEVELS, LogFormat
 from ._logging import configure as configure_logging
 from ._options import DEFAULT_BASE_URL, TOKEN_ENV
 
-__all__ = ["api_options", "logging_options", "mask", "use_token"]
+__all__ = ["api_options", "flush_standard_streams", "logging_options", "mask", "use_token"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -83,3 +84,19 @@ def api_options(f: F) -> F:
         show_envvar=True,
         help="API base URL (https; plain http only on 127.0.0.1/localhost, e.g. the fake server).",
     )(f)
+
+
+def flush_standard_streams() -> bool:
+    """Flush stdout and stderr before an ``os._exit``; False if one could not be (a closed pipe).
+
+    A stream that is None (the process started with that descriptor closed) or closed is skipped.
+    """
+    flushed = True
+    for stream in (sys.stdout, sys.stderr):
+        if stream is None or stream.closed:
+            continue
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            flushed = False
+    return flushed

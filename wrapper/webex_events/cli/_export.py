@@ -154,24 +154,17 @@ def _signals() -> Iterator[None]:
 def _render(events: list[Event], fmt: Format, *, csv_escape: bool = True) -> bytes:
     if fmt == "csv":
         return csv_rows((e.raw for e in events), escape_formulas=csv_escape).encode("utf-8")
-    # Joined as UTF-8 bytes (a text-only page's events hold them as received): joining the
-    # texts as str would build the window as one str of the widest character's size (4 bytes
-    # a character as soon as one event holds an emoji). One line per event unless a text holds
-    # a raw CR or LF: counted over the joined bytes (C calls), then fixed line by line.
-    lines = b"\n".join([*map(Event._utf8_json, events), b""])
-    if lines.count(b"\n") != len(events) or b"\r" in lines:
-        return b"".join(map(jsonl_line, events))
-    return lines
+    return b"".join(map(jsonl_line, events))
 
 
 def jsonl_line(event: Event) -> bytes:
     """One JSON Lines line of ``event``: its exact JSON text, UTF-8, newline-terminated."""
-    text = event._utf8_json()
-    if b"\n" in text or b"\r" in text:
+    text = event.raw_json
+    if "\n" in text or "\r" in text:
         # Only insignificant whitespace can hold a raw newline in JSON (strings escape it):
         # turning it into a space keeps the exact value on one line.
-        text = text.replace(b"\r", b" ").replace(b"\n", b" ")
-    return text + b"\n"
+        text = text.replace("\r", " ").replace("\n", " ")
+    return (text + "\n").encode("utf-8")
 
 
 def _header(fmt: Format) -> bytes:

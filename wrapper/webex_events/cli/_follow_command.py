@@ -10,7 +10,6 @@ from typing import Any
 
 import click
 
-from webex_events._cli_entry import flush_standard_streams
 from webex_events._follow import (
     DEFAULT_LAG,
     DEFAULT_OVERLAP,
@@ -19,7 +18,7 @@ from webex_events._follow import (
     DEFAULT_RECONCILE_INTERVAL,
 )
 
-from ._common import api_options, use_token
+from ._common import api_options, flush_standard_streams, use_token
 from ._export import make_client
 from ._options import (
     CliUsageError,

@@ -12,9 +12,8 @@ from typing import Any
 import click
 
 from webex_events import WebexError
-from webex_events._cli_entry import flush_standard_streams
 
-from ._common import mask
+from ._common import flush_standard_streams, mask
 from ._errors import EXIT_INTERRUPTED, EXIT_USAGE, CliError, from_webex_error
 from ._logging import emit
 from ._malloc import limit_malloc_arenas
