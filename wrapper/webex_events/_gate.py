@@ -3,22 +3,22 @@
 * ``block_for(seconds)`` (a Retry-After) pauses everyone: ``wait()`` lets no request start
   before it ends. Requests already in flight finish as they may.
 * A 429 also starts pacing: starts are spaced by ``1 / rate``, the rate being 90 % of the starts
-  in the second before it (what the server let through), or lower after another 429; each start
-  raises it by 2 %, so pacing fades out after a few hundred requests without a 429.
+  per second since the last pause (at most a second back: what the server let through), or
+  lower after another 429; each start raises it by 2 %, so pacing fades out after a few hundred
+  requests without a 429. 429s that keep coming whatever the pace (faults, not a rate limit)
+  stop it once it falls below half its highest estimate, rather than spiral it down.
 
 >>> t = [0.0]
 >>> gate = Gate(clock=lambda: t[0])
->>> gate.wait()  # no 429 yet: no waiting
-0.0
->>> for i in range(1, 11):  # 10 more requests start within 0.5 s; then a 429, Retry-After 1
+>>> for i in range(1, 11):  # 10 requests start within 0.5 s (no 429 yet: no waiting)...
 ...     t[0] = i * 0.05
-...     _ = gate.wait()
->>> gate.block_for(1.0, rate_limited=True)
+...     assert gate.wait() == 0.0
+>>> gate.block_for(1.0, rate_limited=True)  # ...then a 429 with Retry-After: 1
 >>> gate.wait()  # everyone waits out the pause
 1.0
 >>> t[0] = 1.5
->>> gate.wait(), round(gate.wait(), 3)  # then one start per 1 / (0.9 x 11) s
-(0.0, 0.101)
+>>> gate.wait(), round(gate.wait(), 3)  # then one start per 1 / (0.9 x 20) s
+(0.0, 0.056)
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ class Gate:
         self._lock = threading.Lock()  # held for microseconds: fine inside an event loop too
         self._until = 0.0  # end of the running pause
         self._rate = 0.0  # paced starts per second; 0.0: not pacing
+        self._peak = 0.0  # the highest estimate while pacing
         self._next = 0.0  # the next start slot while pacing
         self._starts: deque[float] = deque(maxlen=1000)
 
@@ -50,11 +51,13 @@ class Gate:
         """Pause every request start for ``seconds`` from now (never shortens a running pause)."""
         with self._lock:
             now = self._clock()
-            if rate_limited:
-                recent = sum(1 for start in self._starts if start > now - 1.0)
-                rate = _BACKOFF * max(recent, 1)
-                self._rate = min(self._rate, rate) if self._rate else rate
-                self._starts.clear()
+            since = max(now - 1.0, self._until)
+            count = sum(1 for start in self._starts if start > since)
+            if rate_limited and count >= 3:  # (fewer tell nothing about rates)
+                estimate = count / (now - since)
+                self._peak = max(self._peak, estimate) if self._rate else estimate
+                rate = _BACKOFF * min(estimate, self._rate or estimate)
+                self._rate = rate if rate >= self._peak / 2 else 0.0
             self._until = max(self._until, now + seconds)
 
     def wait(self) -> float:
