@@ -23,10 +23,16 @@ PYTHONS = nox.project.python_versions(PYPROJECT)  # from the classifiers: 3.11, 
 
 @nox.session(python=PYTHONS, download_python="never")
 def tests(session: nox.Session) -> None:
-    """The test suite (the generators too: a test proves generated_current catches hand edits)."""
+    """The test suite (the generators too: a test proves generated_current catches hand edits).
+
+    In parallel, one pytest-xdist worker per CPU this process may use (PYTEST_XDIST_AUTO_NUM_WORKERS
+    sets another count): run serially, the suite kept a newcomer's first `nox` waiting for many
+    minutes. Arguments replace `-n auto`: `nox -s tests -- -k follow` runs serially,
+    `nox -s tests -- -n 2 -k follow` in parallel.
+    """
     session.install("-r", GENERATOR_PINS)
     session.install("-e", ".[cli]", *nox.project.dependency_groups(PYPROJECT, "test"))
-    session.run("pytest", *session.posargs)
+    session.run("pytest", *(session.posargs or ["-n", "auto"]))
 
 
 @nox.session

@@ -174,7 +174,7 @@ def test_fixture(fake_webex):
 
 @pytest.mark.parametrize("conftest", [None, f"pytest_plugins = [{PLUGIN!r}]\n"], ids=["auto", "conftest"])
 def test_a_users_suite_gets_the_fixtures_once(tmp_path: Path, conftest: str | None) -> None:
-    """Installed, the plugin is on without a conftest, and the README's conftest line still works."""
+    """Installed, the plugin is on without a conftest, and the conftest line of docs/fake-server.md works."""
     (tmp_path / "test_user.py").write_text(USES_THE_FIXTURE)
     if conftest is not None:
         (tmp_path / "conftest.py").write_text(conftest)
