@@ -11,11 +11,13 @@ True
 
 from ._app import FakeStats
 from ._clock import SimClock
+from ._damage import Damage
 from ._fake import FakeWebex, run_server
 from ._faults import Fault
 from ._transport import FakeAsyncTransport, FakeTransport
 
 __all__ = [
+    "Damage",
     "FakeAsyncTransport",
     "FakeStats",
     "FakeTransport",

@@ -7,6 +7,9 @@ import sys
 from collections.abc import Sequence
 
 from ._fake import FakeWebex, run_server
+from ._misbehave import MISBEHAVE_HELP, parse_misbehaviours
+
+_MADE_UP_TOKEN = "fake-token"  # noqa: S105 - the fake's well-known test token
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -22,22 +25,36 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--fault-rate", type=float, default=0.0, help="fraction of requests that fail")
     parser.add_argument("--faults", default=None, help="comma-separated fault kinds (default: all)")
     parser.add_argument("--unknown-fraction", type=float, default=0.0)
-    parser.add_argument("--token", default="fake-token")
+    parser.add_argument(
+        "--misbehave", action="append", default=[], metavar="NAME[=VALUE]", help=MISBEHAVE_HELP
+    )
+    parser.add_argument(
+        "--token",
+        default=None,
+        help="the token it accepts (default fake-token); one you give is never printed",
+    )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0, help="0: any free port")
     args = parser.parse_args(argv)
-    fake = FakeWebex(
-        events=args.events,
-        seed=args.seed,
-        days=args.days,
-        token=args.token,
-        latency=args.latency,
-        rate_limit=args.rate_limit,
-        fault_rate=args.fault_rate,
-        faults=args.faults.split(",") if args.faults else None,
-        unknown_fraction=args.unknown_fraction,
-    )
-    print(f"fake Webex: {args.events} events, token {args.token!r}; Ctrl-C to stop", file=sys.stderr)
+    try:
+        misbehaviours = parse_misbehaviours(args.misbehave)
+        fake = FakeWebex(
+            events=args.events,
+            seed=args.seed,
+            days=args.days,
+            token=_MADE_UP_TOKEN if args.token is None else args.token,
+            latency=args.latency,
+            rate_limit=args.rate_limit,
+            fault_rate=args.fault_rate,
+            faults=args.faults.split(",") if args.faults else None,
+            unknown_fraction=args.unknown_fraction,
+            **misbehaviours,  # type: ignore[arg-type]
+        )
+    except ValueError as exc:
+        parser.error(str(exc))
+    # A token the user gave may be a real one: only the fake's own is printed.
+    accepts = f"token {_MADE_UP_TOKEN!r}" if args.token is None else "the token given with --token"
+    print(f"fake Webex: {args.events} events, {accepts}; Ctrl-C to stop", file=sys.stderr)
     run_server(fake, host=args.host, port=args.port)
     return 0
 

@@ -34,6 +34,7 @@ from webex_events_api.spec import (
 
 from ._faults import RETRY_AFTER_FAULTS, Fault, format_seconds
 from ._org import Organization, serialize
+from ._paging import page_of
 
 __all__ = ["FakeApp", "FakeStats", "Reply", "parse_datetime_us"]
 
@@ -41,6 +42,8 @@ JSON_TYPE = "application/json;charset=UTF-8"
 _DIGITS = re.compile(r"[0-9]{1,7}")
 # The fake's own continuation parameter of a next link (opaque to clients: the spec has none).
 _CURSOR = "cursor"
+# How many listings paged in a planned order the fake keeps cut up (one a query being paged).
+_LISTINGS_KEPT = 16
 #: The path the fake serves the API under: that of the spec's server URL (``/v1``).
 BASE_PATH = urlsplit(SERVER_URL).path.rstrip("/")
 # A page's head: the key of its events (the spec's EventCollectionResponse) opens the array.
@@ -75,7 +78,8 @@ class FakeStats:
     ``waited_out``: requests refused with a 429 because a Retry-After was still running;
     ``early_requests``: those of them that arrived more than ``early_grace`` after that
     Retry-After was handed to the client (the client had had time to know);
-    ``statuses``: responses by status code (0 for a reset connection).
+    ``false_gzip``: responses labelled ``Content-Encoding: gzip`` over a plain body
+    (``false_gzip_rate``); ``statuses``: responses by status code (0 for a reset connection).
 
     >>> from webex_events.testing import FakeStats
     >>> stats = FakeStats(requests=2)
@@ -91,12 +95,13 @@ class FakeStats:
     rate_limited: int = 0
     waited_out: int = 0
     early_requests: int = 0
+    false_gzip: int = 0
     statuses: Counter[int] = field(default_factory=Counter)
 
     def reset(self) -> None:
         """Set every counter back to zero."""
         self.requests = self.pages = self.items = self.faults = 0
-        self.rate_limited = self.waited_out = self.early_requests = 0
+        self.rate_limited = self.waited_out = self.early_requests = self.false_gzip = 0
         self.statuses = Counter()
 
 
@@ -140,7 +145,7 @@ def parse_datetime_us(text: str) -> int:
 class Knobs:
     """Behaviour switches of a running fake (see ``FakeWebex``)."""
 
-    token: str
+    token: str = field(repr=False)
     from_inclusive: bool = True
     to_inclusive: bool = False
     latency: float = 0.0
@@ -155,7 +160,12 @@ class Knobs:
     next_link_drops_filters: bool = False
     next_link_origin: str | None = None
     early_grace: float = 0.02
-    forbidden_token: str | None = None
+    forbidden_token: str | None = field(default=None, repr=False)
+    shuffled_pages: bool = False
+    overlapping_pages: bool = False
+    repeated_in_page: bool = False
+    strip_link_header: bool = False
+    false_gzip_rate: float = 0.0
 
 
 class FakeApp:
@@ -180,6 +190,10 @@ class FakeApp:
         self._wall_clock = wall_clock
         self._lock = threading.Lock()
         self._rng = random.Random(org.seed ^ 0x5EED)  # noqa: S311 - seeded fault injection
+        # A stream of its own, so that labelling bodies gzip leaves the faults drawn as they were.
+        self._gzip_rng = random.Random(f"webex-fake-gzip:{org.seed}")  # noqa: S311 - seeded
+        # The events of the last few queries paged in a planned order (``_planned``), by query.
+        self._listings: dict[tuple[object, ...], list[int]] = {}
         self._counter = 0
         self._blocked_until = -math.inf
         # (delivered at, runs until) of each Retry-After still running: "early" is judged per wait.
@@ -347,14 +361,24 @@ class FakeApp:
             body, link, count = result
         if fault is Fault.TRUNCATED_BODY:
             return self._reply(200, tracking, body, delay=delay, action="truncate")
-        extra = None
+        extra = []
         if route == "list":
             with self._lock:
                 self.stats.pages += 1
                 self.stats.items += count
-            if link is not None:
-                extra = [("Link", f'<{link}>; rel="next"')]
+            if link is not None and not k.strip_link_header:
+                extra.append(("Link", f'<{link}>; rel="next"'))
+        if k.false_gzip_rate and self._false_gzip():
+            extra.append(("Content-Encoding", "gzip"))
         return self._reply(200, tracking, body, delay=delay, extra=extra)
+
+    def _false_gzip(self) -> bool:
+        """Whether to label this response's plain body gzip (a share ``false_gzip_rate`` of them)."""
+        with self._lock:
+            if self._gzip_rng.random() >= self.knobs.false_gzip_rate:
+                return False
+            self.stats.false_gzip += 1
+            return True
 
     # ---- faults ---------------------------------------------------------------------------------
 
@@ -394,20 +418,29 @@ class FakeApp:
 
     # ---- listing --------------------------------------------------------------------------------
 
-    def _cursor(self, pos: int) -> str:
-        raw = pos.to_bytes(6, "big")
+    def _sign(self, raw: bytes) -> str:
+        """A cursor: ``raw`` and its MAC, so a client cannot forge or alter one unnoticed."""
         mac = hashlib.blake2b(raw, key=self._cursor_key, digest_size=6).digest()
         return base64.urlsafe_b64encode(raw + mac).decode()
 
-    def _uncursor(self, text: str) -> int:
+    def _unsign(self, text: str, size: int) -> bytes:
+        """The ``size`` raw bytes of a cursor made by ``_sign``; 400 if it is not one."""
         try:
             blob = base64.urlsafe_b64decode(text.encode("ascii"))
         except (ValueError, UnicodeEncodeError):
             raise _BadRequestError("Invalid cursor.") from None
-        raw, mac = blob[:6], blob[6:]
-        if len(blob) != 12 or hashlib.blake2b(raw, key=self._cursor_key, digest_size=6).digest() != mac:
+        raw, mac = blob[:size], blob[size:]
+        if len(blob) != size + 6 or hashlib.blake2b(raw, key=self._cursor_key, digest_size=6).digest() != mac:
             raise _BadRequestError("Invalid cursor.")
-        return int.from_bytes(raw, "big")
+        return raw
+
+    def _cursor(self, pos: int) -> str:
+        """The cursor of the next page: the events below ``pos``, the last one served."""
+        return self._sign(pos.to_bytes(6, "big"))
+
+    def _plan_cursor(self, now_us: int, index: int) -> str:
+        """The cursor of page ``index`` of a planned listing, its "now" frozen at its first page."""
+        return self._sign(now_us.to_bytes(8, "big", signed=True) + index.to_bytes(4, "big"))
 
     def _list(
         self, params: dict[str, str], origin: str, path: str, tracking: str
@@ -437,7 +470,19 @@ class FakeApp:
                     raise _BadRequestError(
                         f"Invalid {name}: {params[name]!r} is not an ISO 8601 date-time."
                     ) from None
-        hi_pos = self._cursor_pos(params)
+        # A planned listing (pages out of order, duplicates) is cut into pages at its first page:
+        # its cursor keeps that page's "now" (which ends the range and decides visibility) and the
+        # page number; a plain cursor keeps the last event served.
+        planned = k.shuffled_pages or k.overlapping_pages or k.repeated_in_page
+        hi_pos: int | None = None
+        now_us: int | None = None
+        index = 0
+        text = params.get(_CURSOR)
+        if text is not None and planned:
+            raw = self._unsign(text, 12)
+            now_us, index = int.from_bytes(raw[:8], "big", signed=True), int.from_bytes(raw[8:], "big")
+        elif text is not None:
+            hi_pos = int.from_bytes(self._unsign(text, 6), "big")
         if k.gateway_timeout_above is not None and limit > k.gateway_timeout_above:
             with self._lock:
                 self.stats.faults += 1
@@ -449,7 +494,8 @@ class FakeApp:
                 delay=self._delay(),
             )
 
-        now_us = int(self._wall_clock() * 1_000_000)
+        if now_us is None:
+            now_us = int(self._wall_clock() * 1_000_000)
         to_us = min(dates.get(end_name, now_us), now_us)  # an end in the future means up to now
         hi_ms = to_us // 1000 if k.to_inclusive else -(-to_us // 1000) - 1
         if start_name in dates:
@@ -465,26 +511,58 @@ class FakeApp:
         filters = org.conditions((path, params[p.name]) for p, path in facts.filters if params.get(p.name))
         if filters is None:  # a value no event has: an empty result, not an error
             filters, lo = {}, hi
-        visible = self._visible
-        if visible is None:
-            positions = list(org.select(filters, lo, hi, limit=limit + 1))
+        if planned:
+            positions, more = self._planned(filters, lo, hi, limit=limit, now_us=now_us, index=index)
+            after = self._plan_cursor(now_us, index + 1) if more else ""
         else:
-            # Late events not visible yet are skipped: a page still holds up to ``limit`` visible
-            # events, and ``more`` (a next link) is decided on visible ones.
-            now_ms = now_us // 1000
-            shown = (p for p in org.select(filters, lo, hi) if visible[p] <= now_ms)
-            positions = list(itertools.islice(shown, limit + 1))
-        more = len(positions) > limit
-        del positions[limit:]
+            positions = self._plain(filters, lo, hi, limit, now_us)
+            more = len(positions) > limit
+            del positions[limit:]
+            after = self._cursor(positions[-1]) if more else ""
         body = _PAGE_HEAD + b",".join(org.event_json(p) for p in positions) + b"]}"
-        link = self._next_link(params, origin, path, limit, positions[-1]) if more else None
+        link = self._next_link(params, origin, path, limit, after) if more else None
         return body, link, len(positions)
 
-    def _cursor_pos(self, params: dict[str, str]) -> int | None:
-        text = params.get(_CURSOR)
-        return None if text is None else self._uncursor(text)
+    def _plain(self, filters: dict[str, int | str], lo: int, hi: int, limit: int, now_us: int) -> list[int]:
+        """Up to ``limit + 1`` positions of the listing in ``[lo, hi)``, newest first."""
+        org, visible = self.org, self._visible
+        if visible is None:
+            return list(org.select(filters, lo, hi, limit=limit + 1))
+        # Late events not visible yet are skipped: a page still holds up to ``limit`` visible
+        # events, and ``more`` (a next link) is decided on visible ones.
+        now_ms = now_us // 1000
+        shown = (p for p in org.select(filters, lo, hi) if visible[p] <= now_ms)
+        return list(itertools.islice(shown, limit + 1))
 
-    def _next_link(self, params: dict[str, str], origin: str, path: str, limit: int, last: int) -> str:
+    def _planned(
+        self, filters: dict[str, int | str], lo: int, hi: int, *, limit: int, now_us: int, index: int
+    ) -> tuple[list[int], bool]:
+        """Page ``index`` of the listing in ``[lo, hi)`` cut up by the misbehaviour knobs."""
+        k, visible = self.knobs, self._visible
+        now_ms = now_us // 1000
+        query = (lo, hi, tuple(sorted(filters.items())), None if visible is None else now_ms)
+        with self._lock:
+            listing = self._listings.get(query)
+        if listing is None:
+            shown = self.org.select(filters, lo, hi)
+            if visible is not None:
+                shown = (p for p in shown if visible[p] <= now_ms)
+            listing = list(shown)
+            with self._lock:
+                if len(self._listings) >= _LISTINGS_KEPT:
+                    del self._listings[next(iter(self._listings))]
+                self._listings[query] = listing
+        return page_of(
+            listing,
+            limit,
+            index,
+            shuffle=k.shuffled_pages,
+            overlap=k.overlapping_pages,
+            repeat=k.repeated_in_page,
+            key=f"webex-fake-pages:{self.org.seed}:{lo}:{hi}:{len(listing)}:{limit}",
+        )
+
+    def _next_link(self, params: dict[str, str], origin: str, path: str, limit: int, cursor: str) -> str:
         k = self.knobs
         size_name = self.org.facts.page_size.name
         keep = (
@@ -493,6 +571,6 @@ class FakeApp:
             else {n: v for n, v in params.items() if n not in (size_name, _CURSOR)}
         )
         keep[size_name] = "null" if k.next_link_max_null else str(limit)
-        keep[_CURSOR] = self._cursor(last)
+        keep[_CURSOR] = cursor
         base = (k.next_link_origin or origin).rstrip("/")
         return f"{base}{path}?{urlencode(keep, quote_via=quote, safe=':')}"

@@ -18,6 +18,7 @@ from webex_events.cli._common import logging_options
 from webex_events.cli._options import format_instant, parse_duration
 
 from ._fake import FakeWebex, run_server
+from ._misbehave import MISBEHAVE_HELP, parse_misbehaviours
 
 __all__ = ["fake_server"]
 
@@ -88,6 +89,12 @@ _LATE_TIER = re.compile(rf"\s*({_NUMBER})\s*:\s*({_NUMBER})\s*-\s*({_NUMBER})\s*
     show_default=True,
     help="Fraction of requests answered with an injected fault (5xx, 423/429, reset, truncated body).",
 )
+@click.option(
+    "--misbehave",
+    multiple=True,
+    metavar="NAME[=VALUE]",
+    help=MISBEHAVE_HELP,
+)
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the synthetic organization.")
 @click.option(
     "--port", type=click.IntRange(0, 65535), default=0, show_default=True, help="Port (0: any free)."
@@ -97,7 +104,8 @@ _LATE_TIER = re.compile(rf"\s*({_NUMBER})\s*:\s*({_NUMBER})\s*-\s*({_NUMBER})\s*
     default="fake-token",
     envvar="WEBEX_ACCESS_TOKEN",
     show_envvar=True,
-    help="The token the server accepts (so a shell that exported its token can use the fake as is).",
+    help="The token the server accepts (so a shell that exported its token can use the fake as is);"
+    " a token you give is never printed.",
 )
 @logging_options
 def fake_server(
@@ -111,6 +119,7 @@ def fake_server(
     latency: float,
     rate_limit: float | None,
     fault_rate: float,
+    misbehave: tuple[str, ...],
     seed: int,
     port: int,
     token: str,
@@ -140,6 +149,10 @@ def fake_server(
     if late:
         options["late"] = [_late_tier(text, ctx) for text in late]
     try:
+        options.update(parse_misbehaviours(misbehave))
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), ctx, param_hint="'--misbehave'") from None
+    try:
         if live:
             if given("days"):
                 options["history"] = timedelta(days=days)
@@ -150,10 +163,19 @@ def fake_server(
     except ValueError as exc:
         raise click.UsageError(str(exc), ctx) from None
 
+    # A token the user gave (--token or $WEBEX_ACCESS_TOKEN) may be a real one: never printed.
+    source = ctx.get_parameter_source("token")
+    if source is click.core.ParameterSource.ENVIRONMENT:
+        accepts, export = "the token in $WEBEX_ACCESS_TOKEN", ""
+    elif given("token"):
+        accepts, export = "the token given with --token", "  # and WEBEX_ACCESS_TOKEN=<that token>"
+    else:
+        accepts, export = f"token {token!r}", f" WEBEX_ACCESS_TOKEN={token}"
+
     def announce(base_url: str) -> None:
         sys.stderr.write(
-            f"webex-events: fake Webex serving {base_url} (token {token!r}); Ctrl-C to stop. Use it with:\n"
-            f"  export WEBEX_BASE_URL={base_url} WEBEX_ACCESS_TOKEN={token}\n"
+            f"webex-events: fake Webex serving {base_url} ({accepts}); Ctrl-C to stop. Use it with:\n"
+            f"  export WEBEX_BASE_URL={base_url}{export}\n"
         )
         if live:
             sys.stderr.write(

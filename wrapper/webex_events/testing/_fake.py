@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, TextIO
 
 from ._app import FakeApp, FakeStats, Knobs
+from ._damage import Damage, draw_damages
 from ._facts import wire_text
 from ._faults import Fault, parse_faults
 from ._org import Organization
@@ -131,6 +132,25 @@ class FakeWebex:
     Get Event Details answers 404 for them. ``FakeWebex.live`` makes an organization whose events
     keep arriving while the clock runs.
 
+    Misbehaviours, to test a pipeline against broken servers and bad data (each off by default
+    and drawn from ``seed``; the fake stays faithful otherwise: filters, ranges, page sizes). The
+    server: ``shuffled_pages`` serves a listing's pages in a fixed shuffled order (each page newest
+    first; the next links still visit every event once); ``overlapping_pages`` repeats on each
+    next page the oldest event of the page before (a cursor overlap); ``repeated_in_page`` puts
+    one event of each page in it twice (these two need a ``max`` of 2, together 3, or are left
+    out); ``strip_link_header`` drops the ``Link`` header, as a proxy that strips it (a full page
+    without a next link); ``false_gzip_rate``: that share of the 200 responses is labelled
+    ``Content-Encoding: gzip`` over its plain body (these five are in ``knobs``). The data, fixed
+    at creation, on distinct events (an int is a number of events, a float a fraction of them):
+    ``bad_created`` (``created`` in turn the non-date ``2025-13-45T99:99:99.999Z``, missing,
+    null, ``"yesterday"``), ``missing_ids`` (``id`` in turn missing, ``""``), ``shared_ids``
+    (events served with the id of another event created at another time); one event each for
+    ``deep_event`` (``data`` holding objects nested that many levels, e.g. 5000),
+    ``large_event`` (the event larger than that many bytes) and ``lone_surrogate`` (the escape
+    ``\\ud800`` in ``data.text``). A damaged event keeps its place by its true content and
+    ``created``: every query whose range holds its true time serves it, and ``expected_ids``
+    lists it under its true id; ``damaged`` tells which and how.
+
     >>> import httpx
     >>> from datetime import UTC, datetime
     >>> from webex_events.testing import FakeWebex
@@ -179,6 +199,17 @@ class FakeWebex:
         forbidden_token: str | None = None,
         wall_clock: Callable[[], float] | None = None,
         late: Late = (),
+        shuffled_pages: bool = False,
+        overlapping_pages: bool = False,
+        repeated_in_page: bool = False,
+        strip_link_header: bool = False,
+        false_gzip_rate: float = 0.0,
+        bad_created: float = 0,
+        missing_ids: float = 0,
+        shared_ids: float = 0,
+        deep_event: int = 0,
+        large_event: int | None = None,
+        lone_surrogate: bool = False,
     ) -> None:
         tiers = _check_late(late)
         self._wall_clock = wall_clock or time.time
@@ -192,6 +223,7 @@ class FakeWebex:
             ("same_millisecond_fraction", same_millisecond_fraction),
             ("boundary_fraction", boundary_fraction),
             ("fault_rate", fault_rate),
+            ("false_gzip_rate", false_gzip_rate),
         ):
             if not 0.0 <= fraction <= 1.0:
                 raise ValueError(f"{name} must be between 0 and 1, got {fraction}")
@@ -210,6 +242,15 @@ class FakeWebex:
             cache_json=events <= _AUTO_CACHE_LIMIT if cache_json is None else cache_json,
             documented_shapes=documented_shapes,
         )
+        self._org.damages = draw_damages(
+            self._org,
+            bad_created=bad_created,
+            shared_ids=shared_ids,
+            missing_ids=missing_ids,
+            deep_event=deep_event,
+            large_event=large_event,
+            lone_surrogate=lone_surrogate,
+        )
         self.knobs = Knobs(
             token=token,
             from_inclusive=from_inclusive,
@@ -227,6 +268,11 @@ class FakeWebex:
             next_link_origin=next_link_origin,
             early_grace=early_grace,
             forbidden_token=forbidden_token,
+            shuffled_pages=shuffled_pages,
+            overlapping_pages=overlapping_pages,
+            repeated_in_page=repeated_in_page,
+            strip_link_header=strip_link_header,
+            false_gzip_rate=false_gzip_rate,
         )
         # Only a fake with late tiers pays for a visibility column (8 bytes an event).
         late_at_all = any(fraction > 0 for fraction, _, _ in tiers)
@@ -316,11 +362,38 @@ class FakeWebex:
 
     @property
     def events(self) -> list[dict[str, Any]]:
-        """Every event, newest first (the unfiltered listing order), each exactly as served."""
+        """Every event, newest first (the unfiltered listing order), each exactly as served.
+
+        A ``deep_event`` is built as nested dicts (``json.loads`` cannot nest it): too deep for
+        ``==`` or ``repr``.
+        """
         if self._events is None:
-            org = self._org
-            self._events = [json.loads(org.event_json(p)) for p in range(org.size - 1, -1, -1)]
+            org, damages = self._org, self._org.damages
+            positions = range(org.size - 1, -1, -1)
+            if damages is None:
+                self._events = [json.loads(org.event_json(p)) for p in positions]
+            else:
+                self._events = [damages.loads(p, org.event_json(p), org.event_dict) for p in positions]
         return self._events
+
+    @property
+    def damaged(self) -> dict[str, Damage]:
+        """The events served damaged (the bad-data knobs), newest first: true id -> ``Damage``.
+
+        The true id is the one ``expected_ids`` lists; ``Damage.kind`` says what is wrong with
+        the event as served and ``Damage.served_id`` which id it is served with.
+
+        >>> fake = FakeWebex(events=50, seed=2, bad_created=4, missing_ids=1)
+        >>> sorted(d.kind for d in fake.damaged.values())
+        ['created-missing', 'created-not-a-date', 'created-null', 'created-yesterday', 'id-missing']
+        >>> all(i in fake.expected_ids() for i in fake.damaged)
+        True
+        """
+        damages = self._org.damages
+        if damages is None:
+            return {}
+        org = self._org
+        return {org.event_id(p): damages.by_pos[p] for p in sorted(damages.by_pos, reverse=True)}
 
     def event_json(self, event_id: str) -> bytes | None:
         """The exact bytes served for ``event_id`` (None if there is no such event)."""
@@ -395,7 +468,8 @@ class FakeWebex:
         on its Event field as the server does. Independent of the server's inclusivity switches;
         ``to`` None or in the future means now (``now()``). Every event created in the range
         counts, visible yet or not (``late``); ``visible_only=True`` keeps those the server
-        shows now, i.e. what a list of that range returns at this moment.
+        shows now, i.e. what a list of that range returns at this moment. A damaged event
+        (``damaged``) is listed under its true id, where its true ``created`` puts it.
 
         >>> fake = FakeWebex(events=50, seed=1)
         >>> fake.expected_ids(resource="messages") == [

@@ -25,7 +25,7 @@ import re
 import threading
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from webex_events_api.spec import EVENT_FIELDS, EVENT_KEYS, LIST_EVENTS, Field, Operation
 
@@ -55,6 +55,9 @@ from ._evidence import (
     TYPE_WEIGHTS,
 )
 from ._facts import DEFAULT_FACTS, SpecFacts, get_path, sample, wire_text
+
+if TYPE_CHECKING:
+    from ._damage import Damages
 
 # OBSERVED_DATA and OBSERVED_TYPES are re-exported: the tests hold the fake to them from here.
 __all__ = [
@@ -132,15 +135,23 @@ _MASK48: Final = (1 << 48) - 1
 # occur inside JSON strings, so a plain replace is safe; it makes the served bytes differ from any
 # Python re-serialization (json.dumps or orjson), which catches clients that do not keep raw bytes.
 _HTML_SAFE: Final = (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("=", "\\u003d"))
+# A UTF-16 surrogate code point: alone in a str, it can only be sent as a JSON escape.
+_SURROGATE: Final = re.compile(r"[\ud800-\udfff]")
 
 
 def serialize(obj: Any) -> bytes:
-    """Serialize like the fake server: UTF-8, compact, non-ASCII raw, ``<>&=`` escaped."""
+    """Serialize like the fake server: UTF-8, compact, non-ASCII raw, ``<>&=`` escaped.
+
+    A lone surrogate (which UTF-8 cannot encode) is written as its JSON escape (``\\ud800``).
+    """
     text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
     for char, escaped in _HTML_SAFE:
         if char in text:  # a scan plus a rare replace is much faster than str.translate
             text = text.replace(char, escaped)
-    return text.encode()
+    try:
+        return text.encode()
+    except UnicodeEncodeError:
+        return _SURROGATE.sub(lambda found: f"\\u{ord(found[0]):04x}", text).encode()
 
 
 class Organization:
@@ -291,6 +302,9 @@ class Organization:
         self._index_lock = threading.RLock()
         # One slot per event; bytes are filled in as events are first served.
         self._json: list[bytes | None] | None = [None] * events if cache_json else None
+        #: The events served damaged (``FakeWebex``'s bad-data knobs; None: none): set before
+        #: the first event is served.
+        self.damages: Damages | None = None
 
     def _needs(self, path: str | None) -> dict[str, list[bool]]:
         """Per resource and per type code: whether a required-when rule makes its events carry ``path``.
@@ -401,12 +415,18 @@ class Organization:
         """The exact bytes served for the event at ``pos`` (built once, then cached)."""
         cache = self._json
         if cache is None:
-            return serialize(self.event_dict(pos))
+            return self._build_json(pos)
         cached = cache[pos]
         if cached is None:
             # Benign race: two threads may build the same bytes; both results are identical.
-            cached = cache[pos] = serialize(self.event_dict(pos))
+            cached = cache[pos] = self._build_json(pos)
         return cached
+
+    def _build_json(self, pos: int) -> bytes:
+        damages = self.damages
+        if damages is not None and pos in damages.by_pos:
+            return damages.render(pos, self.event_dict(pos))
+        return serialize(self.event_dict(pos))
 
     def _event(self, pos: int, d: bytes) -> tuple[dict[str, Any], dict[str, Any]]:
         """The event at ``pos`` as the fake's own model makes it, and its ``data``."""

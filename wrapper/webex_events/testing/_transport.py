@@ -52,6 +52,12 @@ def _response(app: FakeApp, reply: Reply, request: httpx.Request, *, is_async: b
         return httpx.Response(reply.status, headers=headers, stream=stream, request=request)
     # The client has the status line and headers now: a Retry-After runs from here.
     app.delivered(reply)
+    if any(name.lower() == "content-encoding" for name, _ in reply.headers):
+        # A body labelled with an encoding is decoded when the client reads it, as over a socket
+        # (``content=`` would decode it here, so a client could not read the raw bytes).
+        headers = [*reply.headers, ("Content-Length", str(len(reply.body)))]
+        stream = httpx.ByteStream(reply.body)
+        return httpx.Response(reply.status, headers=headers, stream=stream, request=request)
     return httpx.Response(reply.status, headers=reply.headers, content=reply.body, request=request)
 
 
