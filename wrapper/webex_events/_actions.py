@@ -120,6 +120,11 @@ class BodyTooLargeError(Exception):
     """What a driver sends back for a body over the limit (it stopped reading and closed it)."""
 
 
+#: What a driver sends back instead of a body: the transport failed, the body could not be
+#: content-decoded (a gzip header on a plain body), or it was over the limit.
+READ_ERRORS = (httpx.TransportError, httpx.DecodingError, BodyTooLargeError)
+
+
 class Stopped(Exception):  # noqa: N818 - not an error: the consumer went away
     """Raised in a worker thread of a listing its consumer left: abandon the work."""
 

@@ -11,7 +11,7 @@ from typing import Any, ClassVar, Self
 
 import httpx
 
-from ._actions import BodyTooLargeError, Emit, Program, Read, Run, Send, Sleep, Spawn, Wait
+from ._actions import READ_ERRORS, Emit, Program, Read, Run, Send, Sleep, Spawn, Wait
 from ._base import ClientBase, StreamBase
 from ._event import Event
 from ._follow import FollowBatch
@@ -133,7 +133,7 @@ class AsyncWebexEvents(
             return httpx.ReadTimeout(
                 "the attempt's deadline passed during the body", request=response.request
             )
-        except (httpx.TransportError, BodyTooLargeError) as exc:
+        except READ_ERRORS as exc:
             return exc
         finally:
             await response.aclose()

@@ -12,7 +12,7 @@ from typing import Any, ClassVar, Self
 
 import httpx
 
-from ._actions import BodyTooLargeError, Emit, Program, Read, Run, Send, Sleep, Spawn, Stopped, Wait
+from ._actions import READ_ERRORS, Emit, Program, Read, Run, Send, Sleep, Spawn, Stopped, Wait
 from ._base import ClientBase, StreamBase
 from ._event import Event
 from ._follow import FollowBatch
@@ -133,7 +133,7 @@ class WebexEvents(ClientBase[EventStream, httpx.Client, httpx.BaseTransport, Ite
             for chunk in action.response.iter_bytes():
                 action.add(chunk)
             return action.body()
-        except (httpx.TransportError, BodyTooLargeError) as exc:
+        except READ_ERRORS as exc:
             return exc
         finally:
             action.response.close()

@@ -22,6 +22,10 @@ class WebexConnectionError(WebexError):
     """A transport failure (connection, timeout, body cut off) that persisted after retries."""
 
 
+class UndecodableResponseError(WebexConnectionError):
+    """A body that could not be decoded (its Content-Encoding, UTF-8 or JSON), still after retries."""
+
+
 class PagingLoopError(WebexError):
     """The server's next-page link leads back to a page this listing already fetched.
 

@@ -27,6 +27,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import logging
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -38,6 +39,8 @@ from ._errors import InvalidArgumentError
 from ._event import Event
 from ._filters import filter_values
 from ._models import Window
+
+logger = logging.getLogger("webex_events")
 
 #: How far behind now a poll reads. Webex publishes transcripts "a couple of minutes after" the
 #: meeting ends and recordings "shortly after"; audit-log pollers of similar APIs (Microsoft 365,
@@ -51,6 +54,7 @@ DEFAULT_RECONCILE_HORIZON = timedelta(hours=24)
 DEFAULT_RECONCILE_INTERVAL = timedelta(hours=1)
 
 _BUCKET_MS = 3_600_000  # ledger buckets: one hour of ``created`` each
+_NO_TIME = -_BUCKET_MS  # the bucket of events whose created cannot be read (never forgotten)
 _DIGEST = 8
 _VERSION = 1
 _NUMBERS = ("since_ms", "high_water_ms", "last_reconcile_ms", "delivered", "late", "reconciled")
@@ -263,6 +267,7 @@ class Follower:
             )
         cp = self.checkpoint
         self._ledger: dict[int, frozenset[bytes]] = dict(cp.ledger)
+        self._seen: set[bytes] = set().union(*self._ledger.values())  # every id in the ledger
         self._hwm = cp.high_water_ms
         self._counts = [cp.delivered, cp.late, cp.reconciled]
         self._last_reconcile = cp.last_reconcile_ms
@@ -280,7 +285,8 @@ class Follower:
         start = max(since, self._hwm - back)
         # Forget what no pass can read again (decided now, so a pass never loses its own ids).
         floor = self._hwm - self.horizon_ms
-        self._ledger = {b: ids for b, ids in self._ledger.items() if b + _BUCKET_MS > floor}
+        self._ledger = {b: ids for b, ids in self._ledger.items() if b == _NO_TIME or b + _BUCKET_MS > floor}
+        self._seen = set().union(*self._ledger.values())
         self._pass_hwm, self._pass_target = self._hwm, target
         # Recorded when the pass is complete (finish): a pass that fails is reconciled again.
         self._pass_reconcile = now_ms if reconcile else None
@@ -296,16 +302,31 @@ class Follower:
         changed: dict[int, set[bytes]] = {}
         overlap_floor = self._pass_hwm - self.overlap_ms
         for event in events:
-            created = _created_ms(event)
-            bucket = created - created % _BUCKET_MS
-            digest = _digest(event.id)
-            if digest in ledger.get(bucket, ()) or digest in changed.get(bucket, ()):
+            try:
+                created: int | None = _created_ms(event)
+            except ValueError:  # no time to place it by: delivered once, kept in its own bucket
+                created = None
+            bucket = _NO_TIME if created is None else created - created % _BUCKET_MS
+            digest = _digest(event.id or event.raw_json)  # (an event without an id: by its text)
+            if digest in self._seen:
+                if digest not in ledger.get(bucket, ()) and digest not in changed.get(bucket, ()):
+                    logger.warning(
+                        "event %r was served again with another created (%r); the copy"
+                        " delivered first is kept",
+                        event.id,
+                        event.created_raw,
+                    )
                 continue
+            if created is None:
+                logger.warning(
+                    "event %r has no readable created (%r); delivered once", event.id, event.created_raw
+                )
+            self._seen.add(digest)
             changed.setdefault(bucket, set()).add(digest)
             fresh.append(event)
-            if created < overlap_floor:
+            if created is not None and created < overlap_floor:
                 reconciled += 1
-            elif created < self._pass_hwm:
+            elif created is not None and created < self._pass_hwm:
                 late += 1
         for bucket, digests in changed.items():
             ledger[bucket] = ledger.get(bucket, frozenset()) | digests

@@ -68,15 +68,28 @@ def _get(requester: Requester, url: httpx.URL) -> Program:
     yield Emit(Event(raw_json=text, raw=raw))
 
 
-def _in_range(page: Page, lo_ms: int | None, hi_ms: int, head: int) -> list[Event]:
-    """The events of the page's first ``head`` items with ``lo <= created < hi`` (ms).
+def _in_range(
+    page: Page, lo_ms: int | None, hi_ms: int, head: int, previous: dict[str, Any]
+) -> tuple[list[Event], dict[str, Any]]:
+    """The events of the page's first ``head`` items with ``lo <= created < hi`` (ms), and their ids.
 
-    An event whose ``created`` cannot be read is kept, with a warning: never dropped.
+    An event whose ``created`` cannot be read is kept, with a warning: never dropped. An id seen
+    on this page or on the page before (``previous``: id -> created) is skipped: a repeat or a
+    cursor overlap. The first copy is kept, with a warning if the other's created differs.
     """
     lo_us, hi_us = None if lo_ms is None else lo_ms * 1000, hi_ms * 1000
     out: list[Event] = []
+    ids: dict[str, Any] = {}
     for index, item in enumerate(page.items[:head]):
         c = item.get(_CREATED)
+        if type(key := item.get(_ID)) is str and key:
+            if (first := ids.get(key, previous.get(key, ids))) is not ids:
+                if first != c:
+                    logger.warning(
+                        "event %r was served again with created %r; the first copy is kept", key, c
+                    )
+                continue
+            ids[key] = c
         if (dt := parse_created(c) if isinstance(c, str) else None) is not None:
             us = micros(dt)
             keep = us < hi_us and (lo_us is None or lo_us <= us)
@@ -85,7 +98,7 @@ def _in_range(page: Page, lo_ms: int | None, hi_ms: int, head: int) -> list[Even
             keep = True
         if keep:
             out.append(Event._of_page(page, index))
-    return out
+    return out, ids
 
 
 class _PageSize:
@@ -171,6 +184,7 @@ def list_range(
     pages = 0
     unordered = False
     ceiling: object = None  # the previous page's oldest created (newest first: an upper bound)
+    previous: dict[str, Any] = {}  # the previous page's ids
     while True:
         url, response, page = yield from requester.request(
             url, parse=decode_page, stats=stats, shrink=size.shrink
@@ -187,12 +201,12 @@ def list_range(
                 # The oldest millisecond's ties (from its first index: newest first) are left
                 # to the rest of the range.
                 head = created.index(created[-1])
-                events = _in_range(page, at, hi_ms, head)
+                events, _ = _in_range(page, at, hi_ms, head, previous)
                 stats._add(pages=1, events=len(events))
                 yield Emit(events)
                 return Split(at if at > lo_ms else None)
         ceiling = created[-1] if created else None
-        events = _in_range(page, lo_ms, hi_ms, head)
+        events, previous = _in_range(page, lo_ms, hi_ms, head, previous)
         stats._add(pages=1, events=len(events))
         yield Emit(events)
         if target is None:

@@ -25,6 +25,7 @@ from ._errors import (
     APIError,
     MalformedResponseError,
     ResponseTooLargeError,
+    UndecodableResponseError,
     UnsafeNextLinkError,
     WebexConnectionError,
     WebexError,
@@ -217,7 +218,12 @@ class Requester:
                 elif isinstance(body, Exception):
                     failure = f"{type(body).__name__} while reading the body of HTTP {status}"
                     detail = f": {self.scrub(str(body))}" if str(body) else ""
-                    error = WebexConnectionError(f"{failure} on GET {self.scrub(str(url))}{detail}")
+                    if isinstance(body, httpx.DecodingError):
+                        encoding = response.headers.get("content-encoding", "")
+                        failure = f"a body of HTTP {status} that is not valid {encoding or 'content'}"
+                        error = UndecodableResponseError(f"{failure} on GET {self.scrub(str(url))}{detail}")
+                    else:
+                        error = WebexConnectionError(f"{failure} on GET {self.scrub(str(url))}{detail}")
                     delay = self._backoff(attempt) if delay is None else delay
                 elif 200 <= status < 300:
                     try:
@@ -229,8 +235,9 @@ class Requester:
                         )
                         delay = self._backoff(attempt)
                     except ValueError as exc:  # JSONDecodeError / UnicodeDecodeError: cut off mid-read
-                        failure = f"undecodable body of HTTP {status} ({type(exc).__name__})"
-                        error = WebexConnectionError(
+                        reason = f"{type(exc).__name__}: {self.scrub(str(exc))}"
+                        failure = f"an undecodable body of HTTP {status} ({reason})"
+                        error = UndecodableResponseError(
                             f"{failure} on GET {self.scrub(str(url))}: {len(body)} bytes"
                         )
                         delay = self._backoff(attempt)
