@@ -162,6 +162,7 @@ def list_range(
     stats: ListStats,
     *,
     split: bool = False,
+    halving: bool = False,
 ) -> Generator[Send | Read | Sleep | Emit, Any, Split | None]:
     """All pages of the query for ``[lo_ms, hi_ms)``; emits each page's events (a list).
 
@@ -171,6 +172,10 @@ def list_range(
     ``split=True`` (auto windows): after a full page with a next link, stop and return a
     :class:`Split` instead of following the link, so that idle workers list the rest as
     windows of their own; the events emitted are then those of ``[split.at, hi_ms)``.
+
+    A full first page without a next link (a proxy that strips ``Link`` headers) is not taken
+    for the end: the range is listed in halves, each on its own (exact whatever the order),
+    down to a millisecond, whose full page is all the server gives.
     """
     params = dict(query.filters)
     if lo_ms is not None:
@@ -205,6 +210,9 @@ def list_range(
                 stats._add(pages=1, events=len(events))
                 yield Emit(events)
                 return Split(at if at > lo_ms else None)
+        if target is None and pages == 1 and len(created) >= size.value and hi_ms - (lo_ms or 0) > 1:
+            yield from _halves(requester, query, lo_ms, hi_ms, stats, halving=halving)
+            return None
         ceiling = created[-1] if created else None
         events, previous = _in_range(page, lo_ms, hi_ms, head, previous)
         stats._add(pages=1, events=len(events))
@@ -218,6 +226,22 @@ def list_range(
                 f" in this listing ({requester.scrub(str(url))}); stopped to avoid an endless loop"
             )
         followed.add(str(url))
+
+
+def _halves(
+    requester: Requester, query: Query, lo_ms: int | None, hi_ms: int, stats: ListStats, *, halving: bool
+) -> Generator[Send | Read | Sleep | Emit, Any, None]:
+    """``[lo_ms, hi_ms)`` listed in two halves, each on its own (see list_range)."""
+    lo = 0 if lo_ms is None else lo_ms
+    if not halving:  # (once per listing, not for each half)
+        logger.warning(
+            "a full first page without a next link for %s (a proxy stripping Link headers?):"
+            " listing the range in halves",
+            f"[{format_ms(lo)}, {format_ms(hi_ms)})",
+        )
+    mid = (lo + hi_ms) // 2
+    yield from list_range(requester, query, lo, mid, stats, halving=True)
+    yield from list_range(requester, query, mid, hi_ms, stats, halving=True)
 
 
 def _repair_next(requester: Requester, url: httpx.URL, params: Mapping[str, str], size: int) -> httpx.URL:
