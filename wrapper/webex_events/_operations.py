@@ -78,6 +78,7 @@ def _in_range(
     cursor overlap. The first copy is kept, with a warning if the other's created differs.
     """
     lo_us, hi_us = None if lo_ms is None else lo_ms * 1000, hi_ms * 1000
+    lo_s, hi_s = None if lo_ms is None else format_ms(lo_ms), format_ms(hi_ms)
     out: list[Event] = []
     ids: dict[str, Any] = {}
     for index, item in enumerate(page.items[:head]):
@@ -90,7 +91,9 @@ def _in_range(
                     )
                 continue
             ids[key] = c
-        if (dt := parse_created(c) if isinstance(c, str) else None) is not None:
+        if type(c) is str and is_canonical(c) and c < hi_s and (lo_s is None or lo_s <= c):
+            keep = True  # (compared as strings: canonical timestamps sort as the instants they are)
+        elif (dt := parse_created(c) if isinstance(c, str) else None) is not None:
             us = micros(dt)
             keep = us < hi_us and (lo_us is None or lo_us <= us)
         else:
