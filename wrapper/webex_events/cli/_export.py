@@ -78,7 +78,9 @@ class ExportRequest:
     csv_escape: bool = True  # prefix ' to text cells a spreadsheet would run as a formula
 
 
-def make_client(token: str, base_url: str, concurrency: int | None = None) -> WebexEvents:
+def make_client(
+    token: str, base_url: str, concurrency: int | None = None, max_response_bytes: int | None = None
+) -> WebexEvents:
     """Build the client; ``WEBEX_EVENTS_MAX_ATTEMPTS`` (undocumented in --help) bounds retries."""
     retry = RetryPolicy()
     attempts = os.environ.get(MAX_ATTEMPTS_ENV, "").strip()
@@ -92,6 +94,8 @@ def make_client(token: str, base_url: str, concurrency: int | None = None) -> We
     kwargs: dict[str, Any] = {"token": token, "base_url": base_url, "retry": retry}
     if concurrency is not None:
         kwargs["concurrency"] = concurrency
+    if max_response_bytes is not None:
+        kwargs["max_response_bytes"] = max_response_bytes
     return WebexEvents(**kwargs)
 
 

@@ -108,6 +108,7 @@ def export(
     quiet: bool,
     base_url: str,
     token_file: Path | None,
+    max_response_bytes: int,
     **options: Any,
 ) -> None:
     """Export events as JSON Lines (exact JSON Webex sent, one per line) or CSV.
@@ -192,4 +193,4 @@ def export(
             fingerprint=fingerprint,
             csv_escape=csv_escape,
         )
-        run_export(req, lambda: make_client(str(token), str(url), concurrency))
+        run_export(req, lambda: make_client(str(token), str(url), concurrency, max_response_bytes))
