@@ -99,3 +99,21 @@ def test_get_and_follow_take_the_cap(tmp_path: Path) -> None:
         follow = ("follow", "--base-url", url, "--since", "2024-05-01", "--once", "-q", "-o", str(out))
         r = run_cli(*follow, "--lag", "1s", token=TOKEN, env={"WEBEX_MAX_RESPONSE_BYTES": "100000"})
         _one_error_line(r, EXIT_API, "larger than --max-response-bytes=100000")
+
+
+# ------------------------------------------------------------------ --resume over a finished export
+
+
+def test_resume_over_a_finished_export_is_refused_without_force(
+    served: tuple[FakeWebex, str], tmp_path: Path
+) -> None:
+    fk, url = served
+    out = tmp_path / "done.jsonl"
+    assert _export(url, out).returncode == 0
+    finished = out.read_bytes()
+    r = _export(url, out, "--resume", "--to", "2024-05-02")  # a shorter range: would replace it
+    _one_error_line(r, EXIT_USAGE, "no unfinished export", str(out), "--force")
+    assert out.read_bytes() == finished
+    r = _export(url, out, "--resume", "--force")
+    assert r.returncode == 0, r.stderr
+    assert sorted(_ids(out)) == _expected(fk)

@@ -368,10 +368,18 @@ def _export_locked(req: ExportRequest, output: Path, client_factory: Callable[[]
             )
         state, hasher = _resumable_state(req, output, spath)
     elif req.resume:
+        if output.exists() and not req.force:
+            # A finished export (or any other file) has nothing to continue: replacing it would
+            # lose evidence that --resume was meant to keep.
+            raise CliError(
+                f"--resume: no unfinished export of {output} (no {spath.name}): it is finished or"
+                " was not written by export; pass --force to replace it, or choose another --output",
+                EXIT_USAGE,
+            )
         emit(logging.WARNING, "warning", f"no unfinished export found for {output}; starting a new export")
     fresh = state is None
-    if fresh and output.exists() and not (req.force or req.resume):
-        # Compliance evidence is not overwritten by accident (--resume says "this file is mine").
+    if fresh and output.exists() and not req.force:
+        # Compliance evidence is not overwritten by accident.
         raise CliError(
             f"{output} exists; pass --force to overwrite it, or choose another --output", EXIT_USAGE
         )

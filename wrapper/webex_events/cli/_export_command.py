@@ -77,10 +77,12 @@ _EPILOG = (
     " shows it as text instead of running it as a formula. --no-csv-escape writes cells exactly.",
 )
 @click.option("--output", "-o", default="-", show_default=True, help="Output file, or - for stdout.")
-@click.option("--resume", is_flag=True, help="Continue the unfinished export to --output.")
 @click.option(
-    "--force", is_flag=True, help="Overwrite --output if it exists (refused otherwise, unless --resume)."
+    "--resume",
+    is_flag=True,
+    help="Continue the unfinished export to --output (a new one if there is no --output yet).",
 )
+@click.option("--force", is_flag=True, help="Overwrite --output if it exists and has nothing to resume.")
 @click.option(
     "--demo", is_flag=True, help="Export from a built-in fake organization (offline, no token needed)."
 )
