@@ -15,7 +15,9 @@ from pathlib import Path
 import pytest
 from _cli import run_cli
 
+from webex_events.cli._spec_options import cli_label
 from webex_events.testing import FakeWebex
+from webex_events_api.spec import LIST_EVENTS
 
 START = datetime(2024, 5, 1, tzinfo=UTC)
 END = datetime(2024, 5, 3, tzinfo=UTC)
@@ -117,3 +119,38 @@ def test_resume_over_a_finished_export_is_refused_without_force(
     r = _export(url, out, "--resume", "--force")
     assert r.returncode == 0, r.stderr
     assert sorted(_ids(out)) == _expected(fk)
+
+
+# ------------------------------------------------------------------ filter values that look like typos
+
+
+def _near_miss() -> tuple[str, str, str]:
+    """(option, a known enum value, that value one letter short), from a spec enum."""
+    parameter = next(p for p in LIST_EVENTS.filters if len(p.enum) > 0 and max(map(len, p.enum)) > 5)
+    known = max(parameter.enum, key=len)
+    return cli_label(parameter), known, known[:-1]
+
+
+def test_a_value_a_small_edit_from_a_known_one_is_refused_with_a_suggestion(
+    served: tuple[FakeWebex, str], tmp_path: Path
+) -> None:
+    fk, url = served
+    option, known, typo = _near_miss()
+    out = tmp_path / "typo.jsonl"
+    before = fk.stats.requests
+    r = _export(url, out, option, typo)
+    _one_error_line(r, EXIT_USAGE, f"did you mean {known!r}?", "--allow-unknown-values")
+    assert fk.stats.requests == before  # nothing sent
+    assert not out.exists()
+    r = _export(url, out, option, typo, "--allow-unknown-values")
+    assert r.returncode == 0, r.stderr
+    assert "is not one of the spec's values" in r.stderr
+    assert out.read_text() == ""  # sent as given: the fake knows no such value
+
+
+def test_follow_refuses_a_typo_too(served: tuple[FakeWebex, str], tmp_path: Path) -> None:
+    _, url = served
+    option, known, typo = _near_miss()
+    follow = ("follow", "--base-url", url, "--since", "1d", "--once", "-o", str(tmp_path / "f.jsonl"))
+    r = run_cli(*follow, option, typo.upper(), token=TOKEN)
+    _one_error_line(r, EXIT_USAGE, f"did you mean {known!r}?")
