@@ -6,15 +6,22 @@ Each test runs the real command in a subprocess against the fake server over loo
 
 from __future__ import annotations
 
+import errno
 import json
+import os
+import resource
+import sqlite3
 import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from _cli import run_cli
+from _cli import cli_env, run_cli
 
+from webex_events.cli import _resume
+from webex_events.cli._main import main as cli_main
 from webex_events.cli._spec_options import cli_label
 from webex_events.testing import FakeWebex
 from webex_events_api.spec import LIST_EVENTS
@@ -40,7 +47,7 @@ def served() -> Iterator[tuple[FakeWebex, str]]:
 def _export(
     url: str, out: Path, *extra: str, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    options = ("--window", "2h", "--concurrency", "1", "-q", "-o", str(out))
+    options = ("--window", "12h", "--concurrency", "1", "-q", "-o", str(out))
     return run_cli("export", "--base-url", url, *RANGE, *options, *extra, token=TOKEN, env=env, timeout=30)
 
 
@@ -154,3 +161,115 @@ def test_follow_refuses_a_typo_too(served: tuple[FakeWebex, str], tmp_path: Path
     follow = ("follow", "--base-url", url, "--since", "1d", "--once", "-o", str(tmp_path / "f.jsonl"))
     r = run_cli(*follow, option, typo.upper(), token=TOKEN)
     _one_error_line(r, EXIT_USAGE, f"did you mean {known!r}?")
+
+
+# ------------------------------------------------------------------ storage failures
+
+
+def _limited(limit: int, *args: str) -> subprocess.CompletedProcess[str]:
+    """The command with files limited to ``limit`` bytes (a full disk: writes fail with EFBIG)."""
+
+    def cap() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    return subprocess.run(
+        [sys.executable, "-m", "webex_events.cli", *args],
+        capture_output=True,
+        text=True,
+        env=cli_env(TOKEN),
+        timeout=30,
+        check=False,
+        preexec_fn=cap,
+    )
+
+
+def test_a_full_disk_under_export_is_one_line_and_resume_completes(
+    served: tuple[FakeWebex, str], tmp_path: Path
+) -> None:
+    fk, url = served
+    out = tmp_path / "full.jsonl"
+    options = ("--window", "12h", "--concurrency", "1", "-q", "-o", str(out))
+    r = _limited(150_000, "export", "--base-url", url, *RANGE, *options)
+    _one_error_line(r, EXIT_IO, f"cannot write {out}: File too large", "--resume")
+    before = _ids(out)  # whole lines only: back to the last checkpoint
+    assert len(before) == len(set(before))
+    r = _export(url, out, "--resume")
+    assert r.returncode == 0, r.stderr
+    assert sorted(_ids(out)) == _expected(fk)
+
+
+@pytest.mark.parametrize("suffix", [".db", ".jsonl"])
+def test_a_full_disk_under_follow_is_one_line_naming_the_output(
+    served: tuple[FakeWebex, str], tmp_path: Path, suffix: str
+) -> None:
+    _, url = served
+    out = tmp_path / f"full{suffix}"
+    r = _limited(40_000, "follow", "--base-url", url, "--since", "2024-05-01", "--once", "-q", "-o", str(out))
+    _one_error_line(r, EXIT_IO, f"cannot write {out}")
+
+
+@pytest.mark.parametrize("before", ["empty", "followed"])
+def test_a_sqlite_database_locked_by_another_process_is_named_as_locked(
+    served: tuple[FakeWebex, str], tmp_path: Path, before: str
+) -> None:
+    fk, url = served
+    out = tmp_path / "locked.db"
+    follow = ("follow", "--base-url", url, "--since", "2024-05-01", "--once", "-q", "-o", str(out))
+    if before == "followed":
+        assert run_cli(*follow, token=TOKEN).returncode == 0
+    holder = sqlite3.connect(out, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # a write lock, as another program's transaction
+    try:
+        r = run_cli(*follow, token=TOKEN)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    _one_error_line(r, EXIT_IO, f"{out} is locked by another process (database is locked)")
+    assert "not a SQLite database" not in r.stderr
+    if before == "empty":
+        r = run_cli(*follow, token=TOKEN)  # unlocked: it completes
+        assert r.returncode == 0, r.stderr
+    with sqlite3.connect(out) as db:
+        assert sorted(row[0] for row in db.execute("SELECT id FROM events")) == _expected(fk)
+
+
+def test_an_unwritable_lock_file_is_one_line(served: tuple[FakeWebex, str], tmp_path: Path) -> None:
+    _, url = served
+    out = tmp_path / "lock.jsonl"
+    lock = out.with_name(out.name + ".webex-events.lock")
+    lock.mkdir()  # not a file: opening it for writing fails, as on a read-only directory
+    r = _export(url, out)
+    _one_error_line(r, EXIT_IO, f"cannot write the lock file {lock}")
+    assert not out.exists()
+
+
+def test_an_unwritable_state_file_is_named_not_the_output(
+    served: tuple[FakeWebex, str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A state file that cannot be replaced (read-only) after the output was started: in process,
+    since the tests run as root, for whom no file is read-only."""
+    _, url = served
+    out = tmp_path / "ro.jsonl"
+    spath = out.with_name(out.name + ".webex-events-state.json")
+    real = _resume.write_atomic
+    saves = []
+
+    def read_only_after_the_first(path: Path, data: bytes) -> None:
+        saves.append(path)
+        if path == spath and len(saves) > 1:
+            raise PermissionError(errno.EROFS, os.strerror(errno.EROFS), str(path))
+        real(path, data)
+
+    monkeypatch.setattr(_resume, "write_atomic", read_only_after_the_first)
+    monkeypatch.setenv("WEBEX_ACCESS_TOKEN", TOKEN)
+    code = cli_main.main(
+        ["export", "--base-url", url, *RANGE, "--window", "2h", "-q", "-o", str(out)], standalone_mode=False
+    )
+    err = capsys.readouterr().err
+    assert code == EXIT_IO, err
+    line = _one_error_line(subprocess.CompletedProcess([], code, "", err), EXIT_IO)
+    assert f"cannot write the state file {spath}: Read-only file system" in line
+    assert f"cannot write {out}" not in line

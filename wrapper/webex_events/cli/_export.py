@@ -417,7 +417,7 @@ def _export_locked(req: ExportRequest, output: Path, client_factory: Callable[[]
     with _signals():
         try:
             with _critical():
-                state.save(spath)  # before touching the output: a kill from here on is resumable
+                _save_state(state, spath)  # before touching the output: a kill from here on is resumable
                 fh: BinaryIO = open(output, "r+b" if output.exists() else "w+b")  # noqa: SIM115
         except OSError as exc:
             raise CliError(f"cannot write {output}: {exc.strerror or exc}", EXIT_IO) from None
@@ -470,7 +470,13 @@ def _export_locked(req: ExportRequest, output: Path, client_factory: Callable[[]
             ) from None
         except OSError as exc:
             progress.finish()
-            raise CliError(f"cannot write {output}: {exc.strerror or exc}", EXIT_IO) from None
+            _rewind(fh, state)
+            err = CliError(f"cannot write {output}: {exc.strerror or exc}", EXIT_IO)
+            raise _with_resume_hint(err, output) from None
+        except CliError as exc:  # the state file could not be written, or the output vanished
+            progress.finish()
+            _rewind(fh, state)
+            raise _with_resume_hint(exc, output) from None
         ExportState.remove(spath)
     progress.finish()
     _summary(counters, stats, str(output))
@@ -517,7 +523,7 @@ class _Written:
         try:
             if not fh.closed:
                 self.checkpoint(fh, spath)
-        except OSError:
+        except (OSError, CliError):
             pass
         _rewind(fh, self.state)
 
@@ -531,19 +537,38 @@ def _checkpoint(
     state.offset = fh.tell()
     state.output_sha256 = hasher.hexdigest()
     state.window_end = format_instant(window_end)
-    state.save(spath)
+    _save_state(state, spath)
+
+
+def _save_state(state: ExportState, spath: Path) -> None:
+    """Save the state file; a failure names it (not the output), exit 1."""
+    try:
+        state.save(spath)
+    except OSError as exc:
+        raise CliError(f"cannot write the state file {spath}: {exc.strerror or exc}", EXIT_IO) from None
 
 
 def _rewind(fh: BinaryIO, state: ExportState) -> None:
-    """Drop what follows the last checkpoint, so the file never holds a partial window."""
+    """Drop what follows the last checkpoint, so the file never holds a partial window.
+
+    After a failed write (a full disk) the buffer cannot be flushed and closing the file tries
+    again: the size is cut on a duplicate of its descriptor once it is closed.
+    """
+    if fh.closed:
+        return
     try:
-        if not fh.closed:
-            fh.flush()
-            fh.truncate(state.offset)
-            os.fsync(fh.fileno())
+        fd = os.dup(fh.fileno())
+    except OSError:
+        return  # the resumed run truncates anyway
+    try:
+        with contextlib.suppress(OSError):
             fh.close()
+        os.ftruncate(fd, state.offset)
+        os.fsync(fd)
     except OSError:
         pass  # the resumed run truncates anyway
+    finally:
+        os.close(fd)
 
 
 def _with_resume_hint(err: CliError, output: Path) -> CliError:
