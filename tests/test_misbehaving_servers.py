@@ -114,3 +114,19 @@ def test_follow_delivers_an_id_served_with_two_created_values_once(caplog: pytes
     ids = [event.id for event in events]  # type: ignore[attr-defined]
     assert len(ids) == len(set(ids)) == len(set(fake.expected_ids())) - 1
     assert any("served again with another created" in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.parametrize(
+    "listing", [{}, {"from_": START, "to": END}, {"from_": START, "to": END, "concurrency": 1}]
+)
+def test_a_full_page_without_a_next_link_is_not_the_end(
+    listing: dict[str, object], caplog: pytest.LogCaptureFixture
+) -> None:
+    # A proxy that strips Link headers: the range is listed in halves, exact whatever the order.
+    for knobs in ({"strip_link_header": True}, {"strip_link_header": True, "shuffled_pages": True}):
+        fake = _fake(**knobs)
+        caplog.clear()
+        caplog.set_level(logging.WARNING, logger="webex_events")
+        got = _ids(fake, **listing)
+        assert sorted(got) == sorted(fake.expected_ids()), knobs
+        assert sum("without a next link" in r.getMessage() for r in caplog.records) >= 1

@@ -7,10 +7,9 @@ actions; a driver performs each one and sends back its result (:class:`Run` step
   ``httpx.TransportError``; ``Read(response, limit, deadline)`` → the body's ``bytes`` or the
   error (:class:`BodyTooLargeError` past ``limit``); both by ``deadline`` (``time.monotonic()``).
 * ``Sleep(seconds)`` → None; ``poll=True``: between two polls of ``follow`` (its ``sleep=``).
-* ``Spawn(program)`` → a handle, the program running concurrently (a thread or a task);
-  ``Wait(handles)`` → those that finished, once one has. ``handle.result()`` is the list of what
-  the program emitted (or raises its error): ``concurrent.futures.Future`` and
-  ``asyncio.Task`` answer alike.
+* ``Spawn(program)`` → a handle (a ``Future`` or an ``asyncio.Task``), the program running
+  concurrently; ``Wait(handles)`` → those done, once one is. ``handle.result()``: the list of
+  what the program emitted, or its error.
 * ``Emit(value)`` → None: the driver hands ``value`` to its consumer.
 """
 
@@ -28,7 +27,7 @@ Program = Generator["Action", Any, None]
 
 
 class Handle(Protocol):
-    """What a driver returns for ``Spawn``: a future or a task."""
+    """What a driver returns for ``Spawn``: a future or a task (hashable)."""
 
     def result(self) -> list[Any]: ...
     def cancel(self) -> bool: ...
@@ -150,7 +149,7 @@ class Run:
         self._last: Action | None = None
         self.stop = stop
         self.poll_sleep = poll_sleep
-        self.spawned: list[Handle] = []
+        self.spawned: set[Handle] = set()  # not yet seen done (each holds its result)
 
     def __iter__(self) -> Run:
         return self
@@ -165,7 +164,9 @@ class Run:
     def reply(self, answer: Any) -> None:
         """The result of the last action."""
         if type(self._last) is Spawn:
-            self.spawned.append(answer)
+            self.spawned.add(answer)
+        elif type(self._last) is Wait:
+            self.spawned -= answer
         self._answer = answer
 
     def close(self) -> None:

@@ -78,6 +78,7 @@ def _in_range(
     cursor overlap. The first copy is kept, with a warning if the other's created differs.
     """
     lo_us, hi_us = None if lo_ms is None else lo_ms * 1000, hi_ms * 1000
+    lo_s, hi_s = None if lo_ms is None else format_ms(lo_ms), format_ms(hi_ms)
     out: list[Event] = []
     ids: dict[str, Any] = {}
     for index, item in enumerate(page.items[:head]):
@@ -90,7 +91,9 @@ def _in_range(
                     )
                 continue
             ids[key] = c
-        if (dt := parse_created(c) if isinstance(c, str) else None) is not None:
+        if type(c) is str and is_canonical(c) and c < hi_s and (lo_s is None or lo_s <= c):
+            keep = True  # (compared as strings: canonical timestamps sort as the instants they are)
+        elif (dt := parse_created(c) if isinstance(c, str) else None) is not None:
             us = micros(dt)
             keep = us < hi_us and (lo_us is None or lo_us <= us)
         else:
@@ -162,6 +165,7 @@ def list_range(
     stats: ListStats,
     *,
     split: bool = False,
+    halving: bool = False,
 ) -> Generator[Send | Read | Sleep | Emit, Any, Split | None]:
     """All pages of the query for ``[lo_ms, hi_ms)``; emits each page's events (a list).
 
@@ -171,6 +175,10 @@ def list_range(
     ``split=True`` (auto windows): after a full page with a next link, stop and return a
     :class:`Split` instead of following the link, so that idle workers list the rest as
     windows of their own; the events emitted are then those of ``[split.at, hi_ms)``.
+
+    A full first page without a next link (a proxy that strips ``Link`` headers) is not taken
+    for the end: the range is listed in halves, each on its own (exact whatever the order),
+    down to a millisecond, whose full page is all the server gives.
     """
     params = dict(query.filters)
     if lo_ms is not None:
@@ -205,6 +213,9 @@ def list_range(
                 stats._add(pages=1, events=len(events))
                 yield Emit(events)
                 return Split(at if at > lo_ms else None)
+        if target is None and pages == 1 and len(created) >= size.value and hi_ms - (lo_ms or 0) > 1:
+            yield from _halves(requester, query, lo_ms, hi_ms, stats, halving=halving)
+            return None
         ceiling = created[-1] if created else None
         events, previous = _in_range(page, lo_ms, hi_ms, head, previous)
         stats._add(pages=1, events=len(events))
@@ -218,6 +229,22 @@ def list_range(
                 f" in this listing ({requester.scrub(str(url))}); stopped to avoid an endless loop"
             )
         followed.add(str(url))
+
+
+def _halves(
+    requester: Requester, query: Query, lo_ms: int | None, hi_ms: int, stats: ListStats, *, halving: bool
+) -> Generator[Send | Read | Sleep | Emit, Any, None]:
+    """``[lo_ms, hi_ms)`` listed in two halves, each on its own (see list_range)."""
+    lo = 0 if lo_ms is None else lo_ms
+    if not halving:  # (once per listing, not for each half)
+        logger.warning(
+            "a full first page without a next link for %s (a proxy stripping Link headers?):"
+            " listing the range in halves",
+            f"[{format_ms(lo)}, {format_ms(hi_ms)})",
+        )
+    mid = (lo + hi_ms) // 2
+    yield from list_range(requester, query, lo, mid, stats, halving=True)
+    yield from list_range(requester, query, mid, hi_ms, stats, halving=True)
 
 
 def _repair_next(requester: Requester, url: httpx.URL, params: Mapping[str, str], size: int) -> httpx.URL:

@@ -64,7 +64,7 @@ class Page:
     def text(self, index: int) -> str:
         """The exact JSON text of item ``index``."""
         if self._texts is None:
-            self._texts = _item_texts(self._body.decode("utf-8", "surrogatepass"))
+            self._texts = _item_texts(self._body.decode())
         return self._texts[index]
 
 
