@@ -6,13 +6,16 @@ Each test runs the real command in a subprocess against the fake server over loo
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import os
 import resource
+import shutil
 import sqlite3
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -66,6 +69,11 @@ def _ids(path: Path) -> list[str]:
     return [json.loads(line)["id"] for line in path.read_text(encoding="utf-8").splitlines()]
 
 
+def _follow(url: str, out: Path, *extra: str) -> tuple[str, ...]:
+    """The arguments of a follow of the fake from its start into ``out``."""
+    return ("follow", "--base-url", url, "--since", "2024-05-01", "-q", "-o", str(out), *extra)
+
+
 def _expected(fk: FakeWebex) -> list[str]:
     return sorted(fk.expected_ids(from_=START, to=END))
 
@@ -105,8 +113,11 @@ def test_get_and_follow_take_the_cap(tmp_path: Path) -> None:
         r = run_cli("get", large, "--base-url", url, token=TOKEN)
         assert r.returncode == 0, r.stderr
         assert json.loads(r.stdout)["id"] == large
-        follow = ("follow", "--base-url", url, "--since", "2024-05-01", "--once", "-q", "-o", str(out))
-        r = run_cli(*follow, "--lag", "1s", token=TOKEN, env={"WEBEX_MAX_RESPONSE_BYTES": "100000"})
+        r = run_cli(
+            *_follow(url, out, "--once", "--lag", "1s"),
+            token=TOKEN,
+            env={"WEBEX_MAX_RESPONSE_BYTES": "100000"},
+        )
         _one_error_line(r, EXIT_API, "larger than --max-response-bytes=100000")
 
 
@@ -204,7 +215,7 @@ def test_a_full_disk_under_follow_is_one_line_naming_the_output(
 ) -> None:
     _, url = served
     out = tmp_path / f"full{suffix}"
-    r = _limited(40_000, "follow", "--base-url", url, "--since", "2024-05-01", "--once", "-q", "-o", str(out))
+    r = _limited(40_000, *_follow(url, out, "--once"))
     _one_error_line(r, EXIT_IO, f"cannot write {out}")
 
 
@@ -214,7 +225,7 @@ def test_a_sqlite_database_locked_by_another_process_is_named_as_locked(
 ) -> None:
     fk, url = served
     out = tmp_path / "locked.db"
-    follow = ("follow", "--base-url", url, "--since", "2024-05-01", "--once", "-q", "-o", str(out))
+    follow = _follow(url, out, "--once")
     if before == "followed":
         assert run_cli(*follow, token=TOKEN).returncode == 0
     holder = sqlite3.connect(out, isolation_level=None)
@@ -273,3 +284,87 @@ def test_an_unwritable_state_file_is_named_not_the_output(
     line = _one_error_line(subprocess.CompletedProcess([], code, "", err), EXIT_IO)
     assert f"cannot write the state file {spath}: Read-only file system" in line
     assert f"cannot write {out}" not in line
+
+
+# ------------------------------------------------------------------ an output deleted or replaced mid-run
+
+
+def _when_written(path: Path, proc: subprocess.Popen[str]) -> None:
+    """Wait until ``path`` holds something (or the process ended)."""
+    deadline = time.monotonic() + 10
+    while proc.poll() is None and time.monotonic() < deadline:
+        with contextlib.suppress(OSError):
+            if path.stat().st_size > 0:
+                return
+        time.sleep(0.005)
+
+
+def _mishap(out: Path, how: str) -> None:
+    if how == "deleted":
+        out.unlink()
+    elif how == "directory deleted":
+        shutil.rmtree(out.parent)
+    else:
+        out.rename(out.with_name("moved-" + out.name))
+        out.write_bytes(b"")
+
+
+def _popen(*args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "webex_events.cli", *args],
+        env=cli_env(TOKEN),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+@pytest.mark.parametrize("how", ["deleted", "directory deleted", "renamed and recreated"])
+def test_an_export_whose_output_vanishes_does_not_say_done(tmp_path: Path, how: str) -> None:
+    fk = _fake(latency=0.03)
+    out = tmp_path / "sub" / "vanishing.jsonl"
+    out.parent.mkdir()
+    with fk.serve() as url:
+        proc = _popen(
+            "export", "--base-url", url, *RANGE, "--window", "1h", "--concurrency", "1", "-q", "-o", str(out)
+        )
+        _when_written(out, proc)
+        _mishap(out, how)
+        _, err = proc.communicate(timeout=20)
+    r = subprocess.CompletedProcess(proc.args, proc.returncode, "", err)
+    expected = "replaced by another file" if how == "renamed and recreated" else "deleted"
+    _one_error_line(r, EXIT_IO, f"{out} was {expected} while the export wrote it")
+    assert "done" not in err
+    if how == "renamed and recreated":
+        assert out.read_bytes() == b""  # the new file is left alone
+        moved = _ids(out.with_name("moved-" + out.name))
+        assert len(moved) == len(set(moved))
+
+
+def _committed(db: Path) -> bool:
+    """A follow committed a checkpoint to ``db``."""
+    if not db.exists():
+        return False
+    try:
+        with contextlib.closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=0.1)) as conn:
+            return conn.execute("SELECT count(*) FROM follow_state").fetchone()[0] > 0
+    except sqlite3.Error:
+        return False
+
+
+@pytest.mark.parametrize("how", ["deleted", "renamed and recreated"])
+def test_a_sqlite_follow_whose_database_vanishes_stops(
+    served: tuple[FakeWebex, str], tmp_path: Path, how: str
+) -> None:
+    _, url = served
+    out = tmp_path / "vanishing.db"
+    proc = _popen(*_follow(url, out, "--poll-interval", "1s", "--lag", "1s"))
+    deadline = time.monotonic() + 10
+    while not _committed(out) and time.monotonic() < deadline:
+        assert proc.poll() is None, "follow ended before its first commit"
+        time.sleep(0.02)
+    _mishap(out, how)
+    _, err = proc.communicate(timeout=10)
+    r = subprocess.CompletedProcess(proc.args, proc.returncode, "", err)
+    expected = "replaced by another file" if how == "renamed and recreated" else "deleted"
+    _one_error_line(r, EXIT_IO, f"{out} was {expected} while follow committed to it")

@@ -44,7 +44,7 @@ from ._logging import emit
 from ._malloc import release_free_memory
 from ._options import format_instant, now_utc, parse_instant
 from ._progress import Progress, format_seconds
-from ._resume import ExportState, StateError, fsync_dir, state_path
+from ._resume import ExportState, OutputMovedError, StateError, check_in_place, fsync_dir, state_path
 
 __all__ = ["ExportRequest", "make_client", "run_export"]
 
@@ -439,6 +439,7 @@ def _export_locked(req: ExportRequest, output: Path, client_factory: Callable[[]
                             written.write(fh, data)
                             counters.events += len(win.events)
                             written.add(len(win.events), win.end)
+                            _check_in_place(fh, output, counters)
                             if time.monotonic() - last_checkpoint >= CHECKPOINT_SECONDS:
                                 written.checkpoint(fh, spath)
                                 last_checkpoint = time.monotonic()
@@ -448,6 +449,7 @@ def _export_locked(req: ExportRequest, output: Path, client_factory: Callable[[]
                     stats = stream.stats
                 with _critical():
                     written.checkpoint(fh, spath)  # cheap insurance until the state file is removed
+            _check_in_place(fh, output, counters)
             fh.close()
         except WebexError as exc:
             progress.finish()
@@ -473,13 +475,30 @@ def _export_locked(req: ExportRequest, output: Path, client_factory: Callable[[]
             _rewind(fh, state)
             err = CliError(f"cannot write {output}: {exc.strerror or exc}", EXIT_IO)
             raise _with_resume_hint(err, output) from None
-        except CliError as exc:  # the state file could not be written, or the output vanished
+        except OutputMovedError as exc:
+            progress.finish()
+            fh.close()
+            # The state describes a file no longer at that path: nothing there to resume.
+            _forget_state(spath)
+            raise CliError(f"{exc.message}; run the export again", exc.code) from None
+        except CliError as exc:  # the state file could not be written
             progress.finish()
             _rewind(fh, state)
             raise _with_resume_hint(exc, output) from None
         ExportState.remove(spath)
     progress.finish()
     _summary(counters, stats, str(output))
+
+
+def _check_in_place(fh: BinaryIO, output: Path, counters: _Counters) -> None:
+    """The output is still at its path (not deleted, nor its directory, nor replaced)."""
+    written = _count(counters.events, "event", "events")
+    check_in_place(output, fh.fileno(), f"the export wrote it ({written} written by this run)")
+
+
+def _forget_state(spath: Path) -> None:
+    with contextlib.suppress(OSError):
+        spath.unlink()
 
 
 def _forget(output: Path, spath: Path) -> None:

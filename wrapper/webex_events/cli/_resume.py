@@ -25,7 +25,18 @@ from typing import Any
 
 from webex_events._query import MAX_WINDOWS
 
-__all__ = ["STATE_SUFFIX", "ExportState", "StateError", "fsync_dir", "state_path", "write_atomic"]
+from ._errors import EXIT_IO, CliError
+
+__all__ = [
+    "STATE_SUFFIX",
+    "ExportState",
+    "OutputMovedError",
+    "StateError",
+    "check_in_place",
+    "fsync_dir",
+    "state_path",
+    "write_atomic",
+]
 
 STATE_SUFFIX = ".webex-events-state.json"
 _VERSION = 2
@@ -55,6 +66,25 @@ def write_atomic(path: Path, data: bytes) -> None:
             os.unlink(tmp)
         raise
     fsync_dir(path.parent)
+
+
+class OutputMovedError(CliError):
+    """The file being written is no longer at its path: deleted (or its directory), or replaced."""
+
+
+def check_in_place(path: Path, fd: int, what: str) -> None:
+    """The open file ``fd`` is still the file at ``path``; :class:`OutputMovedError` (exit 1) if not.
+
+    What was written to a file deleted or renamed away meanwhile is not at ``path``: a run must
+    not report it done or committed. ``what`` says what was written (for the message).
+    """
+    try:
+        here = os.stat(path)
+    except FileNotFoundError:
+        here = None
+    if here is None or not os.path.samestat(os.fstat(fd), here):
+        how = "deleted" if here is None else "replaced by another file"
+        raise OutputMovedError(f"{path} was {how} while {what}: what was written is not in it", EXIT_IO)
 
 
 def fsync_dir(directory: Path) -> None:

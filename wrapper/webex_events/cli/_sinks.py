@@ -35,7 +35,7 @@ from webex_events_api.spec import EVENT_KEYS, LIST_EVENTS
 from ._csv import field_value
 from ._errors import EXIT_IO, EXIT_USAGE, CliError
 from ._export import jsonl_line
-from ._resume import write_atomic
+from ._resume import check_in_place, write_atomic
 
 __all__ = [
     "FOLLOW_STATE_SUFFIX",
@@ -162,6 +162,7 @@ class JsonlSink:
             else:
                 self._save(size, data, checkpoint)
                 self._crash_point("checkpoint")
+        check_in_place(self.path, fh.fileno(), "follow appended to it")
 
     def _save(self, size: int, data: bytes, checkpoint: str) -> None:
         # The tail digest is of the bytes the file will end with (known before they are written).
@@ -222,6 +223,11 @@ class SqliteSink:
             raise _sqlite_error(path, exc) from None
         try:
             self._create()
+            # The database file as opened, to notice it deleted or replaced under the connection.
+            self._file = os.open(path, os.O_RDONLY)
+        except OSError as exc:
+            self._db.close()
+            raise _write_error(path, exc) from None
         except sqlite3.Error as exc:
             self._db.close()
             raise _sqlite_error(path, exc) from None
@@ -275,6 +281,7 @@ class SqliteSink:
             self._commit(events, checkpoint)
         except sqlite3.Error as exc:
             raise _sqlite_error(self.path, exc) from None
+        check_in_place(self.path, self._file, "follow committed to it")
 
     def _commit(self, events: list[Event], checkpoint: str) -> None:
         db = self._db
@@ -311,6 +318,7 @@ class SqliteSink:
 
     def close(self) -> None:
         self._db.close()
+        os.close(self._file)
 
 
 class StdoutSink:
