@@ -7,6 +7,7 @@ Each test runs the real command in a subprocess against the fake server over loo
 from __future__ import annotations
 
 import contextlib
+import csv
 import errno
 import json
 import os
@@ -368,3 +369,101 @@ def test_a_sqlite_follow_whose_database_vanishes_stops(
     r = subprocess.CompletedProcess(proc.args, proc.returncode, "", err)
     expected = "replaced by another file" if how == "renamed and recreated" else "deleted"
     _one_error_line(r, EXIT_IO, f"{out} was {expected} while follow committed to it")
+
+
+# ------------------------------------------------------------------ events CSV cannot hold
+
+
+def _csv_ids(path: Path) -> list[str]:
+    csv.field_size_limit(1 << 24)  # the large event's text is longer than the default limit
+    with path.open(newline="", encoding="utf-8") as fh:
+        return [row["id"] for row in csv.DictReader(fh)]
+
+
+def _quarantine(out: Path) -> Path:
+    return out.with_name(out.name + ".quarantine.jsonl")
+
+
+def test_an_event_csv_cannot_hold_is_set_aside_with_a_warning(tmp_path: Path) -> None:
+    fk = _fake(lone_surrogate=True)
+    (bad,) = fk.damaged
+    out = tmp_path / "events.csv"
+    with fk.serve() as url:
+        r = run_cli("export", "--base-url", url, *RANGE, "--window", "12h", "-o", str(out), token=TOKEN)
+    assert r.returncode == 0, r.stderr
+    assert "Traceback" not in r.stderr
+    warning = next(line for line in r.stderr.splitlines() if "warning:" in line)
+    assert bad in warning
+    assert "in the window ending" in warning
+    assert str(_quarantine(out)) in warning
+    assert f"1 event CSV cannot hold set aside in {_quarantine(out)}" in r.stderr
+    assert sorted(_csv_ids(out)) == sorted(set(_expected(fk)) - {bad})
+    # Its exact JSON, once.
+    assert _quarantine(out).read_bytes() == fk.event_json(bad) + b"\n"  # type: ignore[operator]
+
+
+def test_bad_events_error_stops_and_resume_sets_it_aside(tmp_path: Path) -> None:
+    fk = _fake(lone_surrogate=True)
+    (bad,) = fk.damaged
+    out = tmp_path / "events.csv"
+    with fk.serve() as url:
+        r = _export(url, out, "--bad-events", "error")
+        _one_error_line(r, EXIT_API, bad, "cannot be written as CSV", "--resume")
+        assert not _quarantine(out).exists()
+        r = _export(url, out, "--resume")
+    assert r.returncode == 0, r.stderr
+    assert "1 event CSV cannot hold set aside" in r.stderr
+    assert sorted(_csv_ids(out)) == sorted(set(_expected(fk)) - {bad})
+    assert [json.loads(line)["id"] for line in _quarantine(out).read_text().splitlines()] == [bad]
+
+
+def test_the_quarantine_survives_an_interrupted_csv_export(tmp_path: Path) -> None:
+    """A set-aside event is in the resume state: a resumed run neither loses nor repeats it."""
+    fk = FakeWebex(
+        events=300, seed=0, start=START, end=END, token=TOKEN, lone_surrogate=True, large_event=200_000
+    )
+    bad = next(i for i, d in fk.damaged.items() if d.kind == "lone-surrogate")
+    out = tmp_path / "events.csv"
+    with fk.serve() as url:
+        r = _export(url, out, "--max-response-bytes", "100000")  # stops at the large event, after it
+        _one_error_line(r, EXIT_API, "--max-response-bytes")
+        assert _quarantine(out).exists()
+        r = _export(url, out, "--resume")
+    assert r.returncode == 0, r.stderr
+    assert "1 event CSV cannot hold set aside" in r.stderr
+    ids = _csv_ids(out)
+    assert len(ids) == len(set(ids))
+    assert sorted(ids) == sorted(set(_expected(fk)) - {bad})
+    assert [json.loads(line)["id"] for line in _quarantine(out).read_text().splitlines()] == [bad]
+
+
+def test_csv_on_stdout_refuses_an_event_it_cannot_hold(tmp_path: Path) -> None:
+    fk = _fake(lone_surrogate=True)
+    (bad,) = fk.damaged
+    with fk.serve() as url:
+        r = run_cli("export", "--base-url", url, *RANGE, "--format", "csv", "-q", token=TOKEN)
+    _one_error_line(r, EXIT_API, bad, "--output FILE")
+
+
+@pytest.mark.parametrize("sink", ["export.jsonl", "follow.jsonl", "follow.db"])
+def test_jsonl_and_sqlite_hold_such_an_event_as_it_is(tmp_path: Path, sink: str) -> None:
+    fk = _fake(lone_surrogate=True)
+    (bad,) = fk.damaged
+    out = tmp_path / sink
+    with fk.serve() as url:
+        if sink.startswith("export"):
+            r = _export(url, out)
+        else:
+            r = run_cli(*_follow(url, out, "--once"), token=TOKEN)
+    assert r.returncode == 0, r.stderr
+    assert not _quarantine(out).exists()
+    exact = fk.event_json(bad)
+    assert exact is not None
+    if sink.endswith(".db"):
+        with contextlib.closing(sqlite3.connect(out)) as db:
+            rows = dict(db.execute("SELECT id, raw FROM events").fetchall())
+        assert sorted(rows) == _expected(fk)
+        assert rows[bad] == exact.decode()
+    else:
+        assert sorted(_ids(out)) == _expected(fk)
+        assert exact + b"\n" in out.read_bytes().splitlines(keepends=True)

@@ -76,6 +76,15 @@ _EPILOG = (
     help="CSV: write a text cell that starts with = + - @ tab or CR with a leading ' so a spreadsheet"
     " shows it as text instead of running it as a formula. --no-csv-escape writes cells exactly.",
 )
+@click.option(
+    "--bad-events",
+    type=click.Choice(["quarantine", "error"]),
+    default="quarantine",
+    show_default=True,
+    help="CSV: an event CSV cannot hold (a lone surrogate in a text) is set aside as its exact JSON in"
+    " OUTPUT.quarantine.jsonl, with a warning and a count in the summary; error: stop with exit 4."
+    " JSON Lines holds every event.",
+)
 @click.option("--output", "-o", default="-", show_default=True, help="Output file, or - for stdout.")
 @click.option(
     "--resume",
@@ -103,6 +112,7 @@ def export(
     concurrency: int | None,
     fmt: str | None,
     csv_escape: bool,
+    bad_events: Literal["quarantine", "error"],
     output: str,
     resume: bool,
     force: bool,
@@ -194,5 +204,6 @@ def export(
             show_progress=not quiet and not json_mode(),
             fingerprint=fingerprint,
             csv_escape=csv_escape,
+            bad_events=bad_events,
         )
         run_export(req, lambda: make_client(str(token), str(url), concurrency, max_response_bytes))

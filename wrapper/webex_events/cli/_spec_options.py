@@ -59,6 +59,7 @@ _RESERVED = {
     "--base-url",
     "--token-file",
     "--max-response-bytes",
+    "--bad-events",
     "--allow-unknown-values",
     "--help",
     "--version",
