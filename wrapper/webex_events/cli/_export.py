@@ -680,9 +680,12 @@ class _Quarantine:
                 with contextlib.suppress(FileNotFoundError):
                     self.path.unlink()
                 return
-            if self.path.stat().st_size < offset:
+            size = self.path.stat().st_size if self.path.exists() else -1
+            if size < offset:
                 raise CliError(
-                    f"--resume: {self.path} is shorter than its state records (was it modified?)", EXIT_USAGE
+                    f"--resume: {self.path} is {'shorter than' if size >= 0 else 'missing, unlike'} what"
+                    f" the state records ({self.state.quarantined:,} events set aside; was it modified?)",
+                    EXIT_USAGE,
                 )
             os.truncate(self.path, offset)
         except OSError as exc:
