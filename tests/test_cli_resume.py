@@ -246,13 +246,19 @@ def test_resume_since_reuses_resolved_range(tmp_path: Path) -> None:
     assert not state.exists()
 
 
-def test_resume_without_state_starts_new_export(tmp_path: Path) -> None:
+def test_resume_without_state_starts_new_export_only_with_force(tmp_path: Path) -> None:
     fk = FakeWebex(events=100, seed=2, start=START, end=END, token=TOKEN)
     out = tmp_path / "new.jsonl"
     out.write_bytes(b"stale content from another export\n")
     with fk.serve() as url:
         r = subprocess.run(
             [*_args(url, out), "--resume"], env=_env(), capture_output=True, text=True, check=False
+        )
+        assert r.returncode == 2, r.stderr
+        assert "no unfinished export" in r.stderr
+        assert out.read_bytes() == b"stale content from another export\n"
+        r = subprocess.run(
+            [*_args(url, out), "--resume", "--force"], env=_env(), capture_output=True, text=True, check=False
         )
     assert r.returncode == 0, r.stderr
     assert "starting a new export" in r.stderr

@@ -13,7 +13,7 @@ import click
 from ._errors import redact
 from ._logging import LEVELS, LogFormat
 from ._logging import configure as configure_logging
-from ._options import DEFAULT_BASE_URL, TOKEN_ENV
+from ._options import DEFAULT_BASE_URL, MAX_RESPONSE_BYTES, TOKEN_ENV
 
 __all__ = ["api_options", "flush_standard_streams", "logging_options", "mask", "use_token"]
 
@@ -67,8 +67,22 @@ def logging_options(f: Any) -> Any:
 
 
 def api_options(f: F) -> F:
-    """``--base-url``, ``--token-file`` and the logging options: those of a command calling the API."""
+    """``--base-url``, ``--token-file``, ``--max-response-bytes`` and the logging options.
+
+    Those of a command calling the API.
+    """
     f = logging_options(f)
+    f = click.option(
+        "--max-response-bytes",
+        type=click.IntRange(min=1),
+        default=MAX_RESPONSE_BYTES,
+        show_default=True,
+        envvar="WEBEX_MAX_RESPONSE_BYTES",
+        show_envvar=True,
+        metavar="N",
+        help="Refuse a response body larger than N bytes (after asking for smaller pages): bounds"
+        " the memory one response can take.",
+    )(f)
     f = click.option(
         "--token-file",
         type=click.Path(dir_okay=False, path_type=Path),

@@ -25,7 +25,7 @@ from typing import Any
 
 from webex_events_api.spec import EVENT_FIELDS
 
-__all__ = ["CSV_COLUMNS", "FORMULA_PREFIXES", "csv_header", "csv_rows", "field_value"]
+__all__ = ["CSV_COLUMNS", "FORMULA_PREFIXES", "csv_header", "csv_problem", "csv_rows", "field_value"]
 
 #: The columns of ``--format csv``, in order: every field of the spec's Event schema, with
 #: ``data.X`` for the field ``X`` of the event's ``data`` object (``data`` itself is spread over
@@ -95,3 +95,22 @@ def csv_rows(raws: Iterable[Mapping[str, Any]], *, escape_formulas: bool = True)
     buf = io.StringIO()
     csv.writer(buf).writerows(row(raw) for raw in raws)
     return buf.getvalue()
+
+
+def csv_problem(raw: Mapping[str, Any]) -> str | None:
+    """Why the row of a decoded event cannot be written as UTF-8 CSV (its column), else None.
+
+    A JSON string may hold a lone surrogate (``"\\ud800"``), which no UTF-8 text can: JSON Lines
+    keeps the event's exact JSON text (the escape), a CSV cell would need the character itself.
+
+    >>> csv_problem({"id": "E1", "data": {"text": "\\ud800"}})
+    'data.text: surrogates not allowed'
+    >>> csv_problem({"id": "E1"}) is None
+    True
+    """
+    for column, path in zip(CSV_COLUMNS, _PLAN, strict=True):
+        try:
+            _cell(field_value(raw, path)).encode("utf-8")
+        except UnicodeEncodeError as exc:
+            return f"{column}: {exc.reason}"
+    return None

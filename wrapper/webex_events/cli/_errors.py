@@ -14,11 +14,14 @@ __all__ = [
     "redact",
 ]
 
+import re
+
 from webex_events import (
     APIError,
     AuthenticationError,
     InvalidArgumentError,
     PermissionDeniedError,
+    ResponseTooLargeError,
     WebexError,
 )
 from webex_events._redact import redact
@@ -29,6 +32,10 @@ EXIT_USAGE = 2
 EXIT_AUTH = 3
 EXIT_API = 4
 EXIT_INTERRUPTED = 130
+
+
+# The cap in a ResponseTooLargeError's message, with the detail that may follow it.
+_CAP = re.compile(r"max_response_bytes=(\d+)(?: \([^)]*\))?")
 
 
 class CliError(Exception):
@@ -52,6 +59,10 @@ def from_webex_error(exc: WebexError) -> CliError:
         )
         return CliError(f"{exc} ({hint})", EXIT_AUTH)
     message = str(exc) or type(exc).__name__
+    if isinstance(exc, ResponseTooLargeError):
+        # The library names its argument; the user knows the option that sets it.
+        message = _CAP.sub(r"--max-response-bytes=\1", message)
+        return CliError(f"{message}; raise it with --max-response-bytes", EXIT_API)
     tracking = getattr(exc, "tracking_id", None)
     if tracking and tracking not in message:
         message += f" (tracking id {tracking})"

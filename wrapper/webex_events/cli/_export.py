@@ -37,23 +37,30 @@ from typing import Any, BinaryIO, Literal
 
 from webex_events import Event, EventStream, ListStats, RetryPolicy, WebexError, WebexEvents
 
-from ._csv import csv_header, csv_rows
-from ._errors import EXIT_IO, EXIT_USAGE, CliError, from_webex_error
+from ._csv import csv_header, csv_problem, csv_rows
+from ._errors import EXIT_API, EXIT_IO, EXIT_USAGE, CliError, from_webex_error
 from ._lock import locked_output
 from ._logging import emit
 from ._malloc import release_free_memory
 from ._options import format_instant, now_utc, parse_instant
 from ._progress import Progress, format_seconds
-from ._resume import ExportState, StateError, fsync_dir, state_path
+from ._resume import ExportState, OutputMovedError, StateError, check_in_place, fsync_dir, state_path
 
-__all__ = ["ExportRequest", "make_client", "run_export"]
+__all__ = ["QUARANTINE_SUFFIX", "ExportRequest", "make_client", "quarantine_path", "run_export"]
 
 Format = Literal["jsonl", "csv"]
+BadEvents = Literal["quarantine", "error"]
 
 MAX_ATTEMPTS_ENV = "WEBEX_EVENTS_MAX_ATTEMPTS"
 EXIT_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a writer whose reader went away
 _STDOUT_BATCH = 1000  # events per write when streaming unwindowed to stdout
 CHECKPOINT_SECONDS = 1.0  # after SIGKILL, a resumed run fetches again at most about this much
+QUARANTINE_SUFFIX = ".quarantine.jsonl"
+
+
+def quarantine_path(output: Path) -> Path:
+    """Where a CSV export sets aside the events CSV cannot hold: beside the output."""
+    return output.with_name(output.name + QUARANTINE_SUFFIX)
 
 
 @dataclass(frozen=True)
@@ -76,9 +83,12 @@ class ExportRequest:
     show_progress: bool
     fingerprint: dict[str, Any] = field(default_factory=dict)
     csv_escape: bool = True  # prefix ' to text cells a spreadsheet would run as a formula
+    bad_events: BadEvents = "quarantine"  # an event CSV cannot hold: set aside, or an error
 
 
-def make_client(token: str, base_url: str, concurrency: int | None = None) -> WebexEvents:
+def make_client(
+    token: str, base_url: str, concurrency: int | None = None, max_response_bytes: int | None = None
+) -> WebexEvents:
     """Build the client; ``WEBEX_EVENTS_MAX_ATTEMPTS`` (undocumented in --help) bounds retries."""
     retry = RetryPolicy()
     attempts = os.environ.get(MAX_ATTEMPTS_ENV, "").strip()
@@ -92,6 +102,8 @@ def make_client(token: str, base_url: str, concurrency: int | None = None) -> We
     kwargs: dict[str, Any] = {"token": token, "base_url": base_url, "retry": retry}
     if concurrency is not None:
         kwargs["concurrency"] = concurrency
+    if max_response_bytes is not None:
+        kwargs["max_response_bytes"] = max_response_bytes
     return WebexEvents(**kwargs)
 
 
@@ -152,9 +164,42 @@ def _signals() -> Iterator[None]:
 
 
 def _render(events: list[Event], fmt: Format, *, csv_escape: bool = True) -> bytes:
+    """The bytes of ``events`` on stdout; an event CSV cannot hold is an error (nowhere to set it aside)."""
     if fmt == "csv":
-        return csv_rows((e.raw for e in events), escape_formulas=csv_escape).encode("utf-8")
+        data, bad = _render_csv(events, csv_escape)
+        if bad:
+            event, problem = bad[0]
+            raise _unwritable(
+                event, problem, "for stdout", "export to --output FILE to set it aside, or use --format jsonl"
+            )
+        return data
     return b"".join(map(jsonl_line, events))
+
+
+def _render_csv(events: list[Event], csv_escape: bool) -> tuple[bytes, list[tuple[Event, str]]]:
+    """The CSV rows of ``events`` that CSV can hold, and the others with the reason."""
+    try:
+        return csv_rows((e.raw for e in events), escape_formulas=csv_escape).encode("utf-8"), []
+    except UnicodeEncodeError:
+        pass  # rare: sort the events out one by one
+    good: list[Event] = []
+    bad: list[tuple[Event, str]] = []
+    for event in events:
+        problem = csv_problem(event.raw)
+        if problem is None:
+            good.append(event)
+        else:
+            bad.append((event, problem))
+    return csv_rows((e.raw for e in good), escape_formulas=csv_escape).encode("utf-8"), bad
+
+
+def _describe(event: Event, where: str) -> str:
+    return f"event {event.id!r} (created {event.created_raw!r}, {where})"
+
+
+def _unwritable(event: Event, problem: str, where: str, advice: str) -> CliError:
+    """The error for an event CSV cannot hold (exit 4: the API sent what the format cannot carry)."""
+    return CliError(f"{_describe(event, where)} cannot be written as CSV ({problem}); {advice}", EXIT_API)
 
 
 def jsonl_line(event: Event) -> bytes:
@@ -178,6 +223,7 @@ def _header(fmt: Format) -> bytes:
 class _Counters:
     events: int = 0
     earlier: int = 0  # events written by earlier runs (resume)
+    set_aside: int = 0  # events set aside in the quarantine file, by every run
     started: float = field(default_factory=time.monotonic)
 
 
@@ -185,7 +231,7 @@ def _count(n: int, one: str, many: str) -> str:
     return f"{n:,} {one if n == 1 else many}"
 
 
-def _summary(counters: _Counters, stats: ListStats | None, where: str) -> None:
+def _summary(counters: _Counters, stats: ListStats | None, where: str, aside: Path | None = None) -> None:
     """The last line of an export (always shown, as text or a JSON object)."""
     total = counters.events + counters.earlier
     pages, retries = (stats.pages, stats.retries) if stats is not None else (0, 0)
@@ -196,6 +242,8 @@ def _summary(counters: _Counters, stats: ListStats | None, where: str) -> None:
     )
     if counters.earlier:
         text += f" (resumed: {counters.earlier:,} from earlier runs)"
+    if counters.set_aside:
+        text += f"; {_count(counters.set_aside, 'event', 'events')} CSV cannot hold set aside in {aside}"
     emit(
         logging.INFO,
         "done",
@@ -206,6 +254,7 @@ def _summary(counters: _Counters, stats: ListStats | None, where: str) -> None:
         seconds=round(seconds, 3),
         resumed=counters.earlier,
         output=where,
+        quarantined=counters.set_aside,
     )
 
 
@@ -364,13 +413,23 @@ def _export_locked(req: ExportRequest, output: Path, client_factory: Callable[[]
             )
         state, hasher = _resumable_state(req, output, spath)
     elif req.resume:
+        if output.exists() and not req.force:
+            # A finished export (or any other file) has nothing to continue: replacing it would
+            # lose evidence that --resume was meant to keep.
+            raise CliError(
+                f"--resume: no unfinished export of {output} (no {spath.name}): it is finished or"
+                " was not written by export; pass --force to replace it, or choose another --output",
+                EXIT_USAGE,
+            )
         emit(logging.WARNING, "warning", f"no unfinished export found for {output}; starting a new export")
     fresh = state is None
-    if fresh and output.exists() and not (req.force or req.resume):
-        # Compliance evidence is not overwritten by accident (--resume says "this file is mine").
-        raise CliError(
-            f"{output} exists; pass --force to overwrite it, or choose another --output", EXIT_USAGE
-        )
+    qpath = quarantine_path(output)
+    for path in (output, qpath):
+        if fresh and path.exists() and not req.force:
+            # Compliance evidence is not overwritten by accident.
+            raise CliError(
+                f"{path} exists; pass --force to overwrite it, or choose another --output", EXIT_USAGE
+            )
 
     if state is None:
         to = _resolve_to(req)
@@ -392,7 +451,7 @@ def _export_locked(req: ExportRequest, output: Path, client_factory: Callable[[]
         )
 
     progress = Progress(sys.stderr, enabled=req.show_progress)
-    counters = _Counters(earlier=state.events)
+    counters = _Counters(earlier=state.events, set_aside=state.quarantined)
     progress.set_base(state.events)
     # The grid is fixed when the export starts and reused by every resumed run.
     window: timedelta | Literal["auto"] | None = req.window or "auto"
@@ -401,11 +460,11 @@ def _export_locked(req: ExportRequest, output: Path, client_factory: Callable[[]
     resume_from = parse_instant(state.window_end, "state")
     end = parse_instant(state.range_to, "state")
 
-    written = _Written(state, hasher)
+    written = _Written(state, hasher, _Quarantine(qpath, state))
     with _signals():
         try:
             with _critical():
-                state.save(spath)  # before touching the output: a kill from here on is resumable
+                _save_state(state, spath)  # before touching the output: a kill from here on is resumable
                 fh: BinaryIO = open(output, "r+b" if output.exists() else "w+b")  # noqa: SIM115
         except OSError as exc:
             raise CliError(f"cannot write {output}: {exc.strerror or exc}", EXIT_IO) from None
@@ -413,6 +472,7 @@ def _export_locked(req: ExportRequest, output: Path, client_factory: Callable[[]
             with _critical():
                 fh.truncate(state.offset)
                 fh.seek(state.offset)
+                written.quarantine.rewind()
                 if state.offset == 0:
                     written.write(fh, _header(req.fmt))
                 _checkpoint(fh, state, spath, resume_from, hasher)
@@ -422,11 +482,15 @@ def _export_locked(req: ExportRequest, output: Path, client_factory: Callable[[]
                     stream = _list(client, req, resume_from, end, window)
                     last_checkpoint = time.monotonic()
                     for win in stream.windows():
-                        data = _render(win.events, req.fmt, csv_escape=req.csv_escape)
+                        data, bad = _render_window(win.events, win.end, req, written.quarantine.path)
                         with _critical():
                             written.write(fh, data)
-                            counters.events += len(win.events)
-                            written.add(len(win.events), win.end)
+                            for event, _ in bad:
+                                written.quarantine.add(event)
+                            counters.events += len(win.events) - len(bad)
+                            counters.set_aside += len(bad)
+                            written.add(len(win.events) - len(bad), win.end, len(bad))
+                            _check_in_place(fh, output, counters)
                             if time.monotonic() - last_checkpoint >= CHECKPOINT_SECONDS:
                                 written.checkpoint(fh, spath)
                                 last_checkpoint = time.monotonic()
@@ -436,7 +500,9 @@ def _export_locked(req: ExportRequest, output: Path, client_factory: Callable[[]
                     stats = stream.stats
                 with _critical():
                     written.checkpoint(fh, spath)  # cheap insurance until the state file is removed
+            _check_in_place(fh, output, counters)
             fh.close()
+            written.quarantine.close()
         except WebexError as exc:
             progress.finish()
             written.save_or_rewind(fh, spath)
@@ -458,10 +524,57 @@ def _export_locked(req: ExportRequest, output: Path, client_factory: Callable[[]
             ) from None
         except OSError as exc:
             progress.finish()
-            raise CliError(f"cannot write {output}: {exc.strerror or exc}", EXIT_IO) from None
+            written.rewind(fh)
+            err = CliError(f"cannot write {output}: {exc.strerror or exc}", EXIT_IO)
+            raise _with_resume_hint(err, output) from None
+        except OutputMovedError as exc:
+            progress.finish()
+            fh.close()
+            written.quarantine.close()
+            # The state describes a file no longer at that path: nothing there to resume.
+            _forget_state(spath)
+            raise CliError(f"{exc.message}; run the export again", exc.code) from None
+        except CliError as exc:  # the state or quarantine file could not be written, a bad event
+            progress.finish()
+            written.rewind(fh)
+            raise _with_resume_hint(exc, output) from None
         ExportState.remove(spath)
     progress.finish()
-    _summary(counters, stats, str(output))
+    _summary(counters, stats, str(output), qpath)
+
+
+def _render_window(
+    events: list[Event], end: datetime, req: ExportRequest, qpath: Path
+) -> tuple[bytes, list[tuple[Event, str]]]:
+    """The bytes of a window, and the events CSV cannot hold (each warned about), for a file."""
+    if req.fmt != "csv":
+        return b"".join(map(jsonl_line, events)), []
+    data, bad = _render_csv(events, req.csv_escape)
+    where = f"in the window ending {format_instant(end)}"
+    for event, problem in bad:
+        if req.bad_events == "error":
+            raise _unwritable(event, problem, where, "--bad-events quarantine sets such events aside")
+        emit(
+            logging.WARNING,
+            "warning",
+            f"{_describe(event, where)} cannot be written as CSV ({problem}); set aside in {qpath}",
+            id=event.id,
+            created=event.created_raw,
+            window_end=format_instant(end),
+            quarantine=str(qpath),
+        )
+    return data, bad
+
+
+def _check_in_place(fh: BinaryIO, output: Path, counters: _Counters) -> None:
+    """The output is still at its path (not deleted, nor its directory, nor replaced)."""
+    written = _count(counters.events, "event", "events")
+    check_in_place(output, fh.fileno(), f"the export wrote it ({written} written by this run)")
+
+
+def _forget_state(spath: Path) -> None:
+    with contextlib.suppress(OSError):
+        spath.unlink()
 
 
 def _forget(output: Path, spath: Path) -> None:
@@ -475,10 +588,12 @@ def _forget(output: Path, spath: Path) -> None:
 class _Written:
     """What was written since the last checkpoint (see the protocol in the module docstring)."""
 
-    def __init__(self, state: ExportState, hasher: hashlib._Hash) -> None:
+    def __init__(self, state: ExportState, hasher: hashlib._Hash, quarantine: _Quarantine) -> None:
         self.state = state
         self.hasher = hasher  # over every byte of the output so far
+        self.quarantine = quarantine
         self.events = 0  # since the last checkpoint
+        self.set_aside = 0  # since the last checkpoint
         self.window_end: datetime | None = None  # end of the last window written, if not saved
         self.windows = 0  # in this run
 
@@ -486,8 +601,9 @@ class _Written:
         fh.write(data)
         self.hasher.update(data)
 
-    def add(self, events: int, window_end: datetime) -> None:
+    def add(self, events: int, window_end: datetime, set_aside: int = 0) -> None:
         self.events += events
+        self.set_aside += set_aside
         self.window_end = window_end
         self.windows += 1
 
@@ -496,18 +612,92 @@ class _Written:
 
     def checkpoint(self, fh: BinaryIO, spath: Path) -> None:
         if self.window_end is not None:
+            self.state.quarantine_offset = self.quarantine.sync()
             self.state.events += self.events
+            self.state.quarantined += self.set_aside
             _checkpoint(fh, self.state, spath, self.window_end, self.hasher)
-            self.events, self.window_end = 0, None
+            self.events, self.set_aside, self.window_end = 0, 0, None
 
     def save_or_rewind(self, fh: BinaryIO, spath: Path) -> None:
         """On Ctrl-C or an API error: keep every whole window written (or drop a torn tail)."""
         try:
             if not fh.closed:
                 self.checkpoint(fh, spath)
-        except OSError:
+        except (OSError, CliError):
             pass
+        self.rewind(fh)
+
+    def rewind(self, fh: BinaryIO) -> None:
+        """Cut the output and the quarantine file back to the last checkpoint."""
         _rewind(fh, self.state)
+        with contextlib.suppress(CliError):
+            self.quarantine.rewind()
+
+
+class _Quarantine:
+    """The events CSV cannot hold, set aside as their exact JSON, one per line, beside the output.
+
+    Made durable with each checkpoint, which records its size (``quarantine_offset``) and count;
+    a resumed or failed run cuts it back to that size, as it does the output.
+    """
+
+    def __init__(self, path: Path, state: ExportState) -> None:
+        self.path = path
+        self.state = state
+        self._fh: BinaryIO | None = None
+
+    def _error(self, exc: OSError) -> CliError:
+        return CliError(f"cannot write {self.path}: {exc.strerror or exc}", EXIT_IO)
+
+    def add(self, event: Event) -> None:
+        try:
+            if self._fh is None:
+                self._fh = open(self.path, "ab")  # noqa: SIM115 - held until the export ends
+            self._fh.write(jsonl_line(event))
+        except OSError as exc:
+            raise self._error(exc) from None
+
+    def sync(self) -> int:
+        """Make it durable; returns its size."""
+        if self._fh is None:
+            return self.state.quarantine_offset
+        try:
+            self._fh.flush()
+            os.fsync(self._fh.fileno())
+            return self._fh.tell()
+        except OSError as exc:
+            raise self._error(exc) from None
+
+    def rewind(self) -> None:
+        """Cut the file back to the size the state records (removed if that is none)."""
+        if self._fh is not None:
+            with contextlib.suppress(OSError):
+                self._fh.close()
+            self._fh = None
+        offset = self.state.quarantine_offset
+        try:
+            if offset == 0:
+                with contextlib.suppress(FileNotFoundError):
+                    self.path.unlink()
+                return
+            size = self.path.stat().st_size if self.path.exists() else -1
+            if size < offset:
+                raise CliError(
+                    f"--resume: {self.path} is {'shorter than' if size >= 0 else 'missing, unlike'} what"
+                    f" the state records ({self.state.quarantined:,} events set aside; was it modified?)",
+                    EXIT_USAGE,
+                )
+            os.truncate(self.path, offset)
+        except OSError as exc:
+            raise self._error(exc) from None
+
+    def close(self) -> None:
+        if self._fh is not None:
+            try:
+                self._fh.close()
+            except OSError as exc:
+                raise self._error(exc) from None
+            self._fh = None
 
 
 def _checkpoint(
@@ -519,19 +709,38 @@ def _checkpoint(
     state.offset = fh.tell()
     state.output_sha256 = hasher.hexdigest()
     state.window_end = format_instant(window_end)
-    state.save(spath)
+    _save_state(state, spath)
+
+
+def _save_state(state: ExportState, spath: Path) -> None:
+    """Save the state file; a failure names it (not the output), exit 1."""
+    try:
+        state.save(spath)
+    except OSError as exc:
+        raise CliError(f"cannot write the state file {spath}: {exc.strerror or exc}", EXIT_IO) from None
 
 
 def _rewind(fh: BinaryIO, state: ExportState) -> None:
-    """Drop what follows the last checkpoint, so the file never holds a partial window."""
+    """Drop what follows the last checkpoint, so the file never holds a partial window.
+
+    After a failed write (a full disk) the buffer cannot be flushed and closing the file tries
+    again: the size is cut on a duplicate of its descriptor once it is closed.
+    """
+    if fh.closed:
+        return
     try:
-        if not fh.closed:
-            fh.flush()
-            fh.truncate(state.offset)
-            os.fsync(fh.fileno())
+        fd = os.dup(fh.fileno())
+    except OSError:
+        return  # the resumed run truncates anyway
+    try:
+        with contextlib.suppress(OSError):
             fh.close()
+        os.ftruncate(fd, state.offset)
+        os.fsync(fd)
     except OSError:
         pass  # the resumed run truncates anyway
+    finally:
+        os.close(fd)
 
 
 def _with_resume_hint(err: CliError, output: Path) -> CliError:

@@ -76,11 +76,22 @@ _EPILOG = (
     help="CSV: write a text cell that starts with = + - @ tab or CR with a leading ' so a spreadsheet"
     " shows it as text instead of running it as a formula. --no-csv-escape writes cells exactly.",
 )
-@click.option("--output", "-o", default="-", show_default=True, help="Output file, or - for stdout.")
-@click.option("--resume", is_flag=True, help="Continue the unfinished export to --output.")
 @click.option(
-    "--force", is_flag=True, help="Overwrite --output if it exists (refused otherwise, unless --resume)."
+    "--bad-events",
+    type=click.Choice(["quarantine", "error"]),
+    default="quarantine",
+    show_default=True,
+    help="CSV: an event CSV cannot hold (a lone surrogate in a text) is set aside as its exact JSON in"
+    " OUTPUT.quarantine.jsonl, with a warning and a count in the summary; error: stop with exit 4."
+    " JSON Lines holds every event.",
 )
+@click.option("--output", "-o", default="-", show_default=True, help="Output file, or - for stdout.")
+@click.option(
+    "--resume",
+    is_flag=True,
+    help="Continue the unfinished export to --output (a new one if there is no --output yet).",
+)
+@click.option("--force", is_flag=True, help="Overwrite --output if it exists and has nothing to resume.")
 @click.option(
     "--demo", is_flag=True, help="Export from a built-in fake organization (offline, no token needed)."
 )
@@ -101,6 +112,7 @@ def export(
     concurrency: int | None,
     fmt: str | None,
     csv_escape: bool,
+    bad_events: Literal["quarantine", "error"],
     output: str,
     resume: bool,
     force: bool,
@@ -108,6 +120,7 @@ def export(
     quiet: bool,
     base_url: str,
     token_file: Path | None,
+    max_response_bytes: int,
     **options: Any,
 ) -> None:
     """Export events as JSON Lines (exact JSON Webex sent, one per line) or CSV.
@@ -191,5 +204,6 @@ def export(
             show_progress=not quiet and not json_mode(),
             fingerprint=fingerprint,
             csv_escape=csv_escape,
+            bad_events=bad_events,
         )
-        run_export(req, lambda: make_client(str(token), str(url), concurrency))
+        run_export(req, lambda: make_client(str(token), str(url), concurrency, max_response_bytes))

@@ -118,6 +118,7 @@ def follow(
     quiet: bool,
     base_url: str,
     token_file: Path | None,
+    max_response_bytes: int,
     **options: Any,
 ) -> None:
     """Keep appending new events to --output as they appear, each exactly once.
@@ -172,7 +173,7 @@ def follow(
         quiet=quiet,
         **durations,
     )
-    if run_follow(req, lambda: make_client(secret, url, concurrency)):
+    if run_follow(req, lambda: make_client(secret, url, concurrency, max_response_bytes)):
         # Stopped by a signal, all committed and closed: exit now rather than wait for a worker
         # thread still blocked on a server that stopped answering (it holds nothing).
         flush_standard_streams()

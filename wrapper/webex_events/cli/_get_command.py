@@ -25,7 +25,7 @@ __all__ = ["get"]
 @click.argument("event_id")
 @click.option("--demo", is_flag=True, help="Read from the built-in fake organization of `export --demo`.")
 @api_options
-def get(event_id: str, demo: bool, base_url: str, token_file: Path | None) -> None:
+def get(event_id: str, demo: bool, base_url: str, token_file: Path | None, max_response_bytes: int) -> None:
     """Print one event (EVENT_ID) as the exact JSON Webex sent."""
     server: contextlib.AbstractContextManager[tuple[Any, Any]]
     if demo:
@@ -35,7 +35,7 @@ def get(event_id: str, demo: bool, base_url: str, token_file: Path | None) -> No
     try:
         with server as (url, token):
             secret = use_token(str(token))
-            with make_client(secret, str(url)) as client:
+            with make_client(secret, str(url), max_response_bytes=max_response_bytes) as client:
                 event = client.get_event(event_id)
     except WebexError as exc:
         raise from_webex_error(exc) from None

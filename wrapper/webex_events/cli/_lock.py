@@ -17,7 +17,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from ._errors import EXIT_USAGE, CliError
+from ._errors import EXIT_IO, EXIT_USAGE, CliError
 
 __all__ = ["LOCK_SUFFIX", "lock_path", "locked_output"]
 
@@ -43,7 +43,10 @@ def locked_output(output: Path) -> Iterator[None]:
     """Hold the lock of ``output`` while the block runs; CliError (exit 2) if someone else does."""
     path = lock_path(output)
     while True:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise _lock_error(path, exc) from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -64,10 +67,17 @@ def locked_output(output: Path) -> Iterator[None]:
         os.close(fd)
     try:
         record = {"pid": os.getpid(), "host": socket.gethostname(), "since": time.time()}
-        os.ftruncate(fd, 0)
-        os.write(fd, json.dumps(record).encode() + b"\n")
+        try:
+            os.ftruncate(fd, 0)
+            os.write(fd, json.dumps(record).encode() + b"\n")
+        except OSError as exc:
+            raise _lock_error(path, exc) from None
         yield
     finally:
         with contextlib.suppress(FileNotFoundError):
             path.unlink()  # while still holding it: a waiter re-checks the file (above)
         os.close(fd)
+
+
+def _lock_error(path: Path, exc: OSError) -> CliError:
+    return CliError(f"cannot write the lock file {path}: {exc.strerror or exc}", EXIT_IO)

@@ -13,9 +13,11 @@ from pathlib import Path
 
 from webex_events._config import DEFAULT_BASE_URL, TOKEN_ENV, validate_base_url
 from webex_events._errors import InvalidArgumentError
+from webex_events._requester import MAX_RESPONSE_BYTES
 
 __all__ = [
     "DEFAULT_BASE_URL",
+    "MAX_RESPONSE_BYTES",
     "TOKEN_ENV",
     "CliUsageError",
     "check_base_url",

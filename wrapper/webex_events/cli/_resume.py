@@ -25,7 +25,18 @@ from typing import Any
 
 from webex_events._query import MAX_WINDOWS
 
-__all__ = ["STATE_SUFFIX", "ExportState", "StateError", "fsync_dir", "state_path", "write_atomic"]
+from ._errors import EXIT_IO, CliError
+
+__all__ = [
+    "STATE_SUFFIX",
+    "ExportState",
+    "OutputMovedError",
+    "StateError",
+    "check_in_place",
+    "fsync_dir",
+    "state_path",
+    "write_atomic",
+]
 
 STATE_SUFFIX = ".webex-events-state.json"
 _VERSION = 2
@@ -57,6 +68,25 @@ def write_atomic(path: Path, data: bytes) -> None:
     fsync_dir(path.parent)
 
 
+class OutputMovedError(CliError):
+    """The file being written is no longer at its path: deleted (or its directory), or replaced."""
+
+
+def check_in_place(path: Path, fd: int, what: str) -> None:
+    """The open file ``fd`` is still the file at ``path``; :class:`OutputMovedError` (exit 1) if not.
+
+    What was written to a file deleted or renamed away meanwhile is not at ``path``: a run must
+    not report it done or committed. ``what`` says what was written (for the message).
+    """
+    try:
+        here = os.stat(path)
+    except FileNotFoundError:
+        here = None
+    if here is None or not os.path.samestat(os.fstat(fd), here):
+        how = "deleted" if here is None else "replaced by another file"
+        raise OutputMovedError(f"{path} was {how} while {what}: what was written is not in it", EXIT_IO)
+
+
 def fsync_dir(directory: Path) -> None:
     """Make a rename/unlink in ``directory`` durable (best effort where unsupported)."""
     try:
@@ -84,14 +114,23 @@ class ExportState:
     step_ms: int | None = None  # window length actually used (pins an "auto" grid)
     output_sha256: str = hashlib.sha256().hexdigest()  # of the output's first `offset` bytes
     version: int = field(default=_VERSION)
+    quarantined: int = 0  # events CSV cannot hold, set aside (see _export)
+    quarantine_offset: int = 0  # size of the quarantine file after them
+
+    def _record(self) -> dict[str, Any]:
+        record = asdict(self)
+        if not self.quarantined and not self.quarantine_offset:
+            # Left out when unused: a state file written before they existed stays valid.
+            del record["quarantined"], record["quarantine_offset"]
+        return record
 
     def _content_digest(self) -> str:
-        content = json.dumps(asdict(self), sort_keys=True, separators=(",", ":")).encode("utf-8")
+        content = json.dumps(self._record(), sort_keys=True, separators=(",", ":")).encode("utf-8")
         return hashlib.sha256(content).hexdigest()
 
     def save(self, path: Path) -> None:
         """Write atomically: temp file in the same directory, fsync, os.replace, fsync dir."""
-        record = {**asdict(self), "digest": self._content_digest()}
+        record = {**self._record(), "digest": self._content_digest()}
         write_atomic(path, json.dumps(record, indent=1, sort_keys=True).encode("utf-8") + b"\n")
 
     @classmethod
@@ -110,6 +149,8 @@ class ExportState:
                 events=int(raw["events"]),
                 step_ms=None if raw.get("step_ms") is None else int(raw["step_ms"]),
                 output_sha256=str(raw["output_sha256"]),
+                quarantined=int(raw.get("quarantined", 0)),
+                quarantine_offset=int(raw.get("quarantine_offset", 0)),
             )
             recorded = raw["digest"]
         except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
@@ -128,7 +169,7 @@ class ExportState:
             raise StateError(f"{path}: an instant is not ISO 8601") from None
         if not start < end or not start <= done <= end:
             raise StateError(f"{path}: the last window written ({self.window_end}) is not inside its range")
-        if self.offset < 0 or self.events < 0:
+        if min(self.offset, self.events, self.quarantined, self.quarantine_offset) < 0:
             raise StateError(f"{path}: negative offset or event count")
         if self.step_ms is not None:
             span_ms = (end - start).total_seconds() * 1000

@@ -33,9 +33,9 @@ from webex_events import Event
 from webex_events_api.spec import EVENT_KEYS, LIST_EVENTS
 
 from ._csv import field_value
-from ._errors import EXIT_USAGE, CliError
+from ._errors import EXIT_IO, EXIT_USAGE, CliError
 from ._export import jsonl_line
-from ._resume import write_atomic
+from ._resume import check_in_place, write_atomic
 
 __all__ = [
     "FOLLOW_STATE_SUFFIX",
@@ -50,6 +50,27 @@ __all__ = [
 FOLLOW_STATE_SUFFIX = ".follow-state.json"
 _TAIL = 4096  # bytes of the output's end whose digest the checkpoint records
 _STATE_VERSION = 1
+#: How long a SQLite statement waits for another process's write lock before failing.
+_BUSY_SECONDS = 2.0
+
+
+def _write_error(path: Path, exc: OSError | sqlite3.Error) -> CliError:
+    """One line naming the file a write failed on and why (exit 1)."""
+    reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+    return CliError(f"cannot write {path}: {reason}", EXIT_IO)
+
+
+def _sqlite_error(path: Path, exc: sqlite3.Error) -> CliError:
+    """A SQLite failure as one line: another holder's lock, a file that is no database, or I/O."""
+    name = getattr(exc, "sqlite_errorname", "")
+    if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
+        return CliError(
+            f"{path} is locked by another process ({exc}); stop the program holding it and run again",
+            EXIT_IO,
+        )
+    if name == "SQLITE_NOTADB":
+        return CliError(f"{path} is not a SQLite database: {exc}", EXIT_USAGE)
+    return _write_error(path, exc)
 
 
 def follow_state_path(output: Path) -> Path:
@@ -141,6 +162,7 @@ class JsonlSink:
             else:
                 self._save(size, data, checkpoint)
                 self._crash_point("checkpoint")
+        check_in_place(self.path, fh.fileno(), "follow appended to it")
 
     def _save(self, size: int, data: bytes, checkpoint: str) -> None:
         # The tail digest is of the bytes the file will end with (known before they are written).
@@ -154,7 +176,10 @@ class JsonlSink:
             tail = data[start - before :]
         record = {"size": size, "tail": hashlib.sha256(tail).hexdigest(), "checkpoint": checkpoint}
         state = {"version": _STATE_VERSION, "current": record, "previous": self._current}
-        write_atomic(self.state_path, json.dumps(state, separators=(",", ":")).encode())
+        try:
+            write_atomic(self.state_path, json.dumps(state, separators=(",", ":")).encode())
+        except OSError as exc:
+            raise _write_error(self.state_path, exc) from None
         self._current = record
 
     def _crash_point(self, after: str) -> None:
@@ -191,18 +216,39 @@ class SqliteSink:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._db = sqlite3.connect(path, isolation_level=None)  # transactions are explicit below
         try:
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=FULL")
-            tables = {row[0] for row in self._db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-        except sqlite3.DatabaseError as exc:
+            # Transactions are explicit below.
+            self._db = sqlite3.connect(path, isolation_level=None, timeout=_BUSY_SECONDS)
+        except sqlite3.Error as exc:
+            raise _sqlite_error(path, exc) from None
+        try:
+            self._create()
+            # The database file as opened, to notice it deleted or replaced under the connection.
+            self._file = os.open(path, os.O_RDONLY)
+        except OSError as exc:
             self._db.close()
-            raise CliError(f"{path} is not a SQLite database: {exc}", EXIT_USAGE) from None
+            raise _write_error(path, exc) from None
+        except sqlite3.Error as exc:
+            self._db.close()
+            raise _sqlite_error(path, exc) from None
+        except CliError:
+            self._db.close()
+            raise
+        names = ", ".join(f'"{c}"' for c in (_ID_COLUMN, *SQLITE_COLUMNS, "raw"))
+        marks = ", ".join("?" for _ in range(len(SQLITE_COLUMNS) + 2))
+        # OR IGNORE: an id already stored is never stored twice (follow never sends one twice;
+        # this also keeps a database that another tool appended to consistent).
+        # Column names come from the spec and are quoted; values are bound parameters.
+        self._insert = f"INSERT OR IGNORE INTO events ({names}) VALUES ({marks})"  # noqa: S608
+
+    def _create(self) -> None:
+        """Set the database up (WAL, the tables); refuse one that another program made."""
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        tables = {row[0] for row in self._db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         if tables and "follow_state" not in tables:
-            self._db.close()
             raise CliError(
-                f"{path} is a SQLite database not written by `follow` (no follow_state table);"
+                f"{self.path} is a SQLite database not written by `follow` (no follow_state table);"
                 " choose another output",
                 EXIT_USAGE,
             )
@@ -222,18 +268,22 @@ class SqliteSink:
             "CREATE TABLE IF NOT EXISTS follow_state (name TEXT PRIMARY KEY, value TEXT NOT NULL)"
         )
         self._db.execute("COMMIT")
-        names = ", ".join(f'"{c}"' for c in (_ID_COLUMN, *SQLITE_COLUMNS, "raw"))
-        marks = ", ".join("?" for _ in range(len(SQLITE_COLUMNS) + 2))
-        # OR IGNORE: an id already stored is never stored twice (follow never sends one twice;
-        # this also keeps a database that another tool appended to consistent).
-        # Column names come from the spec and are quoted; values are bound parameters.
-        self._insert = f"INSERT OR IGNORE INTO events ({names}) VALUES ({marks})"  # noqa: S608
 
     def load(self) -> str | None:
-        row = self._db.execute("SELECT value FROM follow_state WHERE name = 'checkpoint'").fetchone()
+        try:
+            row = self._db.execute("SELECT value FROM follow_state WHERE name = 'checkpoint'").fetchone()
+        except sqlite3.Error as exc:
+            raise _sqlite_error(self.path, exc) from None
         return None if row is None else str(row[0])
 
     def commit(self, events: list[Event], checkpoint: str) -> None:
+        try:
+            self._commit(events, checkpoint)
+        except sqlite3.Error as exc:
+            raise _sqlite_error(self.path, exc) from None
+        check_in_place(self.path, self._file, "follow committed to it")
+
+    def _commit(self, events: list[Event], checkpoint: str) -> None:
         db = self._db
         db.execute("BEGIN IMMEDIATE")
         try:
@@ -268,6 +318,7 @@ class SqliteSink:
 
     def close(self) -> None:
         self._db.close()
+        os.close(self._file)
 
 
 class StdoutSink:
@@ -288,7 +339,10 @@ class StdoutSink:
             self._out.write(b"".join(jsonl_line(e) for e in events))
             self._out.flush()
         if self.checkpoint_path is not None:
-            write_atomic(self.checkpoint_path, checkpoint.encode("utf-8"))
+            try:
+                write_atomic(self.checkpoint_path, checkpoint.encode("utf-8"))
+            except OSError as exc:
+                raise _write_error(self.checkpoint_path, exc) from None
 
     def close(self) -> None:
         self._out.flush()
