@@ -116,11 +116,9 @@ class ClientBase(Generic[StreamT, HttpT, TransportT, BatchesT]):
     ) -> StreamT:
         """List Events in ``[from_, to)``; arguments are checked now, requests start on iteration.
 
-        ``filters`` are the List Events filters of the spec, by Python name (``resource``,
-        ``type``, ``actor_id``, ``service_type``...): enum members or plain strings, including
-        values Webex adds after this release. ``from_``/``to`` are aware datetimes or ISO 8601
-        strings with an offset; ``to`` defaults to now and is never sent in the future.
-        ``page_size`` is bounded by the spec's range for ``max``.
+        ``filters`` are the spec's List Events filters by Python name: enum members or plain
+        strings (Webex adds values). ``from_``/``to``: aware datetimes or ISO 8601 strings with an
+        offset; ``to`` defaults to now. ``page_size`` is bounded by the spec's range for ``max``.
 
         A date range (``from_`` given) is split into windows fetched ``concurrency`` at a time
         (default: the client's, 8 unless set): ``window=None`` means ``"auto"`` then, and
@@ -171,16 +169,12 @@ class ClientBase(Generic[StreamT, HttpT, TransportT, BatchesT]):
     ) -> BatchesT:
         """Yield new events as they appear, in batches, each event exactly once.
 
-        Each poll reads up to ``now - lag``, again from ``overlap`` before the last high-water
-        mark, and every ``reconcile_interval`` from ``reconcile_horizon`` back (see
-        ``webex_events._follow``). Store ``batch.checkpoint.to_json()`` *with* ``batch.events``
-        (same transaction, or after the events are durably written) and pass the last one as
-        ``checkpoint=`` to continue after a restart: nothing is lost or delivered twice.
-        ``since`` (first run) is where to start; ``once=True`` stops after one poll (cron);
-        otherwise it polls every ``poll_interval`` until the caller stops iterating. ``filters``
-        are those of :meth:`list_events`. ``clock`` (aware now) and ``sleep`` (``time.sleep``,
-        or ``asyncio.sleep`` for the async client) are switches for tests. Arguments are checked
-        now, before any request.
+        Each poll reads up to ``now - lag``, from ``overlap`` before the last high-water mark, and
+        every ``reconcile_interval`` from ``reconcile_horizon`` back (``webex_events._follow``).
+        Store ``batch.checkpoint.to_json()`` *with* ``batch.events`` and pass the last one as
+        ``checkpoint=`` after a restart: nothing is lost or delivered twice. ``since``: where a
+        first run starts; ``once=True``: one poll (cron), else one every ``poll_interval``.
+        ``clock`` and ``sleep`` are switches for tests. Arguments are checked now.
 
         >>> from datetime import UTC, datetime
         >>> from webex_events import WebexEvents

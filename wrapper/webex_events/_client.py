@@ -55,11 +55,9 @@ class EventStream(StreamBase):
 class WebexEvents(ClientBase[EventStream, httpx.Client, httpx.BaseTransport, Iterator[FollowBatch]]):
     """Synchronous Webex Events client (a context manager).
 
-    ``token`` defaults to ``$WEBEX_ACCESS_TOKEN`` and ``base_url`` to ``$WEBEX_BASE_URL`` or
-    ``https://webexapis.com/v1``. Pass ``http_client=`` to use your own ``httpx.Client``
-    (proxies, certificates...; it is not closed here, and its ``timeout`` applies) or
-    ``transport=`` (tests). Redirects are never followed and the token is sent only to the
-    origin of ``base_url``.
+    ``token`` defaults to ``$WEBEX_ACCESS_TOKEN``, ``base_url`` to ``$WEBEX_BASE_URL`` or the
+    spec's server. ``http_client=``: your own ``httpx.Client`` (not closed here); ``transport=``:
+    for tests. Redirects are never followed; the token goes only to ``base_url``'s origin.
 
     >>> from webex_events.testing import FakeWebex
     >>> fake = FakeWebex(events=50, seed=1)

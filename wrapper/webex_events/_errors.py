@@ -46,10 +46,7 @@ class ResponseTooLargeError(WebexError):
 class APIError(WebexError):
     """Webex answered with an error status (after retries, where retrying applies).
 
-    >>> err = APIError(status_code=418, message="teapot", tracking_id="T1")
-    >>> (err.status_code, err.message, err.tracking_id)
-    (418, 'teapot', 'T1')
-    >>> str(err)
+    >>> str(APIError(status_code=418, message="teapot", tracking_id="T1"))
     'HTTP 418: teapot (tracking id T1)'
     """
 

@@ -13,13 +13,9 @@ late, and a cursor of "now" loses everything in flight at a restart. Instead:
 * **reconcile**: every ``reconcile_interval`` a poll reads from ``HWM - reconcile_horizon``
   instead, catching events later than the overlap; they are delivered and counted.
 
-The state is a :class:`FollowCheckpoint`: the caller stores each batch's checkpoint *with* (in
-the same transaction as, or after durably writing) the batch's events, and passes the last one
-back on restart. Then every event is delivered exactly once across polls and restarts. The
-ledger holds 8-byte BLAKE2b digests of ids (a false match needs a 64-bit collision: about 1 in
-10^13 per late event in an organization of a million events a day).
-
-The sync and async clients only run the I/O: list each :class:`Pass` and sleep between polls.
+The state is a :class:`FollowCheckpoint`: the caller stores each batch's checkpoint with the
+batch's events and passes the last one back on restart; every event is then delivered exactly
+once across polls and restarts. The ledger holds 8-byte BLAKE2b digests of ids.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The client-wide rate-limit gate: a Retry-After pause shared by every worker, then pacing.
 
 * ``block_for(seconds)`` (a Retry-After) pauses everyone: ``wait()`` lets no request start
-  before it ends. Requests already in flight finish as they may.
+  before it ends (requests in flight finish as they may).
 * A 429 also starts pacing: starts are spaced by ``1 / rate``, the rate being 90 % of the starts
   per second since the last pause (at most a second back: what the server let through), or
   lower after another 429; each start raises it by 2 %, so pacing fades out after a few hundred

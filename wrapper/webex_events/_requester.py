@@ -1,9 +1,8 @@
 """``Requester``: one GET, sent until it succeeds or the retry policy gives up (sans-IO).
 
-The one place that decides how a request is sent (the githubkit split: ``_operations`` builds
-what to send from the spec): auth, the rate-limit gate, retries with backoff and Retry-After,
-the size cap and typed errors. It yields the actions of ``_actions`` to a driver; a response's
-headers are looked at before its body is read, so a Retry-After pauses every worker at once.
+How every request is sent (``_operations`` builds what to send from the spec): auth, the gate,
+retries with backoff and Retry-After, the size cap, typed errors. A response's headers are
+looked at before its body is read, so a Retry-After pauses every worker at once.
 """
 
 from __future__ import annotations

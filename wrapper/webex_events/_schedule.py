@@ -1,10 +1,9 @@
 """Windowed listings: which window to list next, and the ordered, bounded hand-out (sans-IO).
 
-:func:`list_windows` is the program both clients run for a date range split into windows: up
-to ``concurrency`` windows are listed at once (``Spawn``), and finished windows wait in a
-reorder buffer until the consumer reaches them, so windows are handed out in ascending time
-order. The buffer is bounded (``BUFFER_PER_WORKER`` x concurrency finished windows): when it is
-full only the window the consumer waits for, and the rests of started windows, may start.
+:func:`list_windows` lists up to ``concurrency`` windows at once (``Spawn``); finished windows
+wait in a bounded reorder buffer (``BUFFER_PER_WORKER`` x concurrency) and are handed out in
+ascending time order. When it is full only the window the consumer waits for, and the rests
+of started windows, may start.
 
 Fixed windows (``window=timedelta``) tile the range on the user's grid, each listed whole.
 ``window="auto"`` starts with one request over the whole range. A request whose page comes back
@@ -51,10 +50,6 @@ class _Part:
         self.events: list[Event] | None = None
         self.error: BaseException | None = None
 
-    @property
-    def pending(self) -> bool:
-        return not self.running and self.events is None and self.error is None
-
 
 class Schedule:
     """The windows of one windowed listing (see the module docstring).
@@ -78,7 +73,7 @@ class Schedule:
         assert query.lo_ms is not None
         self._concurrency = query.concurrency
         self._page_size = query.page_size
-        self._split = query.adaptive
+        self.split = query.adaptive
         self._plan = None if query.adaptive else query.plan()
         self._parts = [_Part(query.lo_ms, query.hi_ms)] if query.adaptive else []
         self._whole = self._parts[0] if self._parts else None  # the first request
@@ -89,7 +84,14 @@ class Schedule:
 
     def take(self) -> _Part | None:
         """The next window to list, or None (nothing may start now)."""
-        index = next((i for i, part in enumerate(self._parts) if part.pending), None)
+        index = next(
+            (
+                i
+                for i, part in enumerate(self._parts)
+                if not part.running and part.events is None and part.error is None
+            ),
+            None,
+        )
         if index is None and self._plan is not None and (window := self._plan.next()) is not None:
             self._parts.append(_Part(*window))
             index = len(self._parts) - 1
@@ -116,7 +118,7 @@ class Schedule:
         """``part`` was listed: its pages' events, and where it ended early (``split.at``)."""
         part.running = False
         if split is not None and split.unordered:
-            self._split = False  # the server is not newest first: no more splitting (exact anyway)
+            self.split = False  # the server is not newest first: no more splitting (exact anyway)
         if split is not None and split.at is not None:
             # [lo, at) is still to list: cut into windows if this was the whole range, else whole.
             first = part is self._whole
@@ -150,11 +152,6 @@ class Schedule:
         """Every window has been handed out."""
         return not self._parts and (self._plan is None or self._plan.exhausted)
 
-    @property
-    def splitting(self) -> bool:
-        """Whether auto windows may still end early (the server lists newest first)."""
-        return self._split
-
     def estimated_total(self, handed_out: int) -> int:
         """Windows handed out, known, and those the parts still to cut need (at least one each)."""
         total = handed_out + len(self._parts)
@@ -170,7 +167,7 @@ def list_windows(requester: Requester, query: Query, stats: ListStats) -> Progra
     handed_out = 0
     while not schedule.complete:
         while len(running) < query.concurrency and (part := schedule.take()) is not None:
-            program = _list_part(requester, query, part, stats, split=schedule.splitting)
+            program = _list_part(requester, query, part, stats, split=schedule.split)
             running[(yield Spawn(program))] = part
         if (window := schedule.pop()) is not None:
             handed_out += 1
