@@ -22,23 +22,22 @@ class _FakeLibc:
 @pytest.fixture
 def libc(monkeypatch: pytest.MonkeyPatch) -> _FakeLibc:
     fake = _FakeLibc()
-    for name in ("MALLOC_ARENA_MAX", "MALLOC_MMAP_THRESHOLD_", "GLIBC_TUNABLES"):
+    for name in ("MALLOC_ARENA_MAX", "GLIBC_TUNABLES"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setattr(_malloc.sys, "platform", "linux")
     monkeypatch.setattr(_malloc.ctypes, "CDLL", lambda _name: fake)
     return fake
 
 
-def test_the_cli_caps_arenas_and_fixes_the_mmap_threshold(libc: _FakeLibc) -> None:
+def test_the_cli_caps_the_arenas(libc: _FakeLibc) -> None:
     assert _malloc.limit_malloc_arenas()
-    assert libc.calls == [(_malloc._M_ARENA_MAX, 2), (_malloc._M_MMAP_THRESHOLD, _malloc.MMAP_THRESHOLD)]
+    assert libc.calls == [(_malloc._M_ARENA_MAX, 2)]
 
 
 def test_a_users_malloc_settings_win(libc: _FakeLibc, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MALLOC_ARENA_MAX", "4")
-    monkeypatch.setenv("GLIBC_TUNABLES", "glibc.malloc.mmap_threshold=65536")
-    assert _malloc.limit_malloc_arenas()
-    assert libc.calls == []
-    monkeypatch.delenv("GLIBC_TUNABLES")
-    assert _malloc.limit_malloc_arenas(mmap_threshold=None)
+    assert not _malloc.limit_malloc_arenas()
+    monkeypatch.delenv("MALLOC_ARENA_MAX")
+    monkeypatch.setenv("GLIBC_TUNABLES", "glibc.malloc.arena_max=8")
+    assert not _malloc.limit_malloc_arenas()
     assert libc.calls == []

@@ -41,7 +41,6 @@ from ._csv import csv_header, csv_problem, csv_rows
 from ._errors import EXIT_API, EXIT_IO, EXIT_USAGE, CliError, from_webex_error
 from ._lock import locked_output
 from ._logging import emit
-from ._malloc import release_free_memory
 from ._options import format_instant, now_utc, parse_instant
 from ._progress import Progress, format_seconds
 from ._resume import ExportState, OutputMovedError, StateError, check_in_place, fsync_dir, state_path
@@ -310,14 +309,10 @@ def _export_stdout(req: ExportRequest, client_factory: Callable[[], WebexEvents]
                 out.write(_render(batch, req.fmt, csv_escape=req.csv_escape))
                 counters.events += len(batch)
             else:
-                released = time.monotonic()
                 for win in stream.windows():
                     out.write(_render(win.events, req.fmt, csv_escape=req.csv_escape))
                     out.flush()
                     counters.events += len(win.events)
-                    if time.monotonic() - released >= CHECKPOINT_SECONDS:
-                        release_free_memory()  # see _malloc
-                        released = time.monotonic()
                     st = stream.stats
                     progress.update(counters.events, st.windows_done, st.windows_total)
             out.flush()
@@ -494,7 +489,6 @@ def _export_locked(req: ExportRequest, output: Path, client_factory: Callable[[]
                             if time.monotonic() - last_checkpoint >= CHECKPOINT_SECONDS:
                                 written.checkpoint(fh, spath)
                                 last_checkpoint = time.monotonic()
-                                release_free_memory()  # see _malloc
                         stats = stream.stats  # replaced when iteration starts: read it fresh
                         progress.update(counters.events, stats.windows_done, stats.windows_total)
                     stats = stream.stats
