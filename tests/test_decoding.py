@@ -208,18 +208,13 @@ def test_a_repeated_items_key_whose_first_value_is_not_an_array_keeps_exact_text
 def test_a_page_is_walked_once_and_only_if_raw_json_is_read(monkeypatch: pytest.MonkeyPatch) -> None:
     """The exact texts come from one walk of the page when first asked, not one per event."""
     walks: list[int] = []
-    walk, cut = _wire._item_texts, _wire._cut_compact
+    walk = _wire._item_texts
 
     def counted(text: str) -> list[str]:
         walks.append(len(text))
         return walk(text)
 
-    def counted_cut(body: bytes, count: int) -> list[str] | None:
-        walks.append(len(body))
-        return cut(body, count)
-
     monkeypatch.setattr(_wire, "_item_texts", counted)
-    monkeypatch.setattr(_wire, "_cut_compact", counted_cut)
     fake = FakeWebex(events=120, seed=3, token=TOKEN)
     with fake.serve() as base_url, WebexEvents(token=TOKEN, base_url=base_url, retry=FAST) as client:
         stream = client.list_events(page_size=40)

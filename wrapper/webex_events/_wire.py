@@ -2,9 +2,8 @@
 
 A page is decoded once, by orjson when the ``fast`` extra is installed (``json`` for a page with
 a run of 19 digits: orjson rounds integers beyond 64 bits). ``Event.raw_json`` is a slice of the
-body (re-serialising would not round-trip), found for the whole page when an event of the page
-first asks for it: cut at the item boundaries of a compact page, else by one walk with the C
-scanner of :mod:`json`.
+body (re-serialising would not round-trip), found for the whole page by one walk with the C
+scanner of :mod:`json` when an event of the page first asks for it.
 """
 
 from __future__ import annotations
@@ -25,7 +24,6 @@ except ImportError:  # pragma: no cover - depends on the environment
 # The C scanner: (text, index) -> (value, end index); typeshed does not declare the attribute.
 _scan_once: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
 _ITEMS = EVENT_COLLECTION_RESPONSE_KEYS.items
-_COMPACT = b"{" + json.dumps(_ITEMS).encode() + b":[{"
 _WHITESPACE = " \t\n\r"
 _DIGITS_AS_ZERO = bytes.maketrans(b"123456789", b"000000000")
 
@@ -66,7 +64,7 @@ class Page:
     def text(self, index: int) -> str:
         """The exact JSON text of item ``index``."""
         if self._texts is None:
-            self._texts = _cut_compact(self._body, len(self.items)) or _item_texts(self._body.decode())
+            self._texts = _item_texts(self._body.decode())
         return self._texts[index]
 
 
@@ -96,29 +94,6 @@ def decode_object(body: bytes | str) -> tuple[dict[str, Any], str]:
     if type(decoded) is not dict:
         raise MalformedBodyError(f"the body is {_json_type(decoded)}, not an object")
     return decoded, text.strip(_WHITESPACE)
-
-
-def _cut_compact(body: bytes, count: int) -> list[str] | None:
-    """The items' texts of a compact page (``{"items":[{...},{...}]}``, what Webex sends), or None.
-
-    Two objects of a compact array are separated by ``},{``: the body is cut there (C calls). A
-    cut inside an item (a ``},{`` in a nested array or a string) leaves a piece that is not one
-    JSON value (an open bracket or string): it is joined to the next (each checked by orjson).
-    """
-    if not (count and _orjson is not None and body.startswith(_COMPACT) and body.endswith(b"}]}")):
-        return None
-    texts: list[str] = []
-    joined: list[bytes] = []
-    for piece in body[len(_COMPACT) : -3].split(b"},{"):
-        joined.append(piece)
-        text = b"{" + b"},{".join(joined) + b"}"
-        try:
-            _orjson.loads(text)
-        except _orjson.JSONDecodeError:
-            continue
-        texts.append(text.decode())
-        joined = []
-    return texts if not joined and len(texts) == count else None
 
 
 def _skip(text: str, index: int) -> int:
