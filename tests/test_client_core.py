@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
-from collections.abc import Callable
+import threading
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -13,6 +16,7 @@ import pytest
 
 from webex_events import (
     APIError,
+    AsyncWebexEvents,
     AuthenticationError,
     BadRequestError,
     ListStats,
@@ -24,11 +28,9 @@ from webex_events import (
     UnsafeNextLinkError,
     WebexConnectionError,
     WebexEvents,
+    Window,
 )
-from webex_events._actions import Page, Read, Send, Sleep
 from webex_events._links import parse_link_header
-from webex_events._operations import list_range
-from webex_events._query import build_query
 
 TOKEN = "s3cr3t-core-token-9f8e"
 BASE = "https://webexapis.com/v1"
@@ -327,46 +329,6 @@ def test_get_event_quotes_the_id() -> None:
     assert got.raw_json == '{"id":"a/b?c d","created":"x"}'
 
 
-# ------------------------------------------------------------------------------ sans-IO core
-
-
-def test_core_gate_closes_before_body_is_read() -> None:
-    """Driving the core by hand: after a 429's headers, the gate is closed before Read."""
-    with make_client(lambda r: page([])) as client:
-        core = client._requester
-        query = build_query(
-            filters={},
-            from_=None,
-            to=None,
-            page_size=10,
-            window=None,
-            concurrency=None,
-            default_concurrency=1,
-        )
-        gen = list_range(core, query, None, query.hi_ms, ListStats())
-        action = next(gen)
-        assert isinstance(action, Send)
-        assert "Bearer" not in repr(action)
-        response = httpx.Response(429, headers={"Retry-After": "0.04"}, content=b"{}")
-        action = gen.send(response)
-        assert isinstance(action, Read)
-        assert core.gate.remaining() > 0.02  # closed already, body not read yet
-        action = gen.send(b"{}")
-        assert isinstance(action, Sleep)  # the gate wait, at the top of the next attempt
-        assert 0 < action.seconds <= 0.04
-        action = gen.send(None)
-        while isinstance(action, Sleep):
-            action = gen.send(None)
-        assert isinstance(action, Send)
-        action = gen.send(page([event(1)]))
-        assert isinstance(action, Read)
-        action = gen.send(json.dumps({"items": [event(1)]}).encode())
-        assert isinstance(action, Page)
-        assert [e.id for e in action.events.make()] == ["E1"]
-        with pytest.raises(StopIteration):
-            gen.send(None)
-
-
 def test_range_filter_applies_even_in_sequential_mode() -> None:
     lo = datetime(2024, 1, 1, tzinfo=UTC)
     hi = lo + timedelta(hours=1)
@@ -389,3 +351,96 @@ def test_range_filter_applies_even_in_sequential_mode() -> None:
     with make_client(handler) as client:
         ids = [e.id for e in client.list_events(from_=lo, to=hi)]
     assert ids == ["E2", "E3", "E5", "E6", "E7"]
+
+
+# ------------------------------------------------------------------------------ the gate
+
+
+class Trickling:
+    """A server of empty pages (each after 5 ms) whose 100th request gets "429, Retry-After: 0.3"
+    with a body that trickles in over 0.2 s. Records when each request entered the transport,
+    when the 429 was handed back and when its body began to be read."""
+
+    PAUSE = 0.3
+
+    def __init__(self) -> None:
+        self.entered: list[float] = []
+        self.lock = threading.Lock()
+        self.back = self.body_from = self.body_to = 0.0
+
+    def _refused(self) -> httpx.Response | None:
+        with self.lock:
+            self.entered.append(time.monotonic())
+            if len(self.entered) != 100:
+                return None
+        headers = {"Retry-After": str(self.PAUSE), "Content-Type": "application/json"}
+        self.back = time.monotonic()
+        return httpx.Response(429, headers=headers, stream=TrickledBody(self))
+
+    def chunks(self) -> Iterator[bytes]:
+        self.body_from = time.monotonic()
+        for chunk in (b'{"message": ', b'"slow', b" down", b'"}'):
+            yield chunk
+            self.body_to = time.monotonic()
+
+    def sync(self, request: httpx.Request) -> httpx.Response:
+        if (refused := self._refused()) is not None:
+            return refused
+        time.sleep(0.005)
+        return page([])
+
+    async def async_(self, request: httpx.Request) -> httpx.Response:
+        if (refused := self._refused()) is not None:
+            return refused
+        await asyncio.sleep(0.005)
+        return page([])
+
+
+class TrickledBody(httpx.SyncByteStream, httpx.AsyncByteStream):
+    """The 429's body: a chunk every 50 ms."""
+
+    def __init__(self, server: Trickling) -> None:
+        self.server = server
+
+    def __iter__(self) -> Iterator[bytes]:
+        for chunk in self.server.chunks():
+            time.sleep(0.05)
+            yield chunk
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        for chunk in self.server.chunks():
+            await asyncio.sleep(0.05)
+            yield chunk
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_the_gate_closes_before_a_429s_body_is_read(mode: str) -> None:
+    """A 429's Retry-After pauses the other workers from its headers on, not once its body is in."""
+    server = Trickling()
+    lo = datetime(2024, 1, 1, tzinfo=UTC)
+    kw: dict[str, Any] = {"from_": lo, "to": lo + timedelta(hours=4), "window": timedelta(minutes=1)}
+    kw["concurrency"] = 4
+    retry = RetryPolicy(max_attempts=4, seed=0)
+    if mode == "sync":
+        with WebexEvents(token=TOKEN, transport=httpx.MockTransport(server.sync), retry=retry) as client:
+            stream = client.list_events(**kw)
+            windows = list(stream.windows())
+            stats = stream.stats
+    else:
+
+        async def main() -> tuple[ListStats, list[Window]]:
+            transport = httpx.MockTransport(server.async_)
+            async with AsyncWebexEvents(token=TOKEN, transport=transport, retry=retry) as client:
+                stream = client.list_events(**kw)
+                windows = [w async for w in stream.windows()]
+                return stream.stats, windows  # (each run of a stream has new stats)
+
+        stats, windows = asyncio.run(main())
+    assert len(windows) == 240
+    assert len(server.entered) == 241
+    assert stats.retries == 1
+    assert server.body_to - server.body_from > 0.15  # it trickled
+    # From the moment its body began to be read, no request entered until the pause was over
+    # (those already in flight had entered before).
+    pause_end = server.back + server.PAUSE
+    assert [t - server.body_from for t in server.entered if server.body_from < t < pause_end] == []

@@ -16,7 +16,7 @@ import httpx
 from webex_events_api.spec import ListEventsFilters
 
 from ._actions import Action, Emit, Run, Send, Sleep, capped_timeout, relay
-from ._config import configure_client, http_limits, tls_verify
+from ._config import configure_client, tls_verify
 from ._errors import InvalidArgumentError
 from ._follow import (
     DEFAULT_LAG,
@@ -91,7 +91,7 @@ class ClientBase(Generic[StreamT, HttpT, TransportT, BatchesT]):
                 transport=transport,  # type: ignore[arg-type]
                 timeout=timeout,
                 follow_redirects=False,
-                limits=http_limits(self._concurrency),
+                limits=httpx.Limits(max_connections=max(10, 2 * self._concurrency)),
                 verify=tls_verify(self._requester.base_url),
             )
         except ImportError as exc:  # e.g. ALL_PROXY=socks5://... without the socksio package

@@ -140,8 +140,3 @@ def tls_verify(base_url: httpx.URL) -> ssl.SSLContext | bool:
     if base_url.scheme == "https":
         return True
     return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-
-
-def http_limits(concurrency: int) -> httpx.Limits:
-    """Connection pool size: room for every concurrent window plus retries in flight."""
-    return httpx.Limits(max_connections=max(10, 2 * concurrency))

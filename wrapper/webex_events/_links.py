@@ -26,28 +26,17 @@ def parse_link_header(values: list[str]) -> list[tuple[str, dict[str, str]]]:
     for value in values:
         pos = 0
         while pos < len(value):
-            m = _LINK_TARGET.match(value, pos)
-            if m is None:
-                # Garbage: skip to the next link-value (commas inside <> and quotes are handled above).
-                comma = value.find(",", pos)
-                if comma < 0:
-                    break
-                pos = comma + 1
-                continue
-            target = m.group(1).strip()
-            pos = m.end()
-            params: dict[str, str] = {}
-            while (p := _LINK_PARAM.match(value, pos)) is not None:
-                name = p.group(1).lower()
-                raw = p.group(2)
-                val = _QUOTED_PAIR.sub(r"\1", raw) if raw is not None else (p.group(3) or "")
-                params.setdefault(name, val)  # RFC 8288: occurrences after the first are ignored
-                pos = p.end()
-            links.append((target, params))
-            comma = value.find(",", pos)
-            if comma < 0:
-                break
-            pos = comma + 1
+            if (m := _LINK_TARGET.match(value, pos)) is not None:  # (else garbage: skipped)
+                params: dict[str, str] = {}
+                pos = m.end()
+                while (p := _LINK_PARAM.match(value, pos)) is not None:
+                    raw = p.group(2)
+                    val = _QUOTED_PAIR.sub(r"\1", raw) if raw is not None else (p.group(3) or "")
+                    params.setdefault(p.group(1).lower(), val)  # RFC 8288: later ones are ignored
+                    pos = p.end()
+                links.append((m.group(1).strip(), params))
+            comma = value.find(",", pos)  # the next link-value (commas in <> and quotes: above)
+            pos = len(value) if comma < 0 else comma + 1
     return links
 
 

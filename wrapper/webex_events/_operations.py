@@ -104,21 +104,6 @@ def _in_range(
     return out, ids
 
 
-class _PageSize:
-    """The page size of one range: halved after a 504 and kept for the following pages."""
-
-    __slots__ = ("value",)
-
-    def __init__(self, value: int) -> None:
-        self.value = value
-
-    def shrink(self, url: httpx.URL) -> httpx.URL | None:
-        if self.value <= 1:
-            return None
-        self.value = max(1, self.value // 2)
-        return url.copy_set_param(_MAX, str(self.value))
-
-
 class Split:
     """How a ``split=True`` listing of ``[lo, hi)`` ended early: ``[lo, at)`` is still to list.
 
@@ -185,7 +170,15 @@ def list_range(
         params[_FROM] = format_ms(lo_ms - 1)
     params[_TO] = format_ms(hi_ms)
     params[_MAX] = str(query.page_size)
-    size = _PageSize(query.page_size)
+    size = query.page_size  # halved after a 504 or a body over the cap, for the next pages too
+
+    def shrink(url: httpx.URL) -> httpx.URL | None:
+        nonlocal size
+        if size <= 1:
+            return None
+        size //= 2
+        return url.copy_set_param(_MAX, str(size))
+
     url = operation_url(requester.base_url, LIST_EVENTS).copy_merge_params(params)
     # Every URL this range has asked for: a next link back to one of them is a loop.
     followed = {str(url)}
@@ -194,14 +187,12 @@ def list_range(
     ceiling: object = None  # the previous page's oldest created (newest first: an upper bound)
     previous: dict[str, Any] = {}  # the previous page's ids
     while True:
-        url, response, page = yield from requester.request(
-            url, parse=decode_page, stats=stats, shrink=size.shrink
-        )
+        url, response, page = yield from requester.request(url, parse=decode_page, stats=stats, shrink=shrink)
         pages += 1
         target = next_link(response)
         created = [item.get(_CREATED) for item in page.items]
         head = len(created)
-        if split and lo_ms is not None and target is not None and len(created) >= size.value:
+        if split and lo_ms is not None and target is not None and len(created) >= size:
             point = _split_point(created, ceiling)
             if point is False:
                 unordered, split = True, False
@@ -213,7 +204,7 @@ def list_range(
                 stats._add(pages=1, events=len(events))
                 yield Emit(events)
                 return Split(at if at > lo_ms else None)
-        if target is None and pages == 1 and len(created) >= size.value and hi_ms - (lo_ms or 0) > 1:
+        if target is None and pages == 1 and len(created) >= size and hi_ms - (lo_ms or 0) > 1:
             yield from _halves(requester, query, lo_ms, hi_ms, stats, halving=halving)
             return None
         ceiling = created[-1] if created else None
@@ -222,7 +213,7 @@ def list_range(
         yield Emit(events)
         if target is None:
             return Split(None, unordered=True) if unordered else None
-        url = _repair_next(requester, url.join(target), params, size.value)
+        url = _repair_next(requester, url.join(target), params, size)
         if str(url) in followed:
             raise PagingLoopError(
                 f"the server's next link after page {pages} leads back to a page already fetched"
@@ -242,9 +233,9 @@ def _halves(
             " listing the range in halves",
             f"[{format_ms(lo)}, {format_ms(hi_ms)})",
         )
-    mid = (lo + hi_ms) // 2
-    yield from list_range(requester, query, lo, mid, stats, halving=True)
+    mid = (lo + hi_ms) // 2  # the newer half first: the server's order, newest first
     yield from list_range(requester, query, mid, hi_ms, stats, halving=True)
+    yield from list_range(requester, query, lo, mid, stats, halving=True)
 
 
 def _repair_next(requester: Requester, url: httpx.URL, params: Mapping[str, str], size: int) -> httpx.URL:
