@@ -113,7 +113,7 @@ def test_follow_delivers_an_id_served_with_two_created_values_once(caplog: pytes
     events, _ = _follow_once(fake)
     ids = [event.id for event in events]  # type: ignore[attr-defined]
     assert len(ids) == len(set(ids)) == len(set(fake.expected_ids())) - 1
-    assert any("served again with another created" in r.getMessage() for r in caplog.records)
+    assert any("served again" in r.getMessage() for r in caplog.records)
 
 
 @pytest.mark.parametrize(

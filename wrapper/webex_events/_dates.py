@@ -7,11 +7,13 @@ window arithmetic is then exact (no float or microsecond drift) and bounds compa
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 from ._errors import InvalidArgumentError
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_CANONICAL = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z").fullmatch
 _US_PER_MS = 1000
 
 
@@ -69,14 +71,7 @@ def format_ms(ms: int) -> str:
 
 def is_canonical(text: str) -> bool:
     """Whether ``text`` looks like ``YYYY-MM-DDTHH:MM:SS.sssZ`` (then it sorts as a string)."""
-    return (
-        len(text) == 24
-        and text[23] == "Z"
-        and text[10] == "T"
-        and text[19] == "."
-        and text[4] == "-"
-        and text[13] == ":"
-    )
+    return _CANONICAL(text) is not None
 
 
 def parse_ms(text: str) -> int:
@@ -111,11 +106,7 @@ class WindowPlan:
     """
 
     def __init__(self, start_ms: int, end_ms: int, *, step_ms: int) -> None:
-        if step_ms <= 0:
-            raise ValueError("step_ms must be > 0")
-        self._cursor = start_ms
-        self._end = end_ms
-        self._step = step_ms
+        self._cursor, self._end, self._step = start_ms, end_ms, max(step_ms, 1)
         self.planned = 0
 
     @property

@@ -86,14 +86,7 @@ class APIError(WebexError):
 
     def __reduce__(self) -> tuple[object, ...]:
         # Keyword-only __init__: make the errors picklable (they cross process boundaries in CLIs).
-        state = {
-            "status_code": self.status_code,
-            "message": self.message,
-            "tracking_id": self.tracking_id,
-            "errors": self.errors,
-            "url": self.url,
-        }
-        return (_rebuild, (type(self), state))
+        return (_rebuild, (type(self), dict(vars(self))))
 
 
 def _rebuild(cls: type[APIError], state: dict[str, Any]) -> APIError:

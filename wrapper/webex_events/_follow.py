@@ -24,7 +24,7 @@ import base64
 import hashlib
 import json
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -307,15 +307,12 @@ class Follower:
             if digest in self._seen:
                 if digest not in ledger.get(bucket, ()) and digest not in changed.get(bucket, ()):
                     logger.warning(
-                        "event %r was served again with another created (%r); the copy"
-                        " delivered first is kept",
-                        event.id,
-                        event.created_raw,
+                        "event %r served again, created %r: first copy kept", event.id, event.created_raw
                     )
                 continue
             if created is None:
                 logger.warning(
-                    "event %r has no readable created (%r); delivered once", event.id, event.created_raw
+                    "event %r has no readable created (%r): delivered", event.id, event.created_raw
                 )
             self._seen.add(digest)
             changed.setdefault(bucket, set()).add(digest)
@@ -359,9 +356,6 @@ class Follower:
             reconciled=reconciled,
         )
         return self.checkpoint
-
-
-Clock = Callable[[], datetime]
 
 
 def utc_now() -> datetime:

@@ -47,13 +47,7 @@ class Query:
         """How many windows the listing has (1 when not windowed; an estimate when adaptive)."""
         if self.step_ms is None or self.lo_ms is None:
             return 1  # window="auto" starts with the whole range and refines it (see _schedule)
-        return self.plan().estimated_total()
-
-    def plan(self) -> WindowPlan:
-        """A fresh plan of this listing's fixed windows (each iteration of a stream plans anew)."""
-        assert self.lo_ms is not None
-        assert self.step_ms is not None
-        return WindowPlan(self.lo_ms, self.hi_ms, step_ms=self.step_ms)
+        return WindowPlan(self.lo_ms, self.hi_ms, step_ms=self.step_ms).estimated_total()
 
     @property
     def start(self) -> datetime | None:

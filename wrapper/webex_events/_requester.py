@@ -54,14 +54,11 @@ Shrink = Callable[[httpx.URL], httpx.URL | None]
 MAX_RESPONSE_BYTES = 32 * 1024 * 1024
 
 
-def _unresolvable(exc: BaseException) -> bool:
+def _unresolvable(exc: BaseException | None) -> bool:
     """Whether a transport error comes from a failed name lookup (``socket.gaierror``)."""
-    seen: BaseException | None = exc
-    while seen is not None:
-        if isinstance(seen, socket.gaierror):
-            return True
-        seen = seen.__cause__ or seen.__context__
-    return False
+    while exc is not None and not isinstance(exc, socket.gaierror):
+        exc = exc.__cause__ or exc.__context__
+    return exc is not None
 
 
 class Requester:

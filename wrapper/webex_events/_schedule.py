@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 
 from ._actions import Emit, Handle, Program, Spawn, Wait, relay
-from ._dates import from_ms
+from ._dates import WindowPlan, from_ms
 from ._event import Event
 from ._models import ListStats, Window
 from ._operations import Split, list_range
@@ -74,7 +74,9 @@ class Schedule:
         self._concurrency = query.concurrency
         self._page_size = query.page_size
         self.split = query.adaptive
-        self._plan = None if query.adaptive else query.plan()
+        self._plan = (
+            None if query.step_ms is None else WindowPlan(query.lo_ms, query.hi_ms, step_ms=query.step_ms)
+        )
         self._parts = [_Part(query.lo_ms, query.hi_ms)] if query.adaptive else []
         self._whole = self._parts[0] if self._parts else None  # the first request
         self._events = 0  # events counted in parts listed whole, and their span: the density
