@@ -7,8 +7,11 @@ checks). The line stays for a source tree on sys.path without the installed entr
 
 from __future__ import annotations
 
+import logging
 import signal
+from collections.abc import Iterator
 
+import pytest
 from hypothesis import HealthCheck, settings
 
 pytest_plugins = ["webex_events.testing.pytest_plugin"]
@@ -25,3 +28,15 @@ def pytest_configure(config: object) -> None:
     # the default disposition whatever started the suite.
     if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
         signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+@pytest.fixture(autouse=True)
+def _library_logger_as_found() -> Iterator[None]:
+    """Give each test the ``webex_events`` logger as it found it: the command, run in process,
+    sets its level, its handlers and ``propagate`` (which would hide records from caplog)."""
+    logger = logging.getLogger("webex_events")
+    saved = (logger.level, logger.propagate, list(logger.handlers))
+    yield
+    logger.setLevel(saved[0])
+    logger.propagate = saved[1]
+    logger.handlers[:] = saved[2]

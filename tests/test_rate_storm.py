@@ -65,11 +65,14 @@ class Recorder(logging.Handler):
     @contextmanager
     def listening(self) -> Iterator[None]:
         logger = logging.getLogger("webex_events")
+        level = logger.level  # (an in-process CLI test may have raised it: -q)
+        logger.setLevel(logging.WARNING)
         logger.addHandler(self)
         try:
             yield
         finally:
             logger.removeHandler(self)
+            logger.setLevel(level)
 
     def started_during_a_pause(self) -> list[tuple[str, float]]:
         """Requests that entered after a 429's log record and before its Retry-After ran out:
