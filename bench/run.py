@@ -77,10 +77,10 @@ def run_child(argv: Sequence[str], *, timeout: float, env: dict[str, str] | None
         )
 
 
-#: The CLI with its malloc tuning off (``webex_events/cli/_malloc.py``: arenas capped at 2, a
-#: fixed mmap threshold, ``malloc_trim`` about once a second): that module is loaded first with
-#: its two functions made no-ops, so whatever part of the CLI imports them gets those; then the
-#: console script runs as installed. glibc still reads its own environment (MALLOC_ARENA_MAX).
+#: The CLI with its malloc tuning off (``webex_events/cli/_malloc.py``: glibc's malloc arenas
+#: capped at 2): that module is loaded first with ``limit_malloc_arenas`` made a no-op, so the
+#: CLI imports that; then the console script runs as installed. glibc still reads its own
+#: environment (MALLOC_ARENA_MAX).
 UNTUNED_CLI = """
 import importlib.metadata, importlib.util, pathlib, sys
 import webex_events
@@ -89,7 +89,7 @@ if path.exists():
     spec = importlib.util.spec_from_file_location("webex_events.cli._malloc", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    module.limit_malloc_arenas = module.release_free_memory = lambda *args, **kwargs: False
+    module.limit_malloc_arenas = lambda *args, **kwargs: False
     sys.modules[spec.name] = module
 (script,) = importlib.metadata.entry_points(group="console_scripts", name="webex-events")
 script.load()()
@@ -454,8 +454,8 @@ def render(report: dict[str, Any]) -> str:
             "",
             f"## Memory: CLI export, latency 0, concurrency: {conc}, {mem['runs']} run(s) each",
             "",
-            "Peak RSS of the CLI process (wait4). Tuning: `webex_events/cli/_malloc.py` (2 malloc arenas, "
-            "a fixed 1 MB mmap threshold, `malloc_trim` about once a second); off: those calls made no-ops.",
+            "Peak RSS of the CLI process (wait4). Tuning: `webex_events/cli/_malloc.py` (glibc's malloc "
+            "arenas capped at 2); off: `limit_malloc_arenas` made a no-op.",
             "",
             "| CLI | events | peak RSS MB (highest) | each run MB | wall s (median) | CPU s (median) "
             "| exact |",

@@ -55,11 +55,15 @@ def slow_fake() -> Iterator[tuple[FakeWebex, str]]:
 # ------------------------------------------------------------------------------ two exporters
 
 
-def test_a_second_export_to_the_same_file_is_refused_and_the_first_is_exact(
-    slow_fake: tuple[FakeWebex, str], tmp_path: Path
-) -> None:
-    fk, url = slow_fake
-    out = tmp_path / "shared.jsonl"
+def test_a_second_export_to_the_same_file_is_refused_and_the_first_is_exact(tmp_path: Path) -> None:
+    # Slow enough (about 9 s of latency) that three more processes start while the first runs,
+    # even on a busy machine.
+    fk = FakeWebex(events=2400, seed=11, start=START, end=END, token=TOKEN, latency=0.25)
+    with fk.serve() as url:
+        _two_exporters(fk, url, tmp_path / "shared.jsonl")
+
+
+def _two_exporters(fk: FakeWebex, url: str, out: Path) -> None:
     first = subprocess.Popen(_export(url, out), env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     lock = out.with_name(out.name + ".webex-events.lock")
     deadline = time.monotonic() + 30
