@@ -281,8 +281,6 @@ def test_deep_event() -> None:
     assert raw == fake.event_json(event_id)
     assert depth(raw) == 5000 + 2  # the event, its data, then the nested objects
     assert raw in page
-    with pytest.raises(RecursionError):
-        json.loads(raw)
     node = next(e for e in fake.events if e["id"] == event_id)["data"]
     for _ in range(5000):
         node = node["nested"]
