@@ -6,10 +6,15 @@ sync_spec, generate, bench, vendor (run on demand).
 
 from __future__ import annotations
 
+import os
+
 import nox
 
 # uv makes each session's environment in seconds (pip: 15-40 s each); plain venv where it is missing.
 nox.options.default_venv_backend = "uv|venv"
+# uv checks TLS against the system's certificate store, as pip does (a machine whose registry
+# sits behind its own certificate authority trusts it there, not in uv's bundled roots).
+os.environ.setdefault("UV_NATIVE_TLS", "1")
 nox.options.reuse_existing_virtualenvs = True
 nox.options.sessions = ["lint", "typecheck", "spec", "generated_current", "tests"]
 # The tests run on every Python the classifiers claim that is on this machine; the others are
