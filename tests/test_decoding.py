@@ -348,11 +348,12 @@ def test_an_unparsable_created_is_kept_and_logged_as_sent(caplog: pytest.LogCapt
     assert [event.id for event in events] == ["a", "b", "c", "d"]  # never dropped
     assert events[0].created_raw == "123456789012345678901234"
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    where = "of a page of [2024-01-01T00:00:00.000Z, 2024-01-03T00:00:00.000Z)) has an unreadable created value"
     assert warnings == [
-        "event 'a' has an unparsable created value 123456789012345678901234; kept",
-        "event 'b' has an unparsable created value 'x'; kept",
-        "event 'c' has an unparsable created value None; kept",
-        "event 'd' has an unparsable created value ['2024-01-02T03:04:05.678Z']; kept",
+        f"event 'a' (item 0 {where} 123456789012345678901234; delivered",
+        f"event 'b' (item 1 {where} 'x'; delivered",
+        f"event 'c' (item 2 {where} None; delivered",
+        f"event 'd' (item 3 {where} ['2024-01-02T03:04:05.678Z']; delivered",
     ]
 
 

@@ -14,6 +14,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from webex_events import (
+    BadEventError,
+    FollowCheckpoint,
+    InvalidArgumentError,
     MalformedResponseError,
     RetryPolicy,
     UndecodableResponseError,
@@ -109,9 +112,29 @@ def test_follow_delivers_events_without_a_readable_created_once_and_goes_on(
     assert len(texts) == len(set(texts)) == len(fake.expected_ids())
     bad = {damage.kind for damage in fake.damaged.values()}
     assert {"created-not-a-date", "created-missing", "created-null", "created-yesterday"} <= bad
-    assert sum("no readable created" in r.getMessage() for r in caplog.records) == 4
+    assert sum("unreadable created" in r.getMessage() for r in caplog.records) == 4
+    assert sum("has no id" in r.getMessage() for r in caplog.records) == 2
+    assert FollowCheckpoint.from_json(checkpoint).bad == 6
     again, _ = _follow_once(fake, checkpoint)  # a second run goes on past them: nothing twice
     assert again == []
+
+
+@pytest.mark.parametrize(
+    "listing", [{}, {"from_": START, "to": END}, {"from_": START, "to": END, "concurrency": 1}]
+)
+def test_bad_events_are_delivered_and_counted_or_an_error(listing: dict[str, object]) -> None:
+    fake = _fake(bad_created=4, missing_ids=2, overlapping_pages=True)
+    with WebexEvents(token=fake.token, transport=fake.transport(), retry=FAST) as client:
+        stream = client.list_events(page_size=50, **listing)  # type: ignore[arg-type]
+        texts = [event.raw_json for event in stream]
+        assert len(texts) == len(set(texts)) == len(fake.expected_ids())
+        assert (stream.stats.bad, stream.stats.events) == (6, len(texts))
+        assert stream.stats.repeated >= 1  # the overlaps of a window's second page
+        strict = client.list_events(page_size=50, bad_events="error", **listing)  # type: ignore[arg-type]
+        with pytest.raises(BadEventError, match=r"event .* \(item \d+ of a page of \[.*\)\) has"):
+            list(strict)
+        with pytest.raises(InvalidArgumentError, match="bad_events must be"):
+            client.list_events(bad_events="skip")  # type: ignore[arg-type]
 
 
 def test_follow_delivers_an_id_served_with_two_created_values_once(caplog: pytest.LogCaptureFixture) -> None:

@@ -14,6 +14,7 @@ from ._client import EventStream, WebexEvents
 from ._errors import (
     APIError,
     AuthenticationError,
+    BadEventError,
     BadRequestError,
     InvalidArgumentError,
     MalformedResponseError,
@@ -39,6 +40,7 @@ __all__ = [
     "AsyncEventStream",
     "AsyncWebexEvents",
     "AuthenticationError",
+    "BadEventError",
     "BadRequestError",
     "Event",
     "EventResource",

@@ -112,6 +112,7 @@ class ClientBase(Generic[StreamT, HttpT, TransportT, BatchesT]):
         page_size: int = PAGE_SIZE,
         window: timedelta | Literal["auto"] | None = None,
         concurrency: int | None = None,
+        bad_events: Literal["deliver", "error"] = "deliver",
         **filters: Unpack[ListEventsFilters],
     ) -> StreamT:
         """List Events in ``[from_, to)``; arguments are checked now, requests start on iteration.
@@ -128,6 +129,11 @@ class ClientBase(Generic[StreamT, HttpT, TransportT, BatchesT]):
         the density seen. ``window=timedelta(...)`` uses a fixed grid (each window listed
         whole). Windows come in ascending time order and, within a window, events in the
         server's order (newest first for Webex).
+
+        Whatever order the server's pages come in, each event of the range is delivered once
+        (a copy served again is skipped: ``stats.repeated``). An event without a readable
+        ``created`` or an ``id`` is delivered with a warning and counted (``stats.bad``);
+        ``bad_events="error"`` raises :class:`BadEventError` instead.
 
         >>> from webex_events import WebexEvents
         >>> from webex_events.testing import FakeWebex
@@ -146,6 +152,7 @@ class ClientBase(Generic[StreamT, HttpT, TransportT, BatchesT]):
             window=window,
             concurrency=concurrency,
             default_concurrency=self._concurrency,
+            bad_events=bad_events,
         )
         stream: StreamT = self._stream_type(_client=self, _query=query)
         return stream
@@ -163,6 +170,7 @@ class ClientBase(Generic[StreamT, HttpT, TransportT, BatchesT]):
         once: bool = False,
         page_size: int = PAGE_SIZE,
         concurrency: int | None = None,
+        bad_events: Literal["deliver", "error"] = "deliver",
         clock: Callable[[], datetime] | None = None,
         sleep: Callable[[float], Any] | None = None,
         **filters: Unpack[ListEventsFilters],
@@ -174,6 +182,7 @@ class ClientBase(Generic[StreamT, HttpT, TransportT, BatchesT]):
         Store ``batch.checkpoint.to_json()`` *with* ``batch.events`` and pass the last one as
         ``checkpoint=`` after a restart: nothing is lost or delivered twice. ``since``: where a
         first run starts; ``once=True``: one poll (cron), else one every ``poll_interval``.
+        ``bad_events`` as for :meth:`list_events` (the checkpoint counts such events: ``bad``).
         ``clock`` and ``sleep`` are switches for tests. Arguments are checked now.
 
         >>> from datetime import UTC, datetime
@@ -194,7 +203,12 @@ class ClientBase(Generic[StreamT, HttpT, TransportT, BatchesT]):
             )
         # The same checks as list_events (page size, concurrency, filters), on a dummy range.
         self.list_events(
-            from_=_CHECK_RANGE[0], to=_CHECK_RANGE[1], page_size=page_size, concurrency=concurrency, **filters
+            from_=_CHECK_RANGE[0],
+            to=_CHECK_RANGE[1],
+            page_size=page_size,
+            concurrency=concurrency,
+            bad_events=bad_events,
+            **filters,
         )
         follower = Follower(
             since=since,
@@ -216,6 +230,7 @@ class ClientBase(Generic[StreamT, HttpT, TransportT, BatchesT]):
                         to=planned.end,
                         page_size=page_size,
                         concurrency=concurrency,
+                        bad_events=bad_events,
                         **follower.filters,
                     )
                     yield from relay(stream._program(per_page=False), follower.batch)

@@ -13,7 +13,11 @@ from datetime import UTC, datetime, timedelta
 from ._errors import InvalidArgumentError
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_CANONICAL = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z").fullmatch
+# Field ranges checked too: "2025-13-45T99:99:99.999Z" sorts like a date but is none (a day 31
+# of a 30-day month still passes; parsing it then fails, as for any unreadable value).
+_CANONICAL = re.compile(
+    r"\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d\.\d{3}Z"
+).fullmatch
 _US_PER_MS = 1000
 
 

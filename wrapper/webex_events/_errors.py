@@ -39,6 +39,10 @@ class MalformedResponseError(WebexError):
     """
 
 
+class BadEventError(MalformedResponseError):
+    """An event without a readable ``created`` or an ``id``, with ``bad_events="error"``."""
+
+
 class ResponseTooLargeError(WebexError):
     """A response body larger than the client's ``max_response_bytes`` (after shrinking the page)."""
 

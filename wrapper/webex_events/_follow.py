@@ -103,6 +103,8 @@ class FollowCheckpoint:
     delivered: int = 0
     late: int = 0
     reconciled: int = 0
+    #: delivered without a readable ``created`` or an ``id`` (each with a warning)
+    bad: int = 0
 
     @property
     def since(self) -> datetime:
@@ -140,6 +142,7 @@ class FollowCheckpoint:
                 "delivered": self.delivered,
                 "late": self.late,
                 "reconciled": self.reconciled,
+                "bad": self.bad,
                 "ledger": ledger,
             },
             separators=(",", ":"),
@@ -160,6 +163,7 @@ class FollowCheckpoint:
                 ledger[int(key)] = frozenset(data[i : i + _DIGEST] for i in range(0, len(data), _DIGEST))
             filters = tuple((str(name), str(value)) for name, value in raw["filters"])
             numbers = {name: raw[name] for name in _NUMBERS}
+            numbers["bad"] = raw.get("bad", 0)  # (not in checkpoints of 0.x before it was counted)
             if not all(type(v) is int for v in numbers.values()):
                 raise ValueError("a counter or time is not an integer")
             if numbers["high_water_ms"] < numbers["since_ms"]:
@@ -265,7 +269,7 @@ class Follower:
         self._ledger: dict[int, frozenset[bytes]] = dict(cp.ledger)
         self._seen: set[bytes] = set().union(*self._ledger.values())  # every id in the ledger
         self._hwm = cp.high_water_ms
-        self._counts = [cp.delivered, cp.late, cp.reconciled]
+        self._counts = [cp.delivered, cp.late, cp.reconciled, cp.bad]
         self._last_reconcile = cp.last_reconcile_ms
         self._pass_hwm = self._hwm  # the HWM when the current pass was planned
         self._pass_target = self._hwm
@@ -293,7 +297,7 @@ class Follower:
     def take(self, events: Iterable[Event], end: datetime | None) -> FollowBatch:
         """The new events of a window of the pass that is read up to ``end`` (None: not known)."""
         fresh: list[Event] = []
-        late = reconciled = 0
+        late = reconciled = bad = 0
         ledger = self._ledger
         changed: dict[int, set[bytes]] = {}
         overlap_floor = self._pass_hwm - self.overlap_ms
@@ -310,10 +314,8 @@ class Follower:
                         "event %r served again, created %r: first copy kept", event.id, event.created_raw
                     )
                 continue
-            if created is None:
-                logger.warning(
-                    "event %r has no readable created (%r): delivered", event.id, event.created_raw
-                )
+            if created is None or not event.id:
+                bad += 1
             self._seen.add(digest)
             changed.setdefault(bucket, set()).add(digest)
             fresh.append(event)
@@ -328,6 +330,7 @@ class Follower:
         self._counts[0] += len(fresh)
         self._counts[1] += late
         self._counts[2] += reconciled
+        self._counts[3] += bad
         return FollowBatch(events=fresh, checkpoint=self._snapshot(), late=late, reconciled=reconciled)
 
     def batch(self, window: Window) -> FollowBatch | None:
@@ -344,7 +347,7 @@ class Follower:
 
     def _snapshot(self) -> FollowCheckpoint:
         cp = self.checkpoint
-        delivered, late, reconciled = self._counts
+        delivered, late, reconciled, bad = self._counts
         self.checkpoint = FollowCheckpoint(
             since_ms=cp.since_ms,
             high_water_ms=self._hwm,
@@ -354,6 +357,7 @@ class Follower:
             delivered=delivered,
             late=late,
             reconciled=reconciled,
+            bad=bad,
         )
         return self.checkpoint
 

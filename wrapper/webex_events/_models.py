@@ -30,23 +30,38 @@ class ListStats:
 
     ``requests`` counts HTTP requests sent (retries included), ``retries`` the retried ones,
     ``pages`` the pages received, ``events`` the events yielded after the range filter.
+    ``repeated``: copies of an event the server served again, not delivered; ``bad``: events
+    delivered without a readable ``created`` or an ``id`` (each with a warning).
     """
 
     requests: int = 0
     pages: int = 0
     events: int = 0
     retries: int = 0
+    repeated: int = 0
+    bad: int = 0
     windows_total: int = 0
     windows_done: int = 0
     _lock: threading.Lock = attrs.field(factory=threading.Lock, repr=False, eq=False, alias="_lock")
 
-    def _add(self, *, requests: int = 0, pages: int = 0, events: int = 0, retries: int = 0) -> None:
+    def _add(
+        self,
+        *,
+        requests: int = 0,
+        pages: int = 0,
+        events: int = 0,
+        retries: int = 0,
+        repeated: int = 0,
+        bad: int = 0,
+    ) -> None:
         # Workers of a windowed listing update the same counters from several threads.
         with self._lock:
             self.requests += requests
             self.pages += pages
             self.events += events
             self.retries += retries
+            self.repeated += repeated
+            self.bad += bad
 
     def _window_done(self, *, estimated_total: int | None = None) -> None:
         with self._lock:

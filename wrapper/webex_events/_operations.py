@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Generator, Mapping
-from typing import Any, Literal
+from typing import Any
 from urllib.parse import quote
 
 import httpx
@@ -17,8 +17,8 @@ import httpx
 from webex_events_api.spec import EVENT_KEYS, GET_EVENT_DETAILS, LIST_EVENTS, Operation
 
 from ._actions import Emit, Program, Read, Send, Sleep
-from ._dates import format_ms, is_canonical, micros, parse_created, parse_ms
-from ._errors import InvalidArgumentError, PagingLoopError
+from ._dates import format_ms, is_canonical, micros, parse_created
+from ._errors import BadEventError, InvalidArgumentError, PagingLoopError
 from ._event import Event
 from ._links import next_link
 from ._models import ListStats
@@ -26,7 +26,7 @@ from ._query import Query
 from ._requester import Requester
 from ._wire import Page, decode_object, decode_page
 
-__all__ = ["Split", "get_event", "list_range", "operation_url"]
+__all__ = ["Overflow", "get_event", "list_range", "operation_url"]
 
 logger = logging.getLogger("webex_events")
 
@@ -69,77 +69,64 @@ def _get(requester: Requester, url: httpx.URL) -> Program:
 
 
 def _in_range(
-    page: Page, lo_ms: int | None, hi_ms: int, head: int, previous: dict[str, Any]
+    page: Page, lo_ms: int | None, hi_ms: int, previous: dict[str, Any], stats: ListStats, *, strict: bool
 ) -> tuple[list[Event], dict[str, Any]]:
-    """The events of the page's first ``head`` items with ``lo <= created < hi`` (ms), and their ids.
+    """The events of the page with ``lo <= created < hi`` (ms), and the page's ids.
 
-    An event whose ``created`` cannot be read is kept, with a warning: never dropped. An id seen
-    on this page or on the page before (``previous``: id -> created) is skipped: a repeat or a
-    cursor overlap. The first copy is kept, with a warning if the other's created differs.
+    An event whose ``created`` cannot be read, or without an ``id``, is kept with a warning
+    (never dropped), or ``strict``: a BadEventError. An id seen on this page or on the page
+    before (``previous``: id -> created) is skipped: a repeat or a cursor overlap. The first
+    copy is kept, with a warning if the other's created differs.
     """
     lo_us, hi_us = None if lo_ms is None else lo_ms * 1000, hi_ms * 1000
     lo_s, hi_s = None if lo_ms is None else format_ms(lo_ms), format_ms(hi_ms)
     out: list[Event] = []
     ids: dict[str, Any] = {}
-    for index, item in enumerate(page.items[:head]):
+    repeated = bad = 0
+    for index, item in enumerate(page.items):
         c = item.get(_CREATED)
+        problem = None
         if type(key := item.get(_ID)) is str and key:
             if (first := ids.get(key, previous.get(key, ids))) is not ids:
                 if first != c:
                     logger.warning(
                         "event %r was served again with created %r; the first copy is kept", key, c
                     )
+                repeated += 1
                 continue
             ids[key] = c
+        else:
+            problem = f"has no id ({key!r})"
         if type(c) is str and is_canonical(c) and c < hi_s and (lo_s is None or lo_s <= c):
             keep = True  # (compared as strings: canonical timestamps sort as the instants they are)
         elif (dt := parse_created(c) if isinstance(c, str) else None) is not None:
             us = micros(dt)
             keep = us < hi_us and (lo_us is None or lo_us <= us)
         else:
-            logger.warning("event %r has an unparsable created value %r; kept", item.get(_ID), c)
-            keep = True
+            keep, problem = True, f"has an unreadable created value {c!r}"
+        if problem is not None and keep:
+            where = f"item {index} of a page of [{lo_s or '-'}, {hi_s})"
+            if strict:
+                stats._add(repeated=repeated, bad=bad)
+                raise BadEventError(f"event {item.get(_ID)!r} ({where}) {problem} (bad_events='error')")
+            logger.warning("event %r (%s) %s; delivered", item.get(_ID), where, problem)
+            bad += 1
         if keep:
             out.append(Event._of_page(page, index))
+    stats._add(repeated=repeated, bad=bad)
     return out, ids
 
 
-class Split:
-    """How a ``split=True`` listing of ``[lo, hi)`` ended early: ``[lo, at)`` is still to list.
+class Overflow:
+    """A probe's first page had a next link: the range holds more than the probe lists alone.
 
-    The events it delivered cover ``[at, hi)`` exactly. ``unordered``: a page was not newest
-    first, so no listing of this query may be split (see ``_split_point``).
+    ``oldest_ms``: the oldest readable ``created`` on that page (None: none), for the density.
     """
 
-    __slots__ = ("at", "unordered")
+    __slots__ = ("count", "oldest_ms")
 
-    def __init__(self, at: int | None, *, unordered: bool = False) -> None:
-        self.at = at
-        self.unordered = unordered
-
-
-def _split_point(created: list[Any], ceiling: object) -> int | Literal[False] | None:
-    """The oldest ``created`` (ms) of a full page, if the listing may end there.
-
-    Webex lists newest first, so once a full page ends at ``t`` every event of the range newer
-    than ``t`` is on this page or an earlier one: the rest is ``[lo, t + 1)``. Events *at* ``t``
-    may go on on the next page (ties), so they are left to the rest. That holds only if the
-    server really sorts newest first: False when this page is not (nor below ``ceiling``, the
-    previous page's oldest). None when a value is not canonical or the page is one millisecond.
-    """
-    previous = ceiling if type(ceiling) is str and is_canonical(ceiling) else None
-    for c in created:
-        if type(c) is not str or not is_canonical(c):
-            return None
-        if previous is not None and c > previous:
-            return False
-        previous = c
-    if previous is None or created[0] == previous:
-        return None
-    try:
-        return parse_ms(previous)
-    except ValueError:  # canonical-looking but not a date ("2024-13-45T...")
-        return None
+    def __init__(self, count: int, oldest_ms: int | None) -> None:
+        self.count, self.oldest_ms = count, oldest_ms
 
 
 def list_range(
@@ -149,21 +136,24 @@ def list_range(
     hi_ms: int,
     stats: ListStats,
     *,
-    split: bool = False,
+    probe_pages: int | None = None,
     halving: bool = False,
-) -> Generator[Send | Read | Sleep | Emit, Any, Split | None]:
+) -> Generator[Send | Read | Sleep | Emit, Any, Overflow | None]:
     """All pages of the query for ``[lo_ms, hi_ms)``; emits each page's events (a list).
 
     The range start is sent 1 ms early and the events filtered to ``lo <= created < hi``, so
-    the result is exact whether the server treats the bounds as inclusive or exclusive.
+    the result is exact whether the server treats the bounds as inclusive or exclusive. Every
+    next link is followed: nothing here relies on the order of the server's pages (Webex
+    documents none).
 
-    ``split=True`` (auto windows): after a full page with a next link, stop and return a
-    :class:`Split` instead of following the link, so that idle workers list the rest as
-    windows of their own; the events emitted are then those of ``[split.at, hi_ms)``.
+    ``probe_pages`` (auto windows): when the first page has a next link and, by its density,
+    the range holds more than ``probe_pages`` pages, stop there and return an
+    :class:`Overflow` (nothing emitted): the range is to be cut into windows listed
+    concurrently. A range of few pages is listed on, whole.
 
-    A full first page without a next link (a proxy that strips ``Link`` headers) is not taken
-    for the end: the range is listed in halves, each on its own (exact whatever the order),
-    down to a millisecond, whose full page is all the server gives.
+    A full first page without a next link, from a server that has sent none yet (a proxy that
+    strips ``Link`` headers), is not taken for the end: the range is listed in halves, each on
+    its own, down to a millisecond, whose full page is all the server gives.
     """
     params = dict(query.filters)
     if lo_ms is not None:
@@ -183,36 +173,32 @@ def list_range(
     # Every URL this range has asked for: a next link back to one of them is a loop.
     followed = {str(url)}
     pages = 0
-    unordered = False
-    ceiling: object = None  # the previous page's oldest created (newest first: an upper bound)
     previous: dict[str, Any] = {}  # the previous page's ids
     while True:
         url, response, page = yield from requester.request(url, parse=decode_page, stats=stats, shrink=shrink)
         pages += 1
-        target = next_link(response)
-        created = [item.get(_CREATED) for item in page.items]
-        head = len(created)
-        if split and lo_ms is not None and target is not None and len(created) >= size:
-            point = _split_point(created, ceiling)
-            if point is False:
-                unordered, split = True, False
-            elif point is not None and (at := max(lo_ms, point + 1)) < hi_ms:
-                # The oldest millisecond's ties (from its first index: newest first) are left
-                # to the rest of the range.
-                head = created.index(created[-1])
-                events, _ = _in_range(page, at, hi_ms, head, previous)
-                stats._add(pages=1, events=len(events))
-                yield Emit(events)
-                return Split(at if at > lo_ms else None)
-        if target is None and pages == 1 and len(created) >= size and hi_ms - (lo_ms or 0) > 1:
+        if (target := next_link(response)) is not None:
+            requester.links_seen = True
+        if pages == 1 and probe_pages is not None and target is not None and lo_ms is not None:
+            oldest = _oldest_ms(page, lo_ms, hi_ms)
+            span = hi_ms - (lo_ms if oldest is None else oldest)
+            if len(page.items) * (hi_ms - lo_ms) > probe_pages * size * max(span, 1):
+                stats._add(pages=1)
+                return Overflow(len(page.items), oldest)
+        if (
+            target is None
+            and pages == 1
+            and len(page.items) >= size
+            and hi_ms - (lo_ms or 0) > 1
+            and not requester.links_seen
+        ):
             yield from _halves(requester, query, lo_ms, hi_ms, stats, halving=halving)
             return None
-        ceiling = created[-1] if created else None
-        events, previous = _in_range(page, lo_ms, hi_ms, head, previous)
+        events, previous = _in_range(page, lo_ms, hi_ms, previous, stats, strict=query.strict)
         stats._add(pages=1, events=len(events))
         yield Emit(events)
         if target is None:
-            return Split(None, unordered=True) if unordered else None
+            return None
         url = _repair_next(requester, url.join(target), params, size)
         if str(url) in followed:
             raise PagingLoopError(
@@ -220,6 +206,17 @@ def list_range(
                 f" in this listing ({requester.scrub(str(url))}); stopped to avoid an endless loop"
             )
         followed.add(str(url))
+
+
+def _oldest_ms(page: Page, lo_ms: int, hi_ms: int) -> int | None:
+    """The oldest readable ``created`` (ms) of the page within ``[lo_ms, hi_ms)``, or None."""
+    oldest = None
+    for item in page.items:
+        c = item.get(_CREATED)
+        dt = parse_created(c) if isinstance(c, str) else None
+        if dt is not None and lo_ms <= (ms := micros(dt) // 1000) < hi_ms:
+            oldest = ms if oldest is None else min(oldest, ms)
+    return oldest
 
 
 def _halves(

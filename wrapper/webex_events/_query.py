@@ -36,6 +36,7 @@ class Query:
     step_ms: int | None
     concurrency: int
     adaptive: bool = False
+    strict: bool = False  # bad_events="error"
 
     @property
     def windowed(self) -> bool:
@@ -69,10 +70,13 @@ def build_query(
     window: object,
     concurrency: object,
     default_concurrency: int,
+    bad_events: object = "deliver",
     now: datetime | None = None,
 ) -> Query:
     """Validate ``list_events`` arguments (raises InvalidArgumentError naming the argument)."""
     wire = filter_values(filters)
+    if bad_events not in ("deliver", "error"):
+        raise InvalidArgumentError(f"bad_events must be 'deliver' or 'error', got {bad_events!r}")
     size = int(check_number(_PAGE_SIZE, page_size, "page_size"))
     conc = default_concurrency if concurrency is None else validate_concurrency(concurrency)
 
@@ -122,4 +126,5 @@ def build_query(
         step_ms=step_ms,
         concurrency=conc,
         adaptive=adaptive,
+        strict=bad_events == "error",
     )

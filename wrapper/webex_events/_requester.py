@@ -81,6 +81,9 @@ class Requester:
         self.origin = origin(base_url)
         self.retry = retry
         self.gate = Gate(clock)
+        # The server has sent a next link: a full page without one is then the end, not a
+        # proxy that strips Link headers (list_range).
+        self.links_seen = False
         self._clock = clock
         self._rng = retry.make_rng()
         self._headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}

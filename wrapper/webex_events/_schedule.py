@@ -2,15 +2,14 @@
 
 :func:`list_windows` lists up to ``concurrency`` windows at once (``Spawn``); finished windows
 wait in a bounded reorder buffer (``BUFFER_PER_WORKER`` x concurrency) and are handed out in
-ascending time order. When it is full only the window the consumer waits for, and the rests
-of started windows, may start.
+ascending time order. When it is full only the window the consumer waits for may start.
 
-Fixed windows (``window=timedelta``) tile the range on the user's grid, each listed whole.
-``window="auto"`` starts with one request over the whole range. A request whose page comes back
-full ends there (``list_range(split=True)``: Webex lists newest first, so the page covers
-``[t + 1, hi)``) and the rest ``[lo, t + 1)`` goes back to the schedule, to be cut into windows
-of about ``WINDOW_PAGES`` pages by the density seen (one page once fewer pages than workers are
-left). The rest of a window is listed as one piece: only a window's oldest page is partial.
+Fixed windows (``window=timedelta``) tile the range on the user's grid. ``window="auto"``
+starts with one request over the whole range (the *probe*). A range of a few pages is listed on,
+whole; a larger one is cut into windows of about ``WINDOW_PAGES`` pages by the density of the
+probe's page (then of the windows listed), the probe's page set aside: the server's pages are
+not assumed to be in any order (Webex documents none), so only a range listed whole, every next
+link followed, is known complete. Every window is listed whole.
 """
 
 from __future__ import annotations
@@ -21,7 +20,7 @@ from ._actions import Emit, Handle, Program, Spawn, Wait, relay
 from ._dates import WindowPlan, from_ms
 from ._event import Event
 from ._models import ListStats, Window
-from ._operations import Split, list_range
+from ._operations import Overflow, list_range
 from ._query import Query
 from ._requester import Requester
 
@@ -39,13 +38,13 @@ BUFFER_PER_WORKER = 2
 class _Part:
     """A part of the range: pending, running, done (``events``) or failed (``error``).
 
-    ``rest``: the rest of a started window (listed whole); ``cut``: to be cut into windows.
+    ``probe``: the first request of an auto listing; ``cut``: to be cut into windows.
     """
 
-    __slots__ = ("cut", "error", "events", "hi", "lo", "rest", "running")
+    __slots__ = ("cut", "error", "events", "hi", "lo", "probe", "running")
 
-    def __init__(self, lo: int, hi: int, *, cut: bool = False, rest: bool = False) -> None:
-        self.lo, self.hi, self.cut, self.rest = lo, hi, cut, rest
+    def __init__(self, lo: int, hi: int, *, cut: bool = False, probe: bool = False) -> None:
+        self.lo, self.hi, self.cut, self.probe = lo, hi, cut, probe
         self.running = False
         self.events: list[Event] | None = None
         self.error: BaseException | None = None
@@ -62,24 +61,22 @@ class Schedule:
     >>> lo = first.lo
     >>> (first.hi - lo, s.take())
     (1600, None)
-    >>> s.done(first, [[None] * 100], Split(lo + 1500))  # a page of 100 events in [lo + 1500, hi)
-    >>> # 1 event/ms: windows aimed at 90 % of 2 pages, to the end of the rest [lo, lo + 1500)
+    >>> s.done(first, [], Overflow(100, lo + 1500))  # its page: 100 events in [lo + 1500, hi)
+    >>> # 1 event/ms: windows aimed at 90 % of 2 pages, over the whole range
     >>> [(p.lo - lo, p.hi - lo) for p in iter(s.take, None)]  # doctest: +NORMALIZE_WHITESPACE
     [(0, 180), (180, 360), (360, 540), (540, 720), (720, 900), (900, 1080), (1080, 1260),
-     (1260, 1440), (1440, 1500)]
+     (1260, 1440), (1440, 1530), (1530, 1600)]
     """
 
     def __init__(self, query: Query) -> None:
         assert query.lo_ms is not None
         self._concurrency = query.concurrency
         self._page_size = query.page_size
-        self.split = query.adaptive
         self._plan = (
             None if query.step_ms is None else WindowPlan(query.lo_ms, query.hi_ms, step_ms=query.step_ms)
         )
-        self._parts = [_Part(query.lo_ms, query.hi_ms)] if query.adaptive else []
-        self._whole = self._parts[0] if self._parts else None  # the first request
-        self._events = 0  # events counted in parts listed whole, and their span: the density
+        self._parts = [_Part(query.lo_ms, query.hi_ms, probe=True)] if query.adaptive else []
+        self._events = 0  # events seen (the probe's page, the windows') over a span: the density
         self._span = 0
         self._finished = 0  # windows done, not yet handed out
         self._failed_at: int | None = None  # no window after a failed one starts
@@ -103,7 +100,7 @@ class Schedule:
         if self._failed_at is not None and part.lo > self._failed_at:
             return None
         full = self._finished >= BUFFER_PER_WORKER * self._concurrency
-        if index > 0 and full and not part.rest:
+        if index > 0 and full:
             return None
         if part.cut and self._events:
             pages_left = self._events * (part.hi - part.lo) / self._span / self._page_size
@@ -116,17 +113,14 @@ class Schedule:
         part.running = True
         return part
 
-    def done(self, part: _Part, pages: list[list[Event]], split: Split | None) -> None:
-        """``part`` was listed: its pages' events, and where it ended early (``split.at``)."""
+    def done(self, part: _Part, pages: list[list[Event]], overflow: Overflow | None) -> None:
+        """``part`` was listed (its pages' events), or it was the probe and overflowed."""
         part.running = False
-        if split is not None and split.unordered:
-            self.split = False  # the server is not newest first: no more splitting (exact anyway)
-        if split is not None and split.at is not None:
-            # [lo, at) is still to list: cut into windows if this was the whole range, else whole.
-            first = part is self._whole
-            rest = _Part(part.lo, split.at, cut=first, rest=not first)
-            self._parts.insert(self._parts.index(part), rest)
-            part.lo = split.at
+        if overflow is not None:  # the probe's page: a density only; the range is cut
+            self._events += overflow.count
+            self._span += part.hi - (part.lo if overflow.oldest_ms is None else overflow.oldest_ms)
+            part.probe, part.cut = False, True
+            return
         self._events += sum(map(len, pages))
         self._span += part.hi - part.lo
         part.events = [event for page in pages for event in page]
@@ -169,7 +163,7 @@ def list_windows(requester: Requester, query: Query, stats: ListStats) -> Progra
     handed_out = 0
     while not schedule.complete:
         while len(running) < query.concurrency and (part := schedule.take()) is not None:
-            program = _list_part(requester, query, part, stats, split=schedule.split)
+            program = _list_part(requester, query, part, stats)
             running[(yield Spawn(program))] = part
         if (window := schedule.pop()) is not None:
             handed_out += 1
@@ -179,16 +173,17 @@ def list_windows(requester: Requester, query: Query, stats: ListStats) -> Progra
         for handle in (yield Wait(list(running))):
             part = running.pop(handle)
             try:
-                ((pages, split),) = handle.result()
+                ((pages, overflow),) = handle.result()
             except Exception as error:  # handed to the consumer, in window order
                 schedule.failed(part, error)
             else:
-                schedule.done(part, pages, split)
+                schedule.done(part, pages, overflow)
 
 
-def _list_part(requester: Requester, query: Query, part: _Part, stats: ListStats, *, split: bool) -> Program:
-    """The program of one window: emits ``(pages, split)`` once it is listed."""
+def _list_part(requester: Requester, query: Query, part: _Part, stats: ListStats) -> Program:
+    """The program of one window: emits ``(pages, overflow)`` once it is listed."""
     pages: list[list[Event]] = []
-    listing = list_range(requester, query, part.lo, part.hi, stats, split=split)
+    probe_pages = WINDOW_PAGES if part.probe else None
+    listing = list_range(requester, query, part.lo, part.hi, stats, probe_pages=probe_pages)
     end = yield from relay(listing, pages.append)
     yield Emit((pages, end))

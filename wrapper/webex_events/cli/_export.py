@@ -234,6 +234,7 @@ def _summary(counters: _Counters, stats: ListStats | None, where: str, aside: Pa
     """The last line of an export (always shown, as text or a JSON object)."""
     total = counters.events + counters.earlier
     pages, retries = (stats.pages, stats.retries) if stats is not None else (0, 0)
+    bad, repeated = (stats.bad, stats.repeated) if stats is not None else (0, 0)
     seconds = time.monotonic() - counters.started
     text = (
         f"{_count(total, 'event', 'events')}, {_count(pages, 'page', 'pages')},"
@@ -243,6 +244,12 @@ def _summary(counters: _Counters, stats: ListStats | None, where: str, aside: Pa
         text += f" (resumed: {counters.earlier:,} from earlier runs)"
     if counters.set_aside:
         text += f"; {_count(counters.set_aside, 'event', 'events')} CSV cannot hold set aside in {aside}"
+    if bad:
+        text += (
+            f"; {_count(bad, 'event', 'events')} without a readable created or id (written, with warnings)"
+        )
+    if repeated:
+        text += f"; {_count(repeated, 'copy', 'copies')} the server sent again skipped"
     emit(
         logging.INFO,
         "done",
@@ -254,6 +261,8 @@ def _summary(counters: _Counters, stats: ListStats | None, where: str, aside: Pa
         resumed=counters.earlier,
         output=where,
         quarantined=counters.set_aside,
+        bad=bad,
+        repeated=repeated,
     )
 
 

@@ -162,6 +162,7 @@ class Knobs:
     early_grace: float = 0.02
     forbidden_token: str | None = field(default=None, repr=False)
     shuffled_pages: bool = False
+    newest_last: bool = False
     overlapping_pages: bool = False
     repeated_in_page: bool = False
     strip_link_header: bool = False
@@ -473,7 +474,7 @@ class FakeApp:
         # A planned listing (pages out of order, duplicates) is cut into pages at its first page:
         # its cursor keeps that page's "now" (which ends the range and decides visibility) and the
         # page number; a plain cursor keeps the last event served.
-        planned = k.shuffled_pages or k.overlapping_pages or k.repeated_in_page
+        planned = k.shuffled_pages or k.newest_last or k.overlapping_pages or k.repeated_in_page
         hi_pos: int | None = None
         now_us: int | None = None
         index = 0
@@ -548,6 +549,8 @@ class FakeApp:
             if visible is not None:
                 shown = (p for p in shown if visible[p] <= now_ms)
             listing = list(shown)
+            if k.newest_last:  # (the newest event moves to the end: on the last page)
+                listing = listing[1:] + listing[:1]
             with self._lock:
                 if len(self._listings) >= _LISTINGS_KEPT:
                     del self._listings[next(iter(self._listings))]

@@ -135,12 +135,13 @@ class FakeWebex:
     Misbehaviours, to test a pipeline against broken servers and bad data (each off by default
     and drawn from ``seed``; the fake stays faithful otherwise: filters, ranges, page sizes). The
     server: ``shuffled_pages`` serves a listing's pages in a fixed shuffled order (each page newest
-    first; the next links still visit every event once); ``overlapping_pages`` repeats on each
+    first; the next links still visit every event once); ``newest_last`` serves the newest event
+    of each listing on its last page, the others in order; ``overlapping_pages`` repeats on each
     next page the oldest event of the page before (a cursor overlap); ``repeated_in_page`` puts
     one event of each page in it twice (these two need a ``max`` of 2, together 3, or are left
     out); ``strip_link_header`` drops the ``Link`` header, as a proxy that strips it (a full page
     without a next link); ``false_gzip_rate``: that share of the 200 responses is labelled
-    ``Content-Encoding: gzip`` over its plain body (these five are in ``knobs``). The data, fixed
+    ``Content-Encoding: gzip`` over its plain body (these six are in ``knobs``). The data, fixed
     at creation, on distinct events (an int is a number of events, a float a fraction of them):
     ``bad_created`` (``created`` in turn the non-date ``2025-13-45T99:99:99.999Z``, missing,
     null, ``"yesterday"``), ``missing_ids`` (``id`` in turn missing, ``""``), ``shared_ids``
@@ -200,6 +201,7 @@ class FakeWebex:
         wall_clock: Callable[[], float] | None = None,
         late: Late = (),
         shuffled_pages: bool = False,
+        newest_last: bool = False,
         overlapping_pages: bool = False,
         repeated_in_page: bool = False,
         strip_link_header: bool = False,
@@ -269,6 +271,7 @@ class FakeWebex:
             early_grace=early_grace,
             forbidden_token=forbidden_token,
             shuffled_pages=shuffled_pages,
+            newest_last=newest_last,
             overlapping_pages=overlapping_pages,
             repeated_in_page=repeated_in_page,
             strip_link_header=strip_link_header,

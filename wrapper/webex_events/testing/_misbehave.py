@@ -22,6 +22,7 @@ def _amount(text: str) -> float:
 # switch, which takes none, and how the help spells VALUE).
 _MISBEHAVIOURS: Final[dict[str, tuple[Callable[[str], object], object, str]]] = {
     "shuffled_pages": (str, True, ""),
+    "newest_last": (str, True, ""),
     "overlapping_pages": (str, True, ""),
     "repeated_in_page": (str, True, ""),
     "strip_link_header": (str, True, ""),
@@ -64,7 +65,7 @@ def parse_misbehaviours(texts: Iterable[str]) -> dict[str, object]:
     {'shuffled_pages': True, 'bad_created': 0.1, 'deep_event': 5000, 'large_event': 2048}
     >>> parse_misbehaviours(["colour=red"])  # doctest: +ELLIPSIS
     Traceback (most recent call last):
-    ValueError: unknown misbehaviour 'colour': one of shuffled-pages, overlapping-pages, ...
+    ValueError: unknown misbehaviour 'colour': one of shuffled-pages, newest-last, ...
     """
     out: dict[str, object] = {}
     for text in texts:
