@@ -1,8 +1,9 @@
 """What changed between two produced specs, in a user's terms, and what an overlay action should review.
 
-The summary covers parameters, Event fields (``data.*`` too), enum values, ranges and
-descriptions; **BREAKING** marks a removed (or renamed) operation, parameter, field or enum value,
-a type change, a newly required parameter and a narrower range. Other changes are listed by path.
+The summary covers operations, parameters, the fields of Event and of each listing's events
+(``data.*`` too), enum values, ranges and descriptions; **BREAKING** marks a removed (or
+renamed) operation, parameter, field or enum value, a type change, a newly required parameter
+and a narrower range. Other changes are listed by path.
 """
 
 from __future__ import annotations
@@ -59,11 +60,36 @@ def _parameters(spec: dict[str, Any], operation: dict[str, Any]) -> dict[str, di
     return found
 
 
-def _fields(spec: dict[str, Any]) -> dict[str, dict[str, Any]]:
+def _event_schemas(spec: dict[str, Any]) -> list[str]:
+    """Event and the item schema of each listing (``x-webex-events-paging``), in spec order."""
+    names = ["Event"]
+    for operation in _operations(spec).values():
+        if operation.get("x-webex-events-paging"):
+            try:
+                items = spec_facts.page_items(spec, operation)
+            except (KeyError, TypeError, AttributeError):
+                continue
+            if items is not None and items[1] not in names:
+                names.append(items[1])
+    return names
+
+
+def _fields(spec: dict[str, Any], schema: str) -> dict[str, dict[str, Any]]:
     try:
-        return {field["path"]: field for field in spec_facts._fields(spec)}
+        return {field["path"]: field for field in spec_facts._fields(spec, schema)}
     except (KeyError, TypeError, AttributeError):
-        return {}  # no Event schema (a first run): every field is new
+        return {}  # no such schema (a first run, a new listing): every field is new
+
+
+def _told(spec: dict[str, Any], schemas: list[str]) -> set[str]:
+    """The schemas whose properties the field sections tell (an event schema and its data)."""
+    told = set()
+    for name in schemas:
+        try:
+            told |= spec_facts._walked(spec, name)
+        except (KeyError, TypeError, AttributeError):
+            told.add(name)
+    return told
 
 
 def _range(minimum: object, maximum: object) -> str:
@@ -129,12 +155,14 @@ def _leaves(old: Any, new: Any, path: str = "$") -> Iterator[tuple[str, Any, Any
         yield path, old, new
 
 
-#: Changes the summary's own lines tell in a user's terms (parameters, Event fields, enums).
-_TOLD = re.compile(
-    r"^\$\['paths'\]\[[^]]+\]\[[^]]+\]\['(parameters|summary|description)'\]"
-    r"|^\$\['components'\]\['schemas'\]\['(Event|EventData)'\]\['properties'\]"
-    r"|\['enum'\]"
-)
+def _told_pattern(schemas: set[str]) -> re.Pattern[str]:
+    """Changes the summary's own lines tell in a user's terms (parameters, event fields, enums)."""
+    names = "|".join(re.escape(name) for name in sorted(schemas))
+    return re.compile(
+        r"^\$\['paths'\]\[[^]]+\]\[[^]]+\]\['(parameters|summary|description)'\]"
+        rf"|^\$\['components'\]\['schemas'\]\['({names})'\]\['properties'\]"
+        r"|\['enum'\]"
+    )
 
 
 def summarize(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
@@ -175,20 +203,24 @@ def summarize(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
         if section:
             lines += [f"{key}:", *section]
 
-    old_fields, new_fields = _fields(old), _fields(new)
-    section = []
-    for path, field in new_fields.items():
-        if path not in old_fields:
-            section.append(f"  + {path} ({_describe(field)}): {_short(field['description'])}")
-    for path, field in old_fields.items():
-        if path not in new_fields:
-            section.append(f"  - {path} removed (or renamed) **BREAKING**")
-        else:
-            section += _compare("field", path, field, new_fields[path])
-    if section:
-        lines += ["Event fields:", *section]
+    old_schemas = _event_schemas(old)
+    schemas = [*old_schemas, *(name for name in _event_schemas(new) if name not in old_schemas)]
+    for schema in schemas:
+        old_fields, new_fields = _fields(old, schema), _fields(new, schema)
+        section = []
+        for path, field in new_fields.items():
+            if path not in old_fields:
+                section.append(f"  + {path} ({_describe(field)}): {_short(field['description'])}")
+        for path, field in old_fields.items():
+            if path not in new_fields:
+                section.append(f"  - {path} removed (or renamed) **BREAKING**")
+            else:
+                section += _compare("field", path, field, new_fields[path])
+        if section:
+            lines += [f"{schema} fields:", *section]
 
-    other = [where for where, _, _ in _leaves(old, new) if not _TOLD.search(where)]
+    told = _told_pattern(_told(old, schemas) | _told(new, schemas))
+    other = [where for where, _, _ in _leaves(old, new) if not told.search(where)]
     if other:
         lines.append(f"Other changes ({len(other)}: responses, examples, other schemas):")
         lines += [f"  ~ {where}" for where in other[:12]]

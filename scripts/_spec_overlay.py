@@ -8,6 +8,9 @@ merge, any other value replaces), appends to a target array, replaces a target s
 nothing is an error naming it, except an action marked ``x-webex-events-fills-gap: true``: it
 only fills in what Webex leaves unstated (its target has a filter that stops matching once
 Webex states the value), so when it matches nothing it is reported as obsolete instead.
+
+The overlay also says which of Webex's operations are taken, and into which stored file
+(``x-webex-events-upstream``, read by :func:`load_upstream_parts`).
 """
 
 from __future__ import annotations
@@ -20,12 +23,23 @@ from typing import Any
 
 import jsonpath_rfc9535 as jsonpath
 import yaml
-from _spec_extract import SyncError
+from _spec_extract import Parts, SyncError, parse_parts
 from jsonpath_rfc9535.serialize import canonical_string
 
-__all__ = ["GAP_FILL", "Action", "Applied", "apply_overlay", "child", "load_overlay"]
+__all__ = [
+    "GAP_FILL",
+    "UPSTREAM_PARTS",
+    "Action",
+    "Applied",
+    "apply_overlay",
+    "child",
+    "load_overlay",
+    "load_upstream_parts",
+]
 
 GAP_FILL = "x-webex-events-fills-gap"
+#: The overlay's map of stored upstream files to the operations each holds.
+UPSTREAM_PARTS = "x-webex-events-upstream"
 _OVERLAY_VERSION = re.compile(r"^1\.[01]\.\d+$")
 _ACTION_KEYS = {"target", "description", "update", "remove", "copy"}
 
@@ -57,16 +71,28 @@ class Applied:
     replaced: dict[tuple[str, str], Any]
     #: labels of gap-filling actions that matched nothing (Webex now states the value)
     obsolete: list[str]
+    #: what went wrong with each action that no longer applies (only when not ``strict``)
+    failed: list[str] = dataclasses.field(default_factory=list)
 
 
-def load_overlay(path: Path) -> list[Action]:
-    """The actions of an overlay document, checked (an unusable overlay is a SyncError)."""
+def _read(path: Path) -> dict[str, Any]:
     try:
         overlay = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as error:
         raise SyncError(f"cannot read the overlay {path}: {str(error).splitlines()[0]}") from error
     if not isinstance(overlay, dict) or not _OVERLAY_VERSION.match(str(overlay.get("overlay", ""))):
         raise SyncError(f"{path}: not an OpenAPI Overlay 1.0/1.1 document (`overlay: 1.1.0` expected)")
+    return overlay
+
+
+def load_upstream_parts(path: Path) -> Parts:
+    """Which of Webex's operations the overlay applies to, by stored file (``x-webex-events-upstream``)."""
+    return parse_parts(_read(path).get(UPSTREAM_PARTS), str(path))
+
+
+def load_overlay(path: Path) -> list[Action]:
+    """The actions of an overlay document, checked (an unusable overlay is a SyncError)."""
+    overlay = _read(path)
     info = overlay.get("info")
     if not isinstance(info, dict) or not info.get("title") or not info.get("version"):
         raise SyncError(f"{path}: `info` needs a title and a version")
@@ -143,8 +169,13 @@ def _query(action: Action, expression: str, document: Any) -> jsonpath.JSONPathN
         raise SyncError(f"overlay {action.label}: bad JSONPath {expression!r}: {error}") from error
 
 
-def apply_overlay(document: dict[str, Any], actions: list[Action]) -> Applied:
+def apply_overlay(document: dict[str, Any], actions: list[Action], *, strict: bool = True) -> Applied:
     """Apply *actions* in order to a copy of *document*.
+
+    *strict*: an action that no longer applies (its target or its copy's source matches
+    nothing...) raises a SyncError naming it. Otherwise it is skipped, its message kept in
+    ``failed``, and the others apply: what Webex's document would give, to tell what changed
+    before naming the actions to fix.
 
     >>> doc = {"paths": {"/a": {"get": {"operationId": "A a", "tags": ["A"]}}}}
     >>> rename = Action(1, "a Python-friendly name", "$.paths['/a'].get", update={"operationId": "aA"})
@@ -153,54 +184,75 @@ def apply_overlay(document: dict[str, Any], actions: list[Action]) -> Applied:
     ('aA', 'A a')
     >>> applied.replaced
     {('action 1 (a Python-friendly name)', "$['paths']['/a']['get']['operationId']"): 'A a'}
-    >>> apply_overlay(doc, [Action(2, "why", "$.paths['/b']", remove=True)])
+    >>> gone = Action(2, "why", "$.paths['/b']", remove=True)
+    >>> apply_overlay(doc, [gone])
     Traceback (most recent call last):
     ...
     _spec_extract.SyncError: overlay action 2 (why) matches nothing: target $.paths['/b']
+    >>> apply_overlay(doc, [gone, rename], strict=False).failed
+    ["overlay action 2 (why) matches nothing: target $.paths['/b']"]
     """
     result = copy.deepcopy(document)
     replaced: dict[tuple[str, str], Any] = {}
     obsolete: list[str] = []
+    failed: list[str] = []
     # what a `copy` took: removing it afterwards is a move, and hides nothing of Webex's
     copied: list[tuple[str | int, ...]] = []
     for action in actions:
-        nodes = _query(action, action.target, result)
-        if not nodes:
-            if action.fills_gap:
-                obsolete.append(action.label)
-                continue
-            raise SyncError(f"overlay {action.label} matches nothing: target {action.target}")
-        found: dict[str, Any] = {}
-        if action.remove:
-            # deepest and last first, so removing one node never shifts another's index
-            for node in sorted(nodes, key=lambda n: (len(n.location), n.location), reverse=True):
-                if node.parent is None:
-                    raise SyncError(f"overlay {action.label}: cannot remove the whole document")
-                if not any(node.location[: len(source)] == source for source in copied):
-                    found[_stable_path(result, node.location)] = node.value
-                del node.parent.value[node.location[-1]]  # type: ignore[attr-defined]
-        else:
-            if action.copy is not None:
-                sources = _query(action, action.copy, result)
-                if len(sources) != 1:
-                    raise SyncError(
-                        f"overlay {action.label}: copy {action.copy} selects {len(sources)} nodes, not one"
-                    )
-                value = sources[0].value
-                copied.append(sources[0].location)
-            else:
-                value = action.update
-            for node in nodes:
-                current = node.value
-                where = _stable_path(result, node.location)
-                if isinstance(current, dict):
-                    if not isinstance(value, dict):
-                        raise SyncError(f"overlay {action.label}: {where} is an object, the value is not")
-                    _merge(current, value, where, found)
-                elif isinstance(current, list):
-                    current.append(copy.deepcopy(value))
-                elif current != value:
-                    found[where] = current
-                    node.value = copy.deepcopy(value)
+        try:
+            found = _apply(action, result, copied)
+        except SyncError as error:
+            if strict or str(error).startswith(f"overlay {action.label}: bad JSONPath"):
+                raise
+            failed.append(str(error))
+            continue
+        if found is None:
+            obsolete.append(action.label)
+            continue
         replaced.update({(action.label, where): old for where, old in found.items()})
-    return Applied(result, replaced, obsolete)
+    return Applied(result, replaced, obsolete, failed)
+
+
+def _apply(
+    action: Action, result: dict[str, Any], copied: list[tuple[str | int, ...]]
+) -> dict[str, Any] | None:
+    """Apply one action to *result* in place: what it replaced, by path (None: a gap-filling
+    action that matches nothing, Webex now states the value)."""
+    nodes = _query(action, action.target, result)
+    if not nodes:
+        if action.fills_gap:
+            return None
+        raise SyncError(f"overlay {action.label} matches nothing: target {action.target}")
+    found: dict[str, Any] = {}
+    if action.remove:
+        # deepest and last first, so removing one node never shifts another's index
+        for node in sorted(nodes, key=lambda n: (len(n.location), n.location), reverse=True):
+            if node.parent is None:
+                raise SyncError(f"overlay {action.label}: cannot remove the whole document")
+            if not any(node.location[: len(source)] == source for source in copied):
+                found[_stable_path(result, node.location)] = node.value
+            del node.parent.value[node.location[-1]]  # type: ignore[attr-defined]
+    else:
+        if action.copy is not None:
+            sources = _query(action, action.copy, result)
+            if len(sources) != 1:
+                raise SyncError(
+                    f"overlay {action.label}: copy {action.copy} selects {len(sources)} nodes, not one"
+                )
+            value = sources[0].value
+            copied.append(sources[0].location)
+        else:
+            value = action.update
+        for node in nodes:
+            current = node.value
+            where = _stable_path(result, node.location)
+            if isinstance(current, dict):
+                if not isinstance(value, dict):
+                    raise SyncError(f"overlay {action.label}: {where} is an object, the value is not")
+                _merge(current, value, where, found)
+            elif isinstance(current, list):
+                current.append(copy.deepcopy(value))
+            elif current != value:
+                found[where] = current
+                node.value = copy.deepcopy(value)
+    return found

@@ -5,8 +5,9 @@ Flow: ``spec/openapi.yaml`` (the single source)
   -> ``generated/webex_events_api/models/`` (openapi-python-client: attrs models and enums)
   -> ``generated/webex_events_api/wire.py`` (datamodel-code-generator: TypedDicts of the raw JSON)
   -> ``generated/webex_events_api/spec.py`` (scripts/spec_facts.py: operations, parameters with
-     their ranges and rules, Event fields: what the generators drop and the wrapper, the CLI,
-     the fake server and the CSV export read)
+     their ranges and rules, request body fields, scopes, each listing's paging and longest
+     range, the fields of each listing's events: what the generators drop and the wrapper, the
+     CLI, the fake server and the CSV export read)
 
 openapi-python-client's HTTP layer (``client.py``, ``api/``, ``errors.py``) is not kept: the
 wrapper's one core sends every request, built from ``spec.py`` (see docs/design.md).

@@ -1,23 +1,26 @@
-"""Follow Webex's published OpenAPI document: extract the Events part, apply our overlay.
+"""Follow Webex's published OpenAPI document: extract the parts we serve, apply our overlay.
 
 Flow (every step deterministic, two runs give byte-identical files)::
 
     Webex's whole document (SOURCE: a file or an https URL)
-      -> the Events part: ``/events``, ``/events/{eventId}`` and every component they reach
-         through ``$ref`` (or name in ``security``), values as fetched
-      -> ``spec/upstream/events.json`` (stored: JSON, keys sorted but properties and examples
-         in Webex's order, indent 2)
-      -> + ``spec/overlay.yaml`` (our deviations: an OpenAPI Overlay, each action says why)
+      -> the operations we serve (``x-webex-events-upstream`` in spec/overlay.yaml), each with
+         every component it reaches through ``$ref`` (or names in ``security``), values as fetched
+      -> ``spec/upstream/*.json`` (stored: one file per area of the API, e.g. ``events.json``,
+         ``admin-audit.json``; JSON, keys sorted but properties and examples in Webex's order)
+      -> merged, + ``spec/overlay.yaml`` (our deviations: an OpenAPI Overlay, each action says why)
       -> ``spec/openapi.yaml`` (PRODUCED: what scripts/regenerate.py reads; never edit it)
 
 and a summary, in a user's terms, of what changed between the previous ``spec/openapi.yaml``
-and the new one; **BREAKING** marks what can stop users' code working. Each step is a sibling
-module: ``_spec_extract`` (the Events part and its stored form), ``_spec_overlay`` (the overlay
-and what it applies), ``_spec_render`` (the produced file's text), ``_spec_changes`` (the
-summary). This file is the command.
+and the new one; **BREAKING** marks what can stop users' code working. When Webex's document
+no longer fits an overlay action (Webex removed what it acts on), the summary of what changed
+comes first, then each action that no longer applies, and nothing is written. Each step is a
+sibling module: ``_spec_extract`` (the parts and their stored form), ``_spec_overlay`` (the
+overlay and what it applies), ``_spec_render`` (the produced file's text), ``_spec_changes``
+(the summary). This file is the command.
 
 Exit status: 0 nothing changed, 1 something changed (files rewritten, summary printed),
-2 error (a bad source, an overlay problem) with a one-line message.
+2 error (a bad source, an overlay problem, an action that no longer applies) with a one-line
+message per problem on stderr.
 
 Example::
 
@@ -43,8 +46,8 @@ import yaml
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 # sibling modules, not installed ones
 from _spec_changes import review, summarize
-from _spec_extract import SyncError, dump_upstream, extract_events, load_source
-from _spec_overlay import Action, Applied, apply_overlay, load_overlay
+from _spec_extract import Parts, SyncError, dump_upstream, extract, load_source, merge_parts
+from _spec_overlay import Action, Applied, apply_overlay, load_overlay, load_upstream_parts
 from _spec_render import render_spec
 
 __all__ = [
@@ -52,26 +55,29 @@ __all__ = [
     "SyncError",
     "apply_overlay",
     "dump_upstream",
-    "extract_events",
+    "extract",
+    "load_overlay",
     "main",
+    "merge_parts",
     "produce",
     "render_spec",
+    "stored_document",
     "summarize",
 ]
 
 ROOT = Path(__file__).resolve().parent.parent
-#: Webex's whole admin document: the one that carries the Events API.
+#: Webex's whole admin document: the one that carries the Events API and the audit streams.
 DEFAULT_SOURCE = (
     "https://raw.githubusercontent.com/webex/webex-openapi-specs/main/public-spec/webex-admin.json"
 )
-UPSTREAM = Path("upstream") / "events.json"
+UPSTREAM = Path("upstream")
 OVERLAY = Path("overlay.yaml")
 SPEC = Path("openapi.yaml")
 
 
-def produce(part: dict[str, Any], actions: list[Action]) -> tuple[str, Applied]:
-    """spec/openapi.yaml's text from the stored Events part and the overlay's actions."""
-    applied = apply_overlay(part, actions)
+def produce(document: dict[str, Any], actions: list[Action]) -> tuple[str, Applied]:
+    """spec/openapi.yaml's text from the stored parts (merged) and the overlay's actions."""
+    applied = apply_overlay(document, actions)
     return render_spec(applied.document), applied
 
 
@@ -103,14 +109,37 @@ def _stored_part(path: Path) -> dict[str, Any]:
     return loaded
 
 
+def _stored_parts(spec_dir: Path, parts: Parts) -> dict[str, dict[str, Any]]:
+    """The stored upstream parts by file name (a missing file is an error)."""
+    return {name: _stored_part(spec_dir / UPSTREAM / name) for name in parts}
+
+
+def stored_document(spec_dir: Path, overlay: Path | None = None) -> dict[str, Any]:
+    """The stored upstream parts of *spec_dir* merged: the document the overlay applies to."""
+    parts = load_upstream_parts(overlay if overlay is not None else spec_dir / OVERLAY)
+    return merge_parts(_stored_parts(spec_dir, parts), parts)
+
+
+def _unlisted(spec_dir: Path, parts: Parts) -> list[Path]:
+    """Stored files of spec/upstream/ that the overlay no longer lists."""
+    folder = spec_dir / UPSTREAM
+    return sorted(path for path in folder.glob("*.json") if path.name not in parts) if folder.is_dir() else []
+
+
 def check(spec_dir: Path, overlay: Path) -> int:
-    """0 when spec/openapi.yaml is what the stored upstream part + the overlay produce, else 1."""
-    stored = spec_dir / UPSTREAM
-    part = _stored_part(stored)
-    expected, _ = produce(part, load_overlay(overlay))
+    """0 when spec/openapi.yaml is what the stored upstream parts + the overlay produce, else 1."""
+    parts = load_upstream_parts(overlay)
+    stored = _stored_parts(spec_dir, parts)
+    expected, _ = produce(merge_parts(stored, parts), load_overlay(overlay))
     problems = []
-    if dump_upstream(part) != stored.read_text(encoding="utf-8"):
-        problems.append(f"{stored} is not in its stored form (was it edited by hand?)")
+    for name, part in stored.items():
+        path = spec_dir / UPSTREAM / name
+        if dump_upstream(part) != path.read_text(encoding="utf-8"):
+            problems.append(f"{path} is not in its stored form (was it edited by hand?)")
+    problems += [
+        f"{path} is not listed in {overlay.name} (x-webex-events-upstream)"
+        for path in _unlisted(spec_dir, parts)
+    ]
     current = (spec_dir / SPEC).read_text(encoding="utf-8") if (spec_dir / SPEC).exists() else ""
     if current != expected:
         diff = list(
@@ -123,8 +152,8 @@ def check(spec_dir: Path, overlay: Path) -> int:
         )
         sys.stdout.writelines(diff[:200])
         problems.append(
-            f"{spec_dir / SPEC} is not what {stored.name} + {overlay.name} produce: never edit it; "
-            "put the change in spec/overlay.yaml and run `python scripts/sync_spec.py --reapply`"
+            f"{spec_dir / SPEC} is not what {spec_dir / UPSTREAM} + {overlay.name} produce: never edit "
+            "it; put the change in spec/overlay.yaml and run `python scripts/sync_spec.py --reapply`"
         )
     for problem in problems:
         print(f"sync_spec --check: {problem}")
@@ -133,34 +162,62 @@ def check(spec_dir: Path, overlay: Path) -> int:
     return 1 if problems else 0
 
 
+class OverlayMismatchError(SyncError):
+    """Overlay actions that Webex's document no longer fits: one message per action."""
+
+    def __init__(self, messages: list[str]) -> None:
+        super().__init__("\n".join(messages))
+        self.messages = messages
+
+
 def sync(source: str | None, spec_dir: Path, overlay: Path) -> int:
-    """Extract, apply, write, summarize: 0 nothing changed, 1 something did."""
+    """Extract, apply, write, summarize: 0 nothing changed, 1 something did.
+
+    When an action no longer applies, what changed is printed first, then OverlayMismatchError
+    names each such action; nothing is written.
+    """
     actions = load_overlay(overlay)
-    stored = spec_dir / UPSTREAM
-    previous_part = _stored_part(stored) if stored.exists() else None
+    parts = load_upstream_parts(overlay)
+    folder = spec_dir / UPSTREAM
+    previous = {name: _stored_part(folder / name) for name in parts if (folder / name).exists()}
     if source is None:
-        if previous_part is None:
-            raise SyncError(f"--reapply needs {stored}: run a sync from Webex's document first")
-        part, source = previous_part, str(stored)
+        if len(previous) != len(parts):
+            missing = ", ".join(str(folder / name) for name in parts if name not in previous)
+            raise SyncError(f"--reapply needs {missing}: run a sync from Webex's document first")
+        new_parts, source = previous, str(folder)
     else:
-        part = extract_events(load_source(source))
-    upstream_text = dump_upstream(part)
-    part = json.loads(upstream_text)  # exactly what is stored, so a re-apply gives the same
-    spec_text, applied = produce(part, actions)
-    before = None
-    if previous_part is not None:
-        try:
-            before = apply_overlay(previous_part, actions)
-        except SyncError:
-            before = None  # the overlay no longer fits the old part: nothing to compare
+        new_parts = extract(load_source(source), parts)
+    texts = {name: dump_upstream(part) for name, part in new_parts.items()}
+    # exactly what is stored, so a re-apply gives the same
+    document = merge_parts({name: json.loads(text) for name, text in texts.items()}, parts)
+    applied = apply_overlay(document, actions, strict=False)
     old_spec = _read_yaml(spec_dir / SPEC)
+    if applied.failed:
+        lines = summarize(old_spec, applied.document)
+        if lines:
+            print(f"sync_spec: from {source}: what changed (nothing written: see the errors below):")
+            print("\n".join(lines))
+            print(
+                "Fix or delete the overlay actions named below (Webex's document no longer has what "
+                "they act on), then run the sync again."
+            )
+        raise OverlayMismatchError(applied.failed)
+    spec_text = render_spec(applied.document)
+    before = None
+    if len(previous) == len(parts):
+        try:
+            before = apply_overlay(merge_parts(previous, parts), actions)
+        except SyncError:
+            before = None  # the overlay no longer fits the old parts: nothing to compare
     new_spec = yaml.safe_load(spec_text)
     if new_spec != applied.document:  # never write a file that does not say what was produced
         raise SyncError("internal: the produced YAML does not load back to the overlay's result")
 
-    changed = [
-        path for path, text in ((stored, upstream_text), (spec_dir / SPEC, spec_text)) if _write(path, text)
-    ]
+    writes = [(folder / name, text) for name, text in texts.items()] + [(spec_dir / SPEC, spec_text)]
+    changed = [path for path, text in writes if _write(path, text)]
+    for path in _unlisted(spec_dir, parts):
+        path.unlink()  # a part the overlay no longer lists
+        changed.append(path)
     if not changed:
         print(f"sync_spec: {spec_dir} is up to date with {source}")
         return 0
@@ -193,7 +250,7 @@ def main(argv: list[str] | None = None) -> int:
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--check", action="store_true", help="only check that openapi.yaml is current")
     mode.add_argument(
-        "--reapply", action="store_true", help="re-apply the overlay to the stored part, no fetch"
+        "--reapply", action="store_true", help="re-apply the overlay to the stored parts, no fetch"
     )
     parser.add_argument("--spec-dir", type=Path, default=ROOT / "spec", help="the spec/ directory to work on")
     parser.add_argument(
@@ -205,6 +262,11 @@ def main(argv: list[str] | None = None) -> int:
         if args.check:
             return check(args.spec_dir, overlay)
         return sync(None if args.reapply else args.source, args.spec_dir, overlay)
+    except OverlayMismatchError as error:
+        sys.stdout.flush()  # what changed, on stdout, comes before the actions named on stderr
+        for message in error.messages:
+            print(f"sync_spec: error: {message}", file=sys.stderr)
+        return 2
     except SyncError as error:
         print(f"sync_spec: error: {error}", file=sys.stderr)
         return 2

@@ -8,6 +8,9 @@ is edited.
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -344,5 +347,60 @@ with fake.serve() as url:
     code, _, err = cli("export", "--base-url", url, *RANGE, "-q", "-o", "all.jsonl")
 assert code == 0, err
 assert len(Path("all.jsonl").read_text().splitlines()) == len(got)
+""",
+    )
+
+
+def test_a_filter_webex_adds_to_admin_audit_reaches_the_facts_by_sync_and_regeneration(
+    tmp_path: Path,
+) -> None:
+    # Webex adds a filter to List Admin Audit Events: `nox -s sync_spec` brings it from Webex's
+    # document into spec/ (no overlay edit), `nox -s generate` into the spec facts: the filter
+    # is an admin audit filter (a keyword of ListAdminAuditEventsFilters) and no other stream's.
+    document = json.loads((ROOT / "tests" / "data" / "upstream" / "webex-admin-compliance.json").read_text())
+    document["paths"]["/adminAudit/events"]["get"]["parameters"].append(
+        {
+            "name": "targetId",
+            "in": "query",
+            "description": "List events that changed this resource, by ID.",
+            "schema": {"type": "string"},
+        }
+    )
+    source = tmp_path / "webex-admin.json"
+    source.write_text(json.dumps(document))
+    spec_dir = copy_spec(tmp_path)
+    sync = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "sync_spec.py"), str(source), "--spec-dir", str(spec_dir)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert sync.returncode == 1, sync.stdout + sync.stderr
+    told = "GET /adminAudit/events:\n  + parameter targetId (query, string): List events that changed"
+    assert told in sync.stdout
+    assert "targetId" in (spec_dir / "upstream" / "admin-audit.json").read_text()
+    generated = regenerate(spec_dir, tmp_path / "out")
+    run_python(
+        generated,
+        """
+import os, typing
+import webex_events_api
+from webex_events_api.spec import (
+    LIST_ADMIN_AUDIT_EVENTS, LIST_SECURITY_AUDIT_EVENTS, ListAdminAuditEventsFilters,
+    ListSecurityAuditEventsFilters,
+)
+
+assert webex_events_api.__file__.startswith(os.getcwd()), webex_events_api.__file__
+target = LIST_ADMIN_AUDIT_EVENTS.parameter("targetId")
+assert (target.python_name, target.type, target.role) == ("target_id", "string", "filter")
+assert target in LIST_ADMIN_AUDIT_EVENTS.filters and not target.required
+hints = typing.get_type_hints(ListAdminAuditEventsFilters)
+assert hints["target_id"] == str | None, hints
+assert list(hints) == ["org_id", "actor_id", "event_categories", "target_id"], hints
+assert "target_id" not in typing.get_type_hints(ListSecurityAuditEventsFilters)
+assert LIST_ADMIN_AUDIT_EVENTS.paging == "offset" and LIST_ADMIN_AUDIT_EVENTS.role("page-size").maximum == 200
+
+import webex_events  # the wrapper still imports against the regenerated facts
 """,
     )

@@ -3,12 +3,17 @@
 Sources are the copies in tests/data/upstream/ (its README says where they come from and their
 licence) or mutated copies of them written to tmp_path. Every sync writes into a copy of spec/
 (``--spec-dir``), so the repository's spec/ is only ever read.
+
+The part we serve of Webex's admin document (PART_JSON: the compliance operations and what they
+reach) stands in for the whole document in most tests; the whole document itself
+(``webex-admin.json.gz``) is synced where it matters that the rest is left out.
 """
 
 from __future__ import annotations
 
 import contextlib
 import copy
+import gzip
 import importlib.util
 import io
 import json
@@ -27,9 +32,19 @@ from _regen import regenerate, run_python
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "scripts" / "sync_spec.py"
 UPSTREAM = Path(__file__).parent / "data" / "upstream"
-EVENTS_JSON = UPSTREAM / "webex-openapi-events.json"
+#: The operations we serve of Webex's admin document (2026-05-04), with what they reach.
+PART_JSON = UPSTREAM / "webex-admin-compliance.json"
+#: Webex's whole admin document of the same day, compressed.
+ADMIN_GZ = UPSTREAM / "webex-admin.json.gz"
+#: Webex's whole messaging document: it has /events, but not the audit streams.
 MESSAGING_JSON = UPSTREAM / "webex-messaging.json"
-PRODUCED = ("openapi.yaml", "upstream/events.json")
+PRODUCED = (
+    "openapi.yaml",
+    "upstream/events.json",
+    "upstream/admin-audit.json",
+    "upstream/security-audit.json",
+    "upstream/authorizations.json",
+)
 
 
 def _load_script() -> ModuleType:
@@ -71,8 +86,14 @@ def _parameter(document: dict[str, Any], name: str) -> dict[str, Any]:
     return found
 
 
+def _whole_admin_document(tmp_path: Path) -> Path:
+    source = tmp_path / "webex-admin.json"
+    source.write_bytes(gzip.decompress(ADMIN_GZ.read_bytes()))
+    return source
+
+
 def _mutated(tmp_path: Path, change: Callable[[dict[str, Any]], None]) -> Path:
-    document = json.loads(EVENTS_JSON.read_text(encoding="utf-8"))
+    document = json.loads(PART_JSON.read_text(encoding="utf-8"))
     change(document)
     source = tmp_path / "webex-admin.json"
     source.write_text(json.dumps(document), encoding="utf-8")
@@ -82,9 +103,10 @@ def _mutated(tmp_path: Path, change: Callable[[dict[str, Any]], None]) -> Path:
 # --------------------------------------------------------------------------- (a) reproduction
 
 
-@pytest.mark.parametrize("source", [EVENTS_JSON, MESSAGING_JSON], ids=["events-part", "whole-document"])
-def test_sync_reproduces_the_committed_spec_byte_for_byte(tmp_path: Path, source: Path) -> None:
+@pytest.mark.parametrize("whole", [False, True], ids=["compliance-part", "whole-document"])
+def test_sync_reproduces_the_committed_spec_byte_for_byte(tmp_path: Path, whole: bool) -> None:
     spec_dir = _spec_copy(tmp_path)
+    source = _whole_admin_document(tmp_path) if whole else PART_JSON
     result = subprocess.run(
         [sys.executable, str(SCRIPT), str(source), "--spec-dir", str(spec_dir)],
         capture_output=True,
@@ -101,9 +123,10 @@ def test_sync_into_an_empty_spec_dir_writes_the_committed_files(tmp_path: Path) 
     spec_dir = tmp_path / "spec"
     spec_dir.mkdir()
     shutil.copy(ROOT / "spec" / "overlay.yaml", spec_dir)
-    code, out, err = _sync(MESSAGING_JSON, "--spec-dir", spec_dir)
+    code, out, err = _sync(_whole_admin_document(tmp_path), "--spec-dir", spec_dir)
     assert code == 1, err
     assert "+ parameter max (query, integer, 1..1000, default 100)" in out  # all new: listed
+    assert "+ parameter max (query, integer, 1..200, default 100)" in out  # admin audit's
     assert _files(spec_dir) == _files(ROOT / "spec")
 
 
@@ -276,7 +299,7 @@ def test_an_action_matching_nothing_fails_naming_it(tmp_path: Path) -> None:
         }
     )
     (spec_dir / "overlay.yaml").write_text(yaml.safe_dump(overlay, sort_keys=False))
-    code, out, err = _sync(EVENTS_JSON, "--spec-dir", spec_dir)
+    code, out, err = _sync(PART_JSON, "--spec-dir", spec_dir)
     assert code == 2
     number = len(overlay["actions"])
     assert err.count("\n") == 1
@@ -348,7 +371,7 @@ def test_two_runs_give_byte_identical_files(tmp_path: Path) -> None:
 
 
 def test_apply_overlay_never_modifies_its_input() -> None:
-    part = json.loads((ROOT / "spec" / "upstream" / "events.json").read_text())
+    part = sync_spec.stored_document(ROOT / "spec")
     kept = copy.deepcopy(part)
     actions = sync_spec.load_overlay(ROOT / "spec" / "overlay.yaml")
     sync_spec.apply_overlay(part, actions)
@@ -395,3 +418,152 @@ def test_a_synced_filter_and_data_field_work_after_regenerating(tmp_path: Path) 
         assert tagged and all(e.data.sentiment == "positive" for e in tagged)
         """,
     )
+
+
+# --------------------------------------------------------------------------- (e) the parts we serve
+
+
+def test_the_stored_upstream_is_one_file_per_area_of_the_api() -> None:
+    overlay = yaml.safe_load((ROOT / "spec" / "overlay.yaml").read_text())
+    listed = overlay["x-webex-events-upstream"]
+    stored = sorted(path.name for path in (ROOT / "spec" / "upstream").glob("*.json"))
+    assert stored == sorted(listed)
+    operations = {}
+    for name, wanted in listed.items():
+        part = json.loads((ROOT / "spec" / "upstream" / name).read_text())
+        assert "info" not in part
+        found = [f"{method.upper()} {path}" for path, item in part["paths"].items() for method in item]
+        assert sorted(found) == sorted(wanted), name
+        operations[name] = set(part.get("components", {}).get("schemas", {}))
+    assert operations["events.json"] == {
+        "Event",
+        "EventCollectionResponse",
+        "EventResourceEnum",
+        "EventTypeEnum",
+        "Recipient",
+    }
+    assert operations["admin-audit.json"] == {
+        "AdminRolesEnum",
+        "AuditEvent",
+        "AuditEventCategoryCollectionResponse",
+        "AuditEventCollectionResponse",
+    }
+    assert operations["security-audit.json"] == {"SecurityAuditEvent", "SecurityAuditEventCollectionResponse"}
+    assert operations["authorizations.json"] == set()  # tokenExpiry's answer is inline
+
+
+def test_the_produced_spec_has_the_operations_we_serve() -> None:
+    spec = _openapi(ROOT / "spec")
+    found = {
+        f"{method.upper()} {path}": op["operationId"]
+        for path, item in spec["paths"].items()
+        for method, op in item.items()
+    }
+    assert found == {
+        "GET /events": "listEvents",
+        "GET /events/{eventId}": "getEventDetails",
+        "GET /adminAudit/events": "listAdminAuditEvents",
+        "GET /adminAudit/eventCategories": "listAdminAuditEventCategories",
+        "GET /admin/securityAudit/events": "listSecurityAuditEvents",
+        "GET /authorizations/tokenExpiry": "tokenExpiry",
+        # Webex documents these two in prose only: they come from the overlay
+        "GET /authorize": "authorize",
+        "POST /access_token": "accessToken",
+    }
+    upstream = sync_spec.stored_document(ROOT / "spec")
+    assert "/authorize" not in upstream["paths"]
+    assert "/access_token" not in upstream["paths"]
+
+
+def _sync_merged(source: Path, spec_dir: Path) -> subprocess.CompletedProcess[str]:
+    """The command as a user runs it, stdout and stderr in one stream (the order they see)."""
+    return subprocess.run(
+        [sys.executable, str(SCRIPT), str(source), "--spec-dir", str(spec_dir)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+
+
+def test_a_document_before_service_type_tells_what_changed_then_names_the_action(tmp_path: Path) -> None:
+    # Webex's admin document of 2026-03-12, the last without List Events' serviceType: its Events
+    # part is byte for byte that of Webex's document of 2026-02-20 (tests/data/upstream/README.md).
+    # The overlay names serviceType's schema (action 11) and rules (action 21); before, the sync
+    # stopped naming action 11 and said nothing of what had changed.
+    spec_dir = _spec_copy(tmp_path)
+    before = _files(spec_dir)
+    result = _sync_merged(UPSTREAM / "webex-admin-2026-03-12-compliance.json", spec_dir)
+    out = result.stdout
+    assert result.returncode == 2, out
+    removed = out.index("  - parameter serviceType removed (or renamed) **BREAKING**")
+    assert out.index("GET /events:") < removed
+    assert "~ parameter resource: enum value(s) removed: convergedRecordings **BREAKING**" in out
+    action = out.index(
+        "sync_spec: error: overlay action 11 (The service types get a name, EventServiceTypeEnum"
+    )
+    assert removed < action  # what changed first, then the action that no longer applies
+    assert "sync_spec: error: overlay action 21 (serviceType takes a known EventServiceTypeEnum" in out
+    assert out.index("Fix or delete the overlay actions named below") < action
+    assert "GET /adminAudit/events" not in out  # the audit streams did not change
+    assert _files(spec_dir) == before  # nothing written
+
+
+def test_a_document_without_the_audit_streams_says_so_before_naming_the_actions(tmp_path: Path) -> None:
+    spec_dir = _spec_copy(tmp_path)
+    before = _files(spec_dir)
+    result = _sync_merged(MESSAGING_JSON, spec_dir)  # /events, but no audit stream
+    out = result.stdout
+    assert result.returncode == 2, out
+    for operation in (
+        "GET /adminAudit/events",
+        "GET /admin/securityAudit/events",
+        "GET /authorizations/tokenExpiry",
+    ):
+        assert f"{operation}:\n  - operation removed **BREAKING**" in out, operation
+    first_error = out.index("sync_spec: error: ")
+    assert out.index("- operation removed **BREAKING**") < first_error
+    assert "matches nothing: target $.paths['/adminAudit/events'].get\n" in out[first_error:]
+    assert "GET /events:" not in out  # List Events is the same in both documents
+    assert _files(spec_dir) == before
+
+
+def test_a_removed_audit_parameter_is_breaking_and_its_action_named(tmp_path: Path) -> None:
+    def remove_offset(document: dict[str, Any]) -> None:
+        operation = document["paths"]["/adminAudit/events"]["get"]
+        operation["parameters"] = [p for p in operation["parameters"] if p["name"] != "offset"]
+
+    spec_dir = _spec_copy(tmp_path)
+    code, out, err = _sync(_mutated(tmp_path, remove_offset), "--spec-dir", spec_dir)
+    assert code == 2
+    assert "GET /adminAudit/events:\n  - parameter offset removed (or renamed) **BREAKING**" in out
+    assert err.startswith("sync_spec: error: overlay action ")
+    assert "(offset is a count of events, so a non-negative integer" in err
+    assert err.count("\n") == 1
+
+
+def test_a_new_audit_field_and_narrower_audit_page_reach_the_summary(tmp_path: Path) -> None:
+    def change(document: dict[str, Any]) -> None:
+        schemas = document["components"]["schemas"]
+        schemas["SecurityAuditEvent"]["properties"]["data"]["properties"]["signInMethod"] = {
+            "type": "string",
+            "example": "SSO",
+            "description": "How the user signed in.",
+        }
+        (size,) = (
+            p for p in document["paths"]["/adminAudit/events"]["get"]["parameters"] if p["name"] == "max"
+        )
+        size["schema"]["maximum"] = 100  # Webex now states the bound itself, narrower
+
+    spec_dir = _spec_copy(tmp_path)
+    code, out, err = _sync(_mutated(tmp_path, change), "--spec-dir", spec_dir)
+    assert code == 1, err
+    assert "SecurityAuditEvent fields:\n  + data.signInMethod (string): How the user signed in." in out
+    assert (
+        "GET /adminAudit/events:\n  ~ parameter max: range 1..200 -> 1..100 (narrower range **BREAKING**)"
+        in out
+    )
+    assert "no longer apply (Webex now states the value)" in out
+    assert "(max's upper bound, which Webex states only in prose (\"The maximum val...)" in out
+    assert "Other changes" not in out  # every change was told in a user's terms

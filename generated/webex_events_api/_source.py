@@ -3,7 +3,7 @@
 
 """Where this package came from (used by scripts/vendor.py and the tests)."""
 
-SPEC_SHA256 = "95ca6c0f350b50355c502a13ab07acb50d3d8e037f6986de9f6c5b991d80b0a8"
+SPEC_SHA256 = "3d4a3916e7f3e9809b754e1ec752ac5fa410d3e54ad068f5191587d749c29a2c"
 GENERATORS = {
     "openapi-python-client": "0.29.1",
     "datamodel-code-generator": "0.89.0",

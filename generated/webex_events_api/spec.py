@@ -3,20 +3,34 @@
 
 """The facts of spec/openapi.yaml that the generated models do not carry.
 
-Per operation: method, path and every parameter (wire name, Python name, type, enum, range,
-default, description, role, and the rules of the ``x-webex-events-*`` extensions); per Event
-field: path, JSON type, enum, description and example; per object schema: the JSON key of each
-property by Python name (``EVENT_KEYS.actor_id == "actorId"``). The wrapper builds each request
-from these facts and reads each field by these keys, the CLI makes its options from them, the
-fake server serves by them and the CSV export takes its columns from them.
+Per operation: method, path, every parameter (wire name, Python name, type, enum, range,
+default, description, role, and the rules of the ``x-webex-events-*`` extensions), the fields of
+its request body, the OAuth scopes it needs and the schema it answers with; per listing
+(``LISTINGS``): its paging style (``Link`` header or ``offset``), its range, page-size and
+offset parameters, the longest range one request may cover, its required filters and the
+schema of its items. Per listing's item schema: each field's path, JSON type, enum,
+description and example (``EVENT_FIELDS``...); per object schema: the JSON key of each property
+by Python name (``EVENT_KEYS.actor_id == "actorId"``). The wrapper builds each request from
+these facts and reads each field by these keys, the CLI makes its options from them, the fake
+server serves by them and the CSV export takes its columns from them.
 """
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Literal, TypedDict
 
 from .models import EventResourceEnum, EventServiceTypeEnum, EventTypeEnum
 
 __all__ = [
+    "ACCESS_TOKEN",
+    "ACCESS_TOKEN_KEYS",
+    "ACCESS_TOKEN_REQUEST_KEYS",
+    "AUDIT_EVENT_CATEGORY_COLLECTION_RESPONSE_KEYS",
+    "AUDIT_EVENT_COLLECTION_RESPONSE_KEYS",
+    "AUDIT_EVENT_DATA_KEYS",
+    "AUDIT_EVENT_FIELDS",
+    "AUDIT_EVENT_KEYS",
+    "AUTHORIZE",
     "ERROR_DETAIL_KEYS",
     "ERROR_KEYS",
     "EVENT_COLLECTION_RESPONSE_KEYS",
@@ -24,41 +38,73 @@ __all__ = [
     "EVENT_FIELDS",
     "EVENT_KEYS",
     "GET_EVENT_DETAILS",
+    "LISTINGS",
+    "LIST_ADMIN_AUDIT_EVENTS",
+    "LIST_ADMIN_AUDIT_EVENT_CATEGORIES",
     "LIST_EVENTS",
+    "LIST_SECURITY_AUDIT_EVENTS",
     "OPERATIONS",
     "RECIPIENT_KEYS",
+    "SECURITY_AUDIT_EVENT_COLLECTION_RESPONSE_KEYS",
+    "SECURITY_AUDIT_EVENT_DATA_KEYS",
+    "SECURITY_AUDIT_EVENT_FIELDS",
+    "SECURITY_AUDIT_EVENT_KEYS",
     "SERVER_URL",
+    "TOKEN_ERROR_KEYS",
+    "TOKEN_EXPIRY",
+    "TOKEN_EXPIRY_KEYS",
+    "AccessTokenKeys",
+    "AccessTokenRequestKeys",
+    "AuditEventCategoryCollectionResponseKeys",
+    "AuditEventCollectionResponseKeys",
+    "AuditEventDataKeys",
+    "AuditEventKeys",
     "ErrorDetailKeys",
     "ErrorKeys",
     "EventCollectionResponseKeys",
     "EventDataKeys",
     "EventKeys",
     "Field",
+    "ListAdminAuditEventsFilters",
     "ListEventsFilters",
+    "ListSecurityAuditEventsFilters",
     "Operation",
     "Parameter",
     "RecipientKeys",
+    "RequestBody",
+    "SecurityAuditEventCollectionResponseKeys",
+    "SecurityAuditEventDataKeys",
+    "SecurityAuditEventKeys",
+    "TokenErrorKeys",
+    "TokenExpiryKeys",
 ]
 
-Role = Literal["filter", "path", "range-start", "range-end", "page-size"]
+Role = Literal["filter", "path", "range-start", "range-end", "page-size", "page-offset"]
 Rule = tuple[tuple[str, tuple[str, ...]], ...]
+Scalar = Literal["string", "integer", "number", "boolean"]
+Paging = Literal["link", "offset"]
 
 
 @dataclass(frozen=True, kw_only=True)
 class Parameter:
-    """One parameter of an operation as spec/openapi.yaml states it.
+    """One parameter of an operation (or one field of its request body) as spec/openapi.yaml states it.
 
-    ``role`` says who owns it: ``filter`` (passed through as given), ``path`` (a path segment),
-    or one the wrapper drives itself (``range-start``/``range-end``: the date range it splits
-    into windows; ``page-size``: the page size). ``required_when``/``only_when`` pair another
+    ``role`` says who owns it: ``filter`` (passed through as given; a body field is always one),
+    ``path`` (a path segment), or one the wrapper drives itself (``range-start``/``range-end``:
+    the date range it splits into windows; ``page-size``: the page size; ``page-offset``: the
+    position of a page, for ``offset`` paging). ``required_when``/``only_when`` pair another
     parameter's wire name with the values that make this one mandatory/applicable.
-    ``event_field`` is the dotted Event field a filter selects on (by equality).
+    ``event_field`` is the dotted event field a filter selects on (by equality; an ``array``
+    filter: the field is one of the values). An ``array`` has items of ``item_type``, sent as
+    one comma-separated value (``explode=False``) or as the parameter repeated (``True``).
     """
 
     name: str
     python_name: str
-    location: Literal["query", "path"]
-    type: Literal["string", "integer", "number", "boolean"]
+    location: Literal["query", "path", "body"]
+    type: Literal["string", "integer", "number", "boolean", "array"]
+    item_type: Scalar | None = None
+    explode: bool = True
     format: str | None = None
     enum: tuple[str, ...] = ()
     open_enum: bool = False
@@ -74,19 +120,59 @@ class Parameter:
 
 
 @dataclass(frozen=True, kw_only=True)
+class RequestBody:
+    """An operation's request body: its media type (a form: ``application/x-www-form-urlencoded``),
+    the schema it follows and its fields (``location="body"``), in spec order."""
+
+    media_type: str
+    schema: str | None = None
+    required: bool = False
+    fields: tuple[Parameter, ...] = ()
+
+    def field(self, name: str) -> Parameter:
+        """The field with this wire name (KeyError if the body has none)."""
+        for f in self.fields:
+            if f.name == name:
+                return f
+        raise KeyError(name)
+
+
+@dataclass(frozen=True, kw_only=True)
 class Operation:
-    """One operation: ``method`` and ``path`` (relative to the base URL) and its parameters."""
+    """One operation: ``method`` and ``path`` (relative to the base URL) and its parameters.
+
+    ``body``: its request body, if any. ``scopes``: the OAuth scopes its token needs;
+    ``authenticated``: whether it is sent with the bearer token (the OAuth endpoints are not).
+    ``response_schema``: the schema of its successful JSON answer. A listing (``paging`` set:
+    ``link``, the Link header's next URL; ``offset``, the ``page-offset`` parameter advanced by
+    the items received until a page is short) has ``item_schema``, the schema of the events its
+    pages carry under ``items_key``, and ``max_range``, the longest range one request may cover
+    (None: any).
+    """
 
     operation_id: str
     method: str
     path: str
     summary: str
     parameters: tuple[Parameter, ...]
+    body: RequestBody | None = None
+    scopes: tuple[str, ...] = ()
+    authenticated: bool = True
+    response_schema: str | None = None
+    paging: Paging | None = None
+    max_range: timedelta | None = None
+    item_schema: str | None = None
+    items_key: str | None = None
 
     @property
     def filters(self) -> tuple[Parameter, ...]:
         """The parameters passed through as filters, in spec order."""
         return tuple(p for p in self.parameters if p.role == "filter")
+
+    @property
+    def required_filters(self) -> tuple[Parameter, ...]:
+        """The filters that must be given (``orgId`` of the audit streams), in spec order."""
+        return tuple(p for p in self.filters if p.required)
 
     def parameter(self, name: str) -> Parameter:
         """The parameter with this wire name (KeyError if the spec has none)."""
@@ -102,10 +188,14 @@ class Operation:
                 return p
         raise KeyError(role)
 
+    def has_role(self, role: Role) -> bool:
+        """Whether a parameter has this role (an ``offset`` listing has a ``page-offset``)."""
+        return any(p.role == role for p in self.parameters)
+
 
 @dataclass(frozen=True, kw_only=True)
 class Field:
-    """One field of the Event schema: ``created``, or ``data.roomId`` for a field of ``data``.
+    """One field of an event schema: ``created``, or ``data.roomId`` for a field of ``data``.
 
     ``type`` is the JSON type the spec states (``any`` when it states none or several).
     """
@@ -207,6 +297,11 @@ LIST_EVENTS = Operation(
             event_field="data.serviceType",
         ),
     ),
+    scopes=("spark-compliance:events_read",),
+    response_schema="EventCollectionResponse",
+    paging="link",
+    items_key="items",
+    item_schema="Event",
 )
 
 GET_EVENT_DETAILS = Operation(
@@ -225,6 +320,298 @@ GET_EVENT_DETAILS = Operation(
             role="path",
         ),
     ),
+    scopes=("spark-compliance:events_read",),
+    response_schema="Event",
+)
+
+LIST_ADMIN_AUDIT_EVENTS = Operation(
+    operation_id="listAdminAuditEvents",
+    method="GET",
+    path="/adminAudit/events",
+    summary="List Admin Audit Events",
+    parameters=(
+        Parameter(
+            name="orgId",
+            python_name="org_id",
+            location="query",
+            type="string",
+            required=True,
+            description="List events in this organization, by ID.",
+            event_field="actorOrgId",
+        ),
+        Parameter(
+            name="from",
+            python_name="from_",
+            location="query",
+            type="string",
+            format="date-time",
+            required=True,
+            description="List events which occurred after a specific date and time (ISO 8601, e.g. `2018-01-01T13:12:11.789Z`).",
+            role="range-start",
+        ),
+        Parameter(
+            name="to",
+            python_name="to",
+            location="query",
+            type="string",
+            format="date-time",
+            required=True,
+            description="List events which occurred before a specific date and time (ISO 8601, e.g. `2018-01-01T14:12:11.789Z`).",
+            role="range-end",
+        ),
+        Parameter(
+            name="actorId",
+            python_name="actor_id",
+            location="query",
+            type="string",
+            description="List events performed by this person, by ID.",
+        ),
+        Parameter(
+            name="max",
+            python_name="max",
+            location="query",
+            type="integer",
+            minimum=1,
+            maximum=200,
+            default=100,
+            description="Limit the maximum number of events in the response. The maximum value is `200`.",
+            role="page-size",
+        ),
+        Parameter(
+            name="offset",
+            python_name="offset",
+            location="query",
+            type="integer",
+            minimum=0,
+            description="Offset from the first result that you want to fetch.",
+            role="page-offset",
+        ),
+        Parameter(
+            name="eventCategories",
+            python_name="event_categories",
+            location="query",
+            type="array",
+            item_type="string",
+            explode=False,
+            description="List events, by event categories.",
+            event_field="data.eventCategory",
+        ),
+    ),
+    scopes=("audit:events_read",),
+    response_schema="AuditEventCollectionResponse",
+    paging="offset",
+    max_range=timedelta(days=365),
+    items_key="items",
+    item_schema="AuditEvent",
+)
+
+LIST_ADMIN_AUDIT_EVENT_CATEGORIES = Operation(
+    operation_id="listAdminAuditEventCategories",
+    method="GET",
+    path="/adminAudit/eventCategories",
+    summary="List Admin Audit Event Categories",
+    parameters=(),
+    scopes=("audit:events_read",),
+    response_schema="AuditEventCategoryCollectionResponse",
+)
+
+LIST_SECURITY_AUDIT_EVENTS = Operation(
+    operation_id="listSecurityAuditEvents",
+    method="GET",
+    path="/admin/securityAudit/events",
+    summary="List Security Audit Events",
+    parameters=(
+        Parameter(
+            name="orgId",
+            python_name="org_id",
+            location="query",
+            type="string",
+            required=True,
+            description="List events in this organization, by ID.",
+            event_field="actorOrgId",
+        ),
+        Parameter(
+            name="startTime",
+            python_name="start_time",
+            location="query",
+            type="string",
+            format="date-time",
+            required=True,
+            description="List events which occurred after a specific date and time (ISO 8601, e.g. `2018-01-01T13:12:11.789Z`).",
+            role="range-start",
+        ),
+        Parameter(
+            name="endTime",
+            python_name="end_time",
+            location="query",
+            type="string",
+            format="date-time",
+            required=True,
+            description="List events which occurred before a specific date and time (ISO 8601, e.g. `2018-01-01T14:12:11.789Z`).",
+            role="range-end",
+        ),
+        Parameter(
+            name="actorId",
+            python_name="actor_id",
+            location="query",
+            type="string",
+            description="List events performed by this person, by ID.",
+        ),
+        Parameter(
+            name="max",
+            python_name="max",
+            location="query",
+            type="integer",
+            minimum=1,
+            maximum=1000,
+            default=100,
+            description="Limit the maximum number of events in the response. The maximum value is `1000`.",
+            role="page-size",
+        ),
+        Parameter(
+            name="eventCategories",
+            python_name="event_categories",
+            location="query",
+            type="array",
+            item_type="string",
+            explode=False,
+            description="List events, by event categories.",
+            event_field="data.eventCategory",
+        ),
+    ),
+    scopes=("audit:events_read",),
+    response_schema="SecurityAuditEventCollectionResponse",
+    paging="link",
+    max_range=timedelta(days=365),
+    items_key="items",
+    item_schema="SecurityAuditEvent",
+)
+
+TOKEN_EXPIRY = Operation(
+    operation_id="tokenExpiry",
+    method="GET",
+    path="/authorizations/tokenExpiry",
+    summary="Get expiration status for a token",
+    parameters=(),
+    response_schema="TokenExpiry",
+)
+
+AUTHORIZE = Operation(
+    operation_id="authorize",
+    method="GET",
+    path="/authorize",
+    summary="Authorize an Integration",
+    parameters=(
+        Parameter(
+            name="client_id",
+            python_name="client_id",
+            location="query",
+            type="string",
+            required=True,
+            description="The integration's client ID.",
+        ),
+        Parameter(
+            name="response_type",
+            python_name="response_type",
+            location="query",
+            type="string",
+            enum=("code",),
+            required=True,
+            description="Always `code` (the authorization code flow).",
+        ),
+        Parameter(
+            name="redirect_uri",
+            python_name="redirect_uri",
+            location="query",
+            type="string",
+            required=True,
+            description="Where Webex sends the browser back; one of the integration's redirect URIs.",
+        ),
+        Parameter(
+            name="scope",
+            python_name="scope",
+            location="query",
+            type="string",
+            required=True,
+            description="The scopes asked for, separated by spaces (e.g. `spark-compliance:events_read`).",
+        ),
+        Parameter(
+            name="state",
+            python_name="state",
+            location="query",
+            type="string",
+            description="An unguessable value returned unchanged with the code; the client checks it (CSRF).",
+        ),
+    ),
+    authenticated=False,
+)
+
+ACCESS_TOKEN = Operation(
+    operation_id="accessToken",
+    method="POST",
+    path="/access_token",
+    summary="Get or Refresh an Access Token",
+    parameters=(),
+    body=RequestBody(
+        media_type="application/x-www-form-urlencoded",
+        schema="AccessTokenRequest",
+        required=True,
+        fields=(
+            Parameter(
+                name="grant_type",
+                python_name="grant_type",
+                location="body",
+                type="string",
+                enum=("authorization_code", "refresh_token"),
+                required=True,
+                description="`authorization_code` to exchange a code, `refresh_token` to refresh.",
+            ),
+            Parameter(
+                name="client_id",
+                python_name="client_id",
+                location="body",
+                type="string",
+                required=True,
+                description="The integration's client ID.",
+            ),
+            Parameter(
+                name="client_secret",
+                python_name="client_secret",
+                location="body",
+                type="string",
+                required=True,
+                description="The integration's client secret.",
+            ),
+            Parameter(
+                name="code",
+                python_name="code",
+                location="body",
+                type="string",
+                description="The authorization code `/authorize` sent to the redirect URI.",
+                required_when=(("grant_type", ("authorization_code",)),),
+                only_when=(("grant_type", ("authorization_code",)),),
+            ),
+            Parameter(
+                name="redirect_uri",
+                python_name="redirect_uri",
+                location="body",
+                type="string",
+                description="The redirect URI the code was sent to.",
+                required_when=(("grant_type", ("authorization_code",)),),
+            ),
+            Parameter(
+                name="refresh_token",
+                python_name="refresh_token",
+                location="body",
+                type="string",
+                description="The refresh token to use.",
+                required_when=(("grant_type", ("refresh_token",)),),
+                only_when=(("grant_type", ("refresh_token",)),),
+            ),
+        ),
+    ),
+    authenticated=False,
+    response_schema="AccessToken",
 )
 
 OPERATIONS: dict[str, Operation] = {
@@ -232,8 +619,21 @@ OPERATIONS: dict[str, Operation] = {
     for op in (
         LIST_EVENTS,
         GET_EVENT_DETAILS,
+        LIST_ADMIN_AUDIT_EVENTS,
+        LIST_ADMIN_AUDIT_EVENT_CATEGORIES,
+        LIST_SECURITY_AUDIT_EVENTS,
+        TOKEN_EXPIRY,
+        AUTHORIZE,
+        ACCESS_TOKEN,
     )
 }
+
+#: The listing operations (``paging`` set), in spec order.
+LISTINGS: tuple[Operation, ...] = (
+    LIST_EVENTS,
+    LIST_ADMIN_AUDIT_EVENTS,
+    LIST_SECURITY_AUDIT_EVENTS,
+)
 
 #: Every field of the Event schema, in spec order.
 EVENT_FIELDS: tuple[Field, ...] = (
@@ -469,6 +869,351 @@ EVENT_FIELDS: tuple[Field, ...] = (
     ),
 )
 
+#: Every field of the AuditEvent schema, in spec order.
+AUDIT_EVENT_FIELDS: tuple[Field, ...] = (
+    Field(
+        path="data",
+        type="object",
+        description="What an admin did, to which resource, from where.",
+    ),
+    Field(
+        path="data.actorOrgName",
+        type="string",
+        description="The display name of the organization.",
+        example="Acme Inc.",
+    ),
+    Field(
+        path="data.targetName",
+        type="string",
+        description="The name of the resource being acted upon.",
+        example="Acme Inc.",
+    ),
+    Field(
+        path="data.eventDescription",
+        type="string",
+        description="A description for the event.",
+        example="An Admin logged in",
+    ),
+    Field(
+        path="data.actorName",
+        type="string",
+        description="The name of the person who performed the action.",
+        example="Joe Smith",
+    ),
+    Field(
+        path="data.actorEmail",
+        type="string",
+        description="The email of the person who performed the action.",
+        example="joe@example.com",
+    ),
+    Field(
+        path="data.adminRoles", type="array", description="Admin roles for the person."
+    ),
+    Field(
+        path="data.trackingId",
+        type="string",
+        description="A tracking identifier for the event.",
+        example="ATLAS_6f23a878-bcd4-c204-a4db-e701b42b0e5c_0",
+    ),
+    Field(
+        path="data.targetType",
+        type="string",
+        description="The type of resource changed by the event.",
+        example="TargetResourceType.ORG",
+    ),
+    Field(
+        path="data.targetId",
+        type="string",
+        description="The identifier for the resource changed by the event.",
+        example="NWIzZTBiZDgtZjg4Ni00MjViLWIzMTgtYWNlYjliN2EwZGFj",
+    ),
+    Field(
+        path="data.eventCategory",
+        type="string",
+        description="The category of resource changed by the event.",
+        example="EventCategory.LOGINS",
+    ),
+    Field(
+        path="data.actorUserAgent",
+        type="string",
+        description="The browser user agent of the person who performed the action.",
+        example="Mozilla/5.0 (Macintosh; Intel Mac OS X 10_14_0) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/71.0.3578.98 Safari/537.36",
+    ),
+    Field(
+        path="data.actorIp",
+        type="string",
+        description="The IP address of the person who performed the action.",
+        example="128.107.241.191",
+    ),
+    Field(
+        path="data.targetOrgId",
+        type="string",
+        description="The `orgId` of the organization.",
+        example="Y2lzY29zcGFyazovL3VzL09SR0FOSVpBVElPTi85NmFiYzJhYS0zZGNjLTExZTUtYTE1Mi1mZTM0ODE5Y2RjOWE",
+    ),
+    Field(
+        path="data.actionText",
+        type="string",
+        description="A more detailed description of the change made by the person.",
+        example="Joe Smith logged into organization Acme Inc.",
+    ),
+    Field(
+        path="data.targetOrgName",
+        type="string",
+        description="The name of the organization being acted upon.",
+        example="Acme Inc.",
+    ),
+    Field(
+        path="data.errorMessage",
+        type="string",
+        description="User operation failure message.",
+        example="WXC-25058 Extension cannot be less than 2 or greater than 6 characters",
+    ),
+    Field(
+        path="data.errorCode",
+        type="string",
+        description="User operation failure code.",
+        example="WXC-25058",
+    ),
+    Field(
+        path="created",
+        type="string",
+        description="The date and time the event took place.",
+        example="2019-01-02T16:58:36.845Z",
+    ),
+    Field(
+        path="actorOrgId",
+        type="string",
+        description="The `orgId` of the person who made the change.",
+        example="Y2lzY29zcGFyazovL3VzL09SR0FOSVpBVElPTi85NmFiYzJhYS0zZGNjLTExZTUtYTE1Mi1mZTM0ODE5Y2RjOWE",
+    ),
+    Field(
+        path="id",
+        type="string",
+        description="A unique identifier for the event.",
+        example="MjQ0ODhiZTYtY2FiMS00ZGRkLTk0NWQtZDFlYjkzOGQ4NGUy",
+    ),
+    Field(
+        path="actorId",
+        type="string",
+        description="The `personId` of the person who made the change.",
+        example="MjQ4Njg2OTYtYWMwZC00ODY4LWJkMjEtZGUxZDc4MzhjOTdm",
+    ),
+)
+
+#: Every field of the SecurityAuditEvent schema, in spec order.
+SECURITY_AUDIT_EVENT_FIELDS: tuple[Field, ...] = (
+    Field(path="data", type="object", description="Who signed in or out, from where."),
+    Field(
+        path="data.actorOrgName",
+        type="string",
+        description="The display name of the organization.",
+        example="Acme Inc.",
+    ),
+    Field(
+        path="data.eventDescription",
+        type="string",
+        description="A description for the event.",
+        example="An Admin logged in",
+    ),
+    Field(
+        path="data.actorName",
+        type="string",
+        description="The name of the person who performed the action.",
+        example="Joe Smith",
+    ),
+    Field(
+        path="data.actorEmail",
+        type="string",
+        description="The email of the person who performed the action.",
+        example="joe@example.com",
+    ),
+    Field(
+        path="data.actorUserAgent",
+        type="string",
+        description="The browser user agent of the person who performed the action.",
+        example="Mozilla/5.0 (Macintosh; Intel Mac OS X 10_14_0) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/71.0.3578.98 Safari/537.36",
+    ),
+    Field(
+        path="data.trackingId",
+        type="string",
+        description="A tracking identifier for the event.",
+        example="ATLAS_6f23a878-bcd4-c204-a4db-e701b42b0e5c_0",
+    ),
+    Field(
+        path="data.eventCategory",
+        type="string",
+        description="The category of resource changed by the event.",
+        example="LOGINS",
+    ),
+    Field(
+        path="data.actorIp",
+        type="string",
+        description="The IP address of the person who performed the action.",
+        example="128.107.241.191",
+    ),
+    Field(
+        path="data.actionText",
+        type="string",
+        description="A more detailed description of the change made by the person.",
+        example="Joe Smith logged into organization Acme Inc.",
+    ),
+    Field(
+        path="created",
+        type="string",
+        description="The date and time the event took place.",
+        example="2019-01-02T16:58:36.845Z",
+    ),
+    Field(
+        path="actorOrgId",
+        type="string",
+        description="The `orgId` of the person who made the change.",
+        example="Y2lzY29zcGFyazovL3VzL09SR0FOSVpBVElPTi85NmFiYzJhYS0zZGNjLTExZTUtYTE1Mi1mZTM0ODE5Y2RjOWE",
+    ),
+    Field(
+        path="id",
+        type="string",
+        description="A unique identifier for the event.",
+        example="MjQ0ODhiZTYtY2FiMS00ZGRkLTk0NWQtZDFlYjkzOGQ4NGUy",
+    ),
+    Field(
+        path="actorId",
+        type="string",
+        description="The `personId` of the person who made the change.",
+        example="Y2lzY29zcGFyazovL3VzL1BFT1BMRS82ZWVmOGE4ZS1lNzg3LTQzMWUtOWM3ZC1hOGVjZmU1MjM5Nzc",
+    ),
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AccessTokenKeys:
+    """The JSON key of each property of the ``AccessToken`` schema, by Python name."""
+
+    access_token: str
+    expires_in: str
+    refresh_token: str
+    refresh_token_expires_in: str
+    token_type: str
+    scope: str
+
+
+ACCESS_TOKEN_KEYS = AccessTokenKeys(
+    access_token="access_token",
+    expires_in="expires_in",
+    refresh_token="refresh_token",
+    refresh_token_expires_in="refresh_token_expires_in",
+    token_type="token_type",
+    scope="scope",
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AccessTokenRequestKeys:
+    """The JSON key of each property of the ``AccessTokenRequest`` schema, by Python name."""
+
+    grant_type: str
+    client_id: str
+    client_secret: str
+    code: str
+    redirect_uri: str
+    refresh_token: str
+
+
+ACCESS_TOKEN_REQUEST_KEYS = AccessTokenRequestKeys(
+    grant_type="grant_type",
+    client_id="client_id",
+    client_secret="client_secret",
+    code="code",
+    redirect_uri="redirect_uri",
+    refresh_token="refresh_token",
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AuditEventKeys:
+    """The JSON key of each property of the ``AuditEvent`` schema, by Python name."""
+
+    data: str
+    created: str
+    actor_org_id: str
+    id: str
+    actor_id: str
+
+
+AUDIT_EVENT_KEYS = AuditEventKeys(
+    data="data",
+    created="created",
+    actor_org_id="actorOrgId",
+    id="id",
+    actor_id="actorId",
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AuditEventCategoryCollectionResponseKeys:
+    """The JSON key of each property of the ``AuditEventCategoryCollectionResponse`` schema, by Python name."""
+
+    event_categories: str
+
+
+AUDIT_EVENT_CATEGORY_COLLECTION_RESPONSE_KEYS = (
+    AuditEventCategoryCollectionResponseKeys(event_categories="eventCategories")
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AuditEventCollectionResponseKeys:
+    """The JSON key of each property of the ``AuditEventCollectionResponse`` schema, by Python name."""
+
+    items: str
+
+
+AUDIT_EVENT_COLLECTION_RESPONSE_KEYS = AuditEventCollectionResponseKeys(items="items")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AuditEventDataKeys:
+    """The JSON key of each property of the ``AuditEventData`` schema, by Python name."""
+
+    actor_org_name: str
+    target_name: str
+    event_description: str
+    actor_name: str
+    actor_email: str
+    admin_roles: str
+    tracking_id: str
+    target_type: str
+    target_id: str
+    event_category: str
+    actor_user_agent: str
+    actor_ip: str
+    target_org_id: str
+    action_text: str
+    target_org_name: str
+    error_message: str
+    error_code: str
+
+
+AUDIT_EVENT_DATA_KEYS = AuditEventDataKeys(
+    actor_org_name="actorOrgName",
+    target_name="targetName",
+    event_description="eventDescription",
+    actor_name="actorName",
+    actor_email="actorEmail",
+    admin_roles="adminRoles",
+    tracking_id="trackingId",
+    target_type="targetType",
+    target_id="targetId",
+    event_category="eventCategory",
+    actor_user_agent="actorUserAgent",
+    actor_ip="actorIp",
+    target_org_id="targetOrgId",
+    action_text="actionText",
+    target_org_name="targetOrgName",
+    error_message="errorMessage",
+    error_code="errorCode",
+)
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ErrorKeys:
@@ -625,7 +1370,95 @@ RECIPIENT_KEYS = RecipientKeys(
     guest_email="guestEmail",
 )
 
-#: The filters of List Events as keyword arguments (``list_events(**filters)``).
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SecurityAuditEventKeys:
+    """The JSON key of each property of the ``SecurityAuditEvent`` schema, by Python name."""
+
+    data: str
+    created: str
+    actor_org_id: str
+    id: str
+    actor_id: str
+
+
+SECURITY_AUDIT_EVENT_KEYS = SecurityAuditEventKeys(
+    data="data",
+    created="created",
+    actor_org_id="actorOrgId",
+    id="id",
+    actor_id="actorId",
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SecurityAuditEventCollectionResponseKeys:
+    """The JSON key of each property of the ``SecurityAuditEventCollectionResponse`` schema, by Python name."""
+
+    items: str
+
+
+SECURITY_AUDIT_EVENT_COLLECTION_RESPONSE_KEYS = (
+    SecurityAuditEventCollectionResponseKeys(items="items")
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SecurityAuditEventDataKeys:
+    """The JSON key of each property of the ``SecurityAuditEventData`` schema, by Python name."""
+
+    actor_org_name: str
+    event_description: str
+    actor_name: str
+    actor_email: str
+    actor_user_agent: str
+    tracking_id: str
+    event_category: str
+    actor_ip: str
+    action_text: str
+
+
+SECURITY_AUDIT_EVENT_DATA_KEYS = SecurityAuditEventDataKeys(
+    actor_org_name="actorOrgName",
+    event_description="eventDescription",
+    actor_name="actorName",
+    actor_email="actorEmail",
+    actor_user_agent="actorUserAgent",
+    tracking_id="trackingId",
+    event_category="eventCategory",
+    actor_ip="actorIp",
+    action_text="actionText",
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TokenErrorKeys:
+    """The JSON key of each property of the ``TokenError`` schema, by Python name."""
+
+    error: str
+    error_description: str
+    message: str
+    tracking_id: str
+
+
+TOKEN_ERROR_KEYS = TokenErrorKeys(
+    error="error",
+    error_description="error_description",
+    message="message",
+    tracking_id="trackingId",
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TokenExpiryKeys:
+    """The JSON key of each property of the ``TokenExpiry`` schema, by Python name."""
+
+    exp: str
+
+
+TOKEN_EXPIRY_KEYS = TokenExpiryKeys(exp="exp")
+
+#: The filters of List Events as keyword arguments (``**filters``).
 ListEventsFilters = TypedDict(
     "ListEventsFilters",
     {
@@ -633,6 +1466,28 @@ ListEventsFilters = TypedDict(
         "type": EventTypeEnum | str | None,
         "actor_id": str | None,
         "service_type": EventServiceTypeEnum | str | None,
+    },
+    total=False,
+)
+
+#: The filters of List Admin Audit Events as keyword arguments (``**filters``).
+ListAdminAuditEventsFilters = TypedDict(
+    "ListAdminAuditEventsFilters",
+    {
+        "org_id": str | None,
+        "actor_id": str | None,
+        "event_categories": list[str] | tuple[str, ...] | None,
+    },
+    total=False,
+)
+
+#: The filters of List Security Audit Events as keyword arguments (``**filters``).
+ListSecurityAuditEventsFilters = TypedDict(
+    "ListSecurityAuditEventsFilters",
+    {
+        "org_id": str | None,
+        "actor_id": str | None,
+        "event_categories": list[str] | tuple[str, ...] | None,
     },
     total=False,
 )

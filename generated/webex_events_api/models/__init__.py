@@ -3,6 +3,17 @@
 
 """Contains all the data models used in inputs/outputs"""
 
+from .access_token import AccessToken
+from .access_token_request import AccessTokenRequest
+from .access_token_request_grant_type import AccessTokenRequestGrantType
+from .admin_roles_enum import AdminRolesEnum
+from .audit_event import AuditEvent
+from .audit_event_category_collection_response import (
+    AuditEventCategoryCollectionResponse,
+)
+from .audit_event_collection_response import AuditEventCollectionResponse
+from .audit_event_data import AuditEventData
+from .authorize_response_type import AuthorizeResponseType
 from .error import Error
 from .error_detail import ErrorDetail
 from .event import Event
@@ -13,8 +24,24 @@ from .event_resource_enum import EventResourceEnum
 from .event_service_type_enum import EventServiceTypeEnum
 from .event_type_enum import EventTypeEnum
 from .recipient import Recipient
+from .security_audit_event import SecurityAuditEvent
+from .security_audit_event_collection_response import (
+    SecurityAuditEventCollectionResponse,
+)
+from .security_audit_event_data import SecurityAuditEventData
+from .token_error import TokenError
+from .token_expiry import TokenExpiry
 
 __all__ = (
+    "AccessToken",
+    "AccessTokenRequest",
+    "AccessTokenRequestGrantType",
+    "AdminRolesEnum",
+    "AuditEvent",
+    "AuditEventCategoryCollectionResponse",
+    "AuditEventCollectionResponse",
+    "AuditEventData",
+    "AuthorizeResponseType",
     "Error",
     "ErrorDetail",
     "Event",
@@ -25,4 +52,9 @@ __all__ = (
     "EventServiceTypeEnum",
     "EventTypeEnum",
     "Recipient",
+    "SecurityAuditEvent",
+    "SecurityAuditEventCollectionResponse",
+    "SecurityAuditEventData",
+    "TokenError",
+    "TokenExpiry",
 )
