@@ -10,6 +10,7 @@ from webex_events_api.models import EventServiceTypeEnum as ServiceType
 from webex_events_api.models import EventTypeEnum as EventType
 
 from ._async_client import AsyncEventStream, AsyncWebexEvents
+from ._auth import Auth, FileTokenStore, OAuthRefresh, OAuthTokens, TokenFile, TokenStore
 from ._client import EventStream, WebexEvents
 from ._errors import (
     APIError,
@@ -24,6 +25,7 @@ from ._errors import (
     RateLimitError,
     ResponseTooLargeError,
     ServerError,
+    TokenRefreshError,
     UndecodableResponseError,
     UnsafeNextLinkError,
     WebexConnectionError,
@@ -39,6 +41,7 @@ __all__ = [
     "APIError",
     "AsyncEventStream",
     "AsyncWebexEvents",
+    "Auth",
     "AuthenticationError",
     "BadEventError",
     "BadRequestError",
@@ -46,12 +49,15 @@ __all__ = [
     "EventResource",
     "EventStream",
     "EventType",
+    "FileTokenStore",
     "FollowBatch",
     "FollowCheckpoint",
     "InvalidArgumentError",
     "ListStats",
     "MalformedResponseError",
     "NotFoundError",
+    "OAuthRefresh",
+    "OAuthTokens",
     "PagingLoopError",
     "PermissionDeniedError",
     "RateLimitError",
@@ -59,6 +65,9 @@ __all__ = [
     "RetryPolicy",
     "ServerError",
     "ServiceType",
+    "TokenFile",
+    "TokenRefreshError",
+    "TokenStore",
     "UndecodableResponseError",
     "UnsafeNextLinkError",
     "WebexConnectionError",

@@ -35,11 +35,13 @@ class Handle(Protocol):
 
 @attrs.define
 class Send:
-    """GET ``url`` with ``headers``; the answer's headers by ``deadline``."""
+    """Send ``verb`` (GET, or POST with ``content``) to ``url``; the answer's headers by ``deadline``."""
 
     url: httpx.URL
     headers: Mapping[str, str]
     deadline: float | None
+    verb: str = attrs.field(default="GET", kw_only=True)
+    content: bytes | None = attrs.field(default=None, kw_only=True)
     method = "_send"
 
 

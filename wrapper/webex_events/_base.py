@@ -16,6 +16,7 @@ import httpx
 from webex_events_api.spec import ListEventsFilters
 
 from ._actions import Action, Emit, Run, Send, Sleep, capped_timeout, relay
+from ._auth import Auth
 from ._config import configure_client, tls_verify
 from ._errors import InvalidArgumentError
 from ._follow import (
@@ -66,6 +67,7 @@ class ClientBase(Generic[StreamT, HttpT, TransportT, BatchesT]):
         self,
         *,
         token: str | None = None,
+        auth: Auth | None = None,
         base_url: str | None = None,
         timeout: float | None = 30.0,
         retry: RetryPolicy | None = None,
@@ -76,6 +78,7 @@ class ClientBase(Generic[StreamT, HttpT, TransportT, BatchesT]):
     ) -> None:
         self._requester, self._concurrency, timeout = configure_client(
             token=token,
+            auth=auth,
             base_url=base_url,
             timeout=timeout,
             retry=retry,
@@ -254,7 +257,9 @@ class ClientBase(Generic[StreamT, HttpT, TransportT, BatchesT]):
     def _request(self, action: Send) -> httpx.Request:
         """The request of a ``Send``, its timeouts capped at the attempt's deadline."""
         timeout = capped_timeout(self._http.timeout, action.deadline)
-        return self._http.build_request("GET", action.url, headers=action.headers, timeout=timeout)
+        return self._http.build_request(
+            action.verb, action.url, headers=action.headers, content=action.content, timeout=timeout
+        )
 
 
 def _with_signature(method: Callable[..., Any], cls: type, returns: Any) -> Callable[..., Any]:

@@ -10,38 +10,24 @@ import httpx
 
 from webex_events_api.spec import SERVER_URL
 
+from ._auth import TOKEN_ENV, Auth, resolve_token
 from ._errors import InvalidArgumentError
 from ._requester import MAX_RESPONSE_BYTES, Requester
 from ._retry import RetryPolicy
 
+__all__ = [
+    "BASE_URL_ENV",
+    "DEFAULT_BASE_URL",
+    "TOKEN_ENV",
+    "configure_client",
+    "tls_verify",
+    "validate_base_url",
+    "validate_concurrency",
+]
+
 #: The spec's server (``https://webexapis.com/v1``).
 DEFAULT_BASE_URL = SERVER_URL
-TOKEN_ENV = "WEBEX_ACCESS_TOKEN"  # noqa: S105 - a variable name, not a secret
 BASE_URL_ENV = "WEBEX_BASE_URL"
-
-
-def resolve_token(token: object) -> str:
-    """The token argument or ``$WEBEX_ACCESS_TOKEN``; InvalidArgumentError if neither is usable."""
-    if token is None:
-        token = os.environ.get(TOKEN_ENV)
-        if token is None:
-            raise InvalidArgumentError(f"token is required: pass token=... or set ${TOKEN_ENV}")
-    if not isinstance(token, str):
-        raise InvalidArgumentError(f"token must be a str, got {type(token).__name__}")
-    token = token.strip()
-    if not token:
-        raise InvalidArgumentError("token must not be empty")
-    # Checked here, not by the HTTP library at request time (where the error is raw and late).
-    # The message never contains the token.
-    if token[:7].lower() == "bearer ":
-        raise InvalidArgumentError("token must be given without the 'Bearer ' prefix (it is added for you)")
-    if not token.isascii():
-        raise InvalidArgumentError(
-            "token must be ASCII (Webex access tokens are); check for a pasted character"
-        )
-    if any(not 0x21 <= ord(c) <= 0x7E for c in token):
-        raise InvalidArgumentError("token must not contain whitespace or control characters")
-    return token
 
 
 def _is_loopback(host: str) -> bool:
@@ -100,6 +86,7 @@ def _validate_timeout(value: object) -> float | None:
 def configure_client(
     *,
     token: object,
+    auth: object = None,
     base_url: object,
     timeout: object,
     retry: object,
@@ -111,7 +98,14 @@ def configure_client(
 ) -> tuple[Requester, int, float | None]:
     """Validate the arguments of both clients: the requester, the concurrency, the timeout."""
     url = validate_base_url(base_url)
-    secret = resolve_token(token)
+    if auth is None:
+        auth = Auth(resolve_token(token))
+    elif token is not None:
+        raise InvalidArgumentError("pass token or auth, not both")
+    elif not isinstance(auth, Auth):
+        raise InvalidArgumentError(
+            f"auth must be a webex_events Auth (e.g. OAuthRefresh), got {type(auth).__name__}"
+        )
     timeout_s = _validate_timeout(timeout)
     workers = validate_concurrency(concurrency)
     cap = validate_concurrency(max_response_bytes, name="max_response_bytes")
@@ -126,7 +120,7 @@ def configure_client(
             f"http_client must be an httpx.{http_client_type.__name__}, got {type(http_client).__name__}"
         )
     requester = Requester(
-        token=secret, base_url=url, retry=retry, attempt_timeout=timeout_s, max_response_bytes=cap
+        auth=auth, base_url=url, retry=retry, attempt_timeout=timeout_s, max_response_bytes=cap
     )
     return requester, workers, timeout_s
 

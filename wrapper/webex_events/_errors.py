@@ -43,6 +43,15 @@ class BadEventError(MalformedResponseError):
     """An event without a readable ``created`` or an ``id``, with ``bad_events="error"``."""
 
 
+class TokenRefreshError(WebexError):
+    """The OAuth refresh failed for good (the refresh token expired or was revoked, or the new
+    tokens could not be stored): sign in again. ``status_code``: the token endpoint's, if any."""
+
+    def __init__(self, message: str, *, status_code: int | None = None) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+
+
 class ResponseTooLargeError(WebexError):
     """A response body larger than the client's ``max_response_bytes`` (after shrinking the page)."""
 
@@ -62,6 +71,7 @@ class APIError(WebexError):
         tracking_id: str | None = None,
         errors: Sequence[str] = (),
         url: str | None = None,
+        method: str = "GET",
     ) -> None:
         self.status_code = status_code
         self.message = message
@@ -69,6 +79,7 @@ class APIError(WebexError):
         self.errors: tuple[str, ...] = tuple(errors)
         # Only ever built from URLs without userinfo; the token travels in a header, never here.
         self.url = url
+        self.method = method
         super().__init__(self._text())
 
     def _text(self) -> str:
@@ -79,7 +90,7 @@ class APIError(WebexError):
         if self.tracking_id:
             text += f" (tracking id {self.tracking_id})"
         if self.url:
-            text += f" for GET {self.url}"
+            text += f" for {self.method} {self.url}"
         return text
 
     def __repr__(self) -> str:

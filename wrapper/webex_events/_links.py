@@ -1,12 +1,16 @@
-"""RFC 8288 ``Link`` headers and URL origins (what decides where the token may go)."""
+"""URLs: of an operation, RFC 8288 ``Link`` headers, origins (what decides where the token may go)."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from urllib.parse import quote
 
 import httpx
 
-__all__ = ["next_link", "origin", "parse_link_header"]
+from webex_events_api.spec import Operation
+
+__all__ = ["next_link", "operation_url", "origin", "parse_link_header"]
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _LINK_TARGET = re.compile(r"\s*<([^>]*)>")
@@ -55,3 +59,21 @@ def origin(url: httpx.URL) -> tuple[str, str, int]:
     """``(scheme, host, port)`` with the default port filled in."""
     scheme = url.scheme.lower()
     return scheme, url.host.lower(), url.port or _DEFAULT_PORTS.get(scheme, 0)
+
+
+def operation_url(
+    base_url: httpx.URL, operation: Operation, path_values: Mapping[str, str] = {}
+) -> httpx.URL:
+    """The URL of ``operation`` below ``base_url``; path parameters are percent-encoded whole.
+
+    >>> from webex_events_api.spec import GET_EVENT_DETAILS
+    >>> str(operation_url(httpx.URL("https://h/v1"), GET_EVENT_DETAILS, {"eventId": "a/b?c"}))
+    'https://h/v1/events/a%2Fb%3Fc'
+    """
+    path = operation.path
+    for parameter in operation.parameters:
+        if parameter.location == "path":
+            # Everything is encoded: an ID with "/" or "?" must stay one path segment.
+            path = path.replace("{" + parameter.name + "}", quote(path_values[parameter.name], safe=""))
+    raw = base_url.raw_path.rstrip(b"/") + path.encode("ascii")
+    return base_url.copy_with(raw_path=raw)

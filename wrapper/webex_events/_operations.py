@@ -10,17 +10,16 @@ from __future__ import annotations
 import logging
 from collections.abc import Generator, Mapping
 from typing import Any
-from urllib.parse import quote
 
 import httpx
 
-from webex_events_api.spec import EVENT_KEYS, GET_EVENT_DETAILS, LIST_EVENTS, Operation
+from webex_events_api.spec import EVENT_KEYS, GET_EVENT_DETAILS, LIST_EVENTS
 
-from ._actions import Emit, Program, Read, Send, Sleep
+from ._actions import Action, Emit, Program
 from ._dates import format_ms, is_canonical, micros, parse_created
 from ._errors import BadEventError, InvalidArgumentError, PagingLoopError
 from ._event import Event
-from ._links import next_link
+from ._links import next_link, operation_url
 from ._models import ListStats
 from ._query import Query
 from ._requester import Requester
@@ -35,23 +34,6 @@ _TO = LIST_EVENTS.role("range-end").name
 _MAX = LIST_EVENTS.role("page-size").name
 _ID = EVENT_KEYS.id
 _CREATED = EVENT_KEYS.created
-
-
-def operation_url(
-    base_url: httpx.URL, operation: Operation, path_values: Mapping[str, str] = {}
-) -> httpx.URL:
-    """The URL of ``operation`` below ``base_url``; path parameters are percent-encoded whole.
-
-    >>> str(operation_url(httpx.URL("https://h/v1"), GET_EVENT_DETAILS, {"eventId": "a/b?c"}))
-    'https://h/v1/events/a%2Fb%3Fc'
-    """
-    path = operation.path
-    for parameter in operation.parameters:
-        if parameter.location == "path":
-            # Everything is encoded: an ID with "/" or "?" must stay one path segment.
-            path = path.replace("{" + parameter.name + "}", quote(path_values[parameter.name], safe=""))
-    raw = base_url.raw_path.rstrip(b"/") + path.encode("ascii")
-    return base_url.copy_with(raw_path=raw)
 
 
 def get_event(requester: Requester, event_id: object) -> Program:
@@ -138,7 +120,7 @@ def list_range(
     *,
     probe_pages: int | None = None,
     halving: bool = False,
-) -> Generator[Send | Read | Sleep | Emit, Any, Overflow | None]:
+) -> Generator[Action, Any, Overflow | None]:
     """All pages of the query for ``[lo_ms, hi_ms)``; emits each page's events (a list).
 
     The range start is sent 1 ms early and the events filtered to ``lo <= created < hi``, so
@@ -221,7 +203,7 @@ def _oldest_ms(page: Page, lo_ms: int, hi_ms: int) -> int | None:
 
 def _halves(
     requester: Requester, query: Query, lo_ms: int | None, hi_ms: int, stats: ListStats, *, halving: bool
-) -> Generator[Send | Read | Sleep | Emit, Any, None]:
+) -> Generator[Action, Any, None]:
     """``[lo_ms, hi_ms)`` listed in two halves, each on its own (see list_range)."""
     lo = 0 if lo_ms is None else lo_ms
     if not halving:  # (once per listing, not for each half)

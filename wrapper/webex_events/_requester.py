@@ -1,4 +1,4 @@
-"""``Requester``: one GET, sent until it succeeds or the retry policy gives up (sans-IO).
+"""``Requester``: one request, sent until it succeeds or the retry policy gives up (sans-IO).
 
 How every request is sent (``_operations`` builds what to send from the spec): auth, the gate,
 retries with backoff and Retry-After, the size cap, typed errors. A response's headers are
@@ -12,14 +12,15 @@ import logging
 import math
 import socket
 import time
-from collections.abc import Callable, Generator
-from typing import Any, TypeVar
+from collections.abc import Callable, Generator, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import urlencode
 
 import httpx
 
 from webex_events_api.spec import ERROR_DETAIL_KEYS, ERROR_KEYS
 
-from ._actions import BodyTooLargeError, Read, Send, Sleep
+from ._actions import Action, BodyTooLargeError, Read, Send, Sleep
 from ._errors import (
     APIError,
     MalformedResponseError,
@@ -36,6 +37,9 @@ from ._models import ListStats
 from ._redact import redact
 from ._retry import RETRY_AFTER_STATUSES, RETRY_BACKOFF_STATUSES, RetryPolicy
 from ._wire import MalformedBodyError
+
+if TYPE_CHECKING:
+    from ._auth import Auth
 
 __all__ = ["Requester", "Shrink"]
 
@@ -67,14 +71,14 @@ class Requester:
     def __init__(
         self,
         *,
-        token: str,
+        auth: Auth,
         base_url: httpx.URL,
         retry: RetryPolicy,
         attempt_timeout: float | None = None,
         max_response_bytes: int = MAX_RESPONSE_BYTES,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._token = token
+        self.auth = auth
         self.attempt_timeout = attempt_timeout  # connect, headers and the whole body; None: none
         self.max_response_bytes = max_response_bytes
         self.base_url = base_url
@@ -86,11 +90,12 @@ class Requester:
         self.links_seen = False
         self._clock = clock
         self._rng = retry.make_rng()
-        self._headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
 
     def scrub(self, text: str) -> str:
         """``text`` with the token masked (servers and proxies sometimes echo requests)."""
-        return redact(text, self._token)
+        for secret in self.auth.secrets():
+            text = redact(text, secret)
+        return text
 
     def check_origin(self, url: httpx.URL) -> None:
         """UnsafeNextLinkError unless ``url`` has the base URL's scheme, host and port, no userinfo.
@@ -121,7 +126,9 @@ class Requester:
     def _backoff(self, attempt: int) -> float:
         return self.retry.backoff(attempt=attempt, rng=self._rng)
 
-    def _api_error(self, status: int, body: bytes, tracking: str | None, url: httpx.URL) -> APIError:
+    def _api_error(
+        self, status: int, body: bytes, tracking: str | None, url: httpx.URL, verb: str = "GET"
+    ) -> APIError:
         message = ""
         errors: list[str] = []
         try:
@@ -146,6 +153,7 @@ class Requester:
             tracking_id=None if tracking is None else self.scrub(tracking),
             errors=errors,
             url=self.scrub(str(url)),
+            method=verb,
         )
 
     def request(
@@ -155,16 +163,30 @@ class Requester:
         parse: Callable[[bytes], T],
         stats: ListStats | None = None,
         shrink: Shrink | None = None,
-    ) -> Generator[Send | Read | Sleep, Any, tuple[httpx.URL, httpx.Response, T]]:
+        form: Mapping[str, str] | None = None,
+    ) -> Generator[Action, Any, tuple[httpx.URL, httpx.Response, T]]:
         """GET ``url`` until success or the policy gives up; returns ``(final_url, response, parsed)``.
 
         ``shrink`` is applied to the URL after a 504 (a smaller page may answer in time).
+        ``form``: POST it instead, without the bearer token (the OAuth token endpoint). A 401
+        renews the token once (``auth``) and sends the request again.
         """
         policy = self.retry
         started = self._clock()
         attempt = 0
+        verb = "GET" if form is None else "POST"
+        content = None if form is None else urlencode(form).encode("ascii")
+        headers = {"Accept": "application/json"}
+        if form is not None:
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        renewed = False
         while True:
             attempt += 1
+            if form is None:
+                token, generation = self.auth.current()
+                if self.auth.due() and (yield from self.auth.renew(self, generation)):
+                    token, generation = self.auth.current()
+                headers["Authorization"] = f"Bearer {token}"
             while (wait := self.gate.wait()) > 0:
                 yield Sleep(wait)
             self.check_origin(url)
@@ -173,7 +195,7 @@ class Requester:
             # The total budget is a deadline inside attempts too, not only a check between them.
             left = min(self.attempt_timeout or math.inf, started + policy.max_total_seconds - self._clock())
             deadline = None if left == math.inf else time.monotonic() + left
-            result = yield Send(url, self._headers, deadline)
+            result = yield Send(url, dict(headers), deadline, verb=verb, content=content)
             delay: float | None
             gated = False
             tracking: str | None = None
@@ -181,7 +203,7 @@ class Requester:
             if isinstance(result, Exception):
                 failure = type(result).__name__
                 error = WebexConnectionError(
-                    f"{failure} on GET {self.scrub(str(url))}: {self.scrub(str(result))}"
+                    f"{failure} on {verb} {self.scrub(str(url))}: {self.scrub(str(result))}"
                 )
                 if _unresolvable(result):
                     # A host name that does not resolve will not resolve in a second either.
@@ -202,7 +224,7 @@ class Requester:
                     smaller = shrink(url) if shrink is not None else None
                     if smaller is None:
                         raise ResponseTooLargeError(
-                            f"the body of HTTP {status} on GET {self.scrub(str(url))} is larger than"
+                            f"the body of HTTP {status} on {verb} {self.scrub(str(url))} is larger than"
                             f" max_response_bytes={self.max_response_bytes} ({body})"
                         )
                     logger.warning(
@@ -220,9 +242,11 @@ class Requester:
                     if isinstance(body, httpx.DecodingError):
                         encoding = response.headers.get("content-encoding", "")
                         failure = f"a body of HTTP {status} that is not valid {encoding or 'content'}"
-                        error = UndecodableResponseError(f"{failure} on GET {self.scrub(str(url))}{detail}")
+                        error = UndecodableResponseError(
+                            f"{failure} on {verb} {self.scrub(str(url))}{detail}"
+                        )
                     else:
-                        error = WebexConnectionError(f"{failure} on GET {self.scrub(str(url))}{detail}")
+                        error = WebexConnectionError(f"{failure} on {verb} {self.scrub(str(url))}{detail}")
                     delay = self._backoff(attempt) if delay is None else delay
                 elif 200 <= status < 300:
                     try:
@@ -230,21 +254,28 @@ class Requester:
                     except MalformedBodyError as exc:  # complete JSON, wrong shape: retried, then raised
                         failure = f"a malformed body of HTTP {status} ({exc})"
                         error = MalformedResponseError(
-                            f"{exc} in the body of HTTP {status} on GET {self.scrub(str(url))}"
+                            f"{exc} in the body of HTTP {status} on {verb} {self.scrub(str(url))}"
                         )
                         delay = self._backoff(attempt)
                     except ValueError as exc:  # JSONDecodeError / UnicodeDecodeError: cut off mid-read
                         reason = f"{type(exc).__name__}: {self.scrub(str(exc))}"
                         failure = f"an undecodable body of HTTP {status} ({reason})"
                         error = UndecodableResponseError(
-                            f"{failure} on GET {self.scrub(str(url))}: {len(body)} bytes"
+                            f"{failure} on {verb} {self.scrub(str(url))}: {len(body)} bytes"
                         )
                         delay = self._backoff(attempt)
                     else:
                         return url, response, parsed
+                elif status == 401 and form is None and not renewed:
+                    renewed = True  # once: a new token refused too is an AuthenticationError
+                    if (yield from self.auth.renew(self, generation)):
+                        attempt -= 1
+                        continue
+                    failure, delay = "HTTP 401", None
+                    error = self._api_error(status, body, tracking, url, verb)
                 else:
                     failure = f"HTTP {status}"
-                    error = self._api_error(status, body, tracking, url)
+                    error = self._api_error(status, body, tracking, url, verb)
                     if status in RETRY_AFTER_STATUSES or status in RETRY_BACKOFF_STATUSES:
                         delay = self._backoff(attempt) if delay is None else delay
                         if status == 504 and shrink is not None:
@@ -255,7 +286,8 @@ class Requester:
             if attempt >= policy.max_attempts or (self._clock() - started) + delay > policy.max_total_seconds:
                 raise error
             logger.warning(
-                "retrying GET %s after %s (attempt %d of %d) in %.3fs; tracking id %s",
+                "retrying %s %s after %s (attempt %d of %d) in %.3fs; tracking id %s",
+                verb,
                 self.scrub(url.raw_path.decode("ascii", "replace")),
                 failure,
                 attempt,
