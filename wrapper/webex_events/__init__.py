@@ -31,7 +31,7 @@ from ._errors import (
     WebexConnectionError,
     WebexError,
 )
-from ._event import Event
+from ._event import AuditEvent, Event, SecurityAuditEvent
 from ._follow import FollowBatch, FollowCheckpoint
 from ._models import ListStats, Window
 from ._retry import RetryPolicy
@@ -41,6 +41,7 @@ __all__ = [
     "APIError",
     "AsyncEventStream",
     "AsyncWebexEvents",
+    "AuditEvent",
     "Auth",
     "AuthenticationError",
     "BadEventError",
@@ -63,6 +64,7 @@ __all__ = [
     "RateLimitError",
     "ResponseTooLargeError",
     "RetryPolicy",
+    "SecurityAuditEvent",
     "ServerError",
     "ServiceType",
     "TokenFile",

@@ -7,15 +7,15 @@ import time
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from contextlib import aclosing
 from types import TracebackType
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar, Generic, Self
 
 import httpx
 
 from ._actions import READ_ERRORS, Emit, Program, Read, Run, Send, Sleep, Spawn, Wait
 from ._base import ClientBase, StreamBase
-from ._event import Event
+from ._event import AuditEvent, Event
 from ._follow import FollowBatch
-from ._models import Window
+from ._models import E, Window
 from ._operations import get_event
 
 __all__ = ["AsyncEventStream", "AsyncWebexEvents"]
@@ -26,8 +26,9 @@ def _by(deadline: float | None) -> asyncio.Timeout:
     return asyncio.timeout(None if deadline is None else max(deadline - time.monotonic(), 0.0))
 
 
-class AsyncEventStream(StreamBase):
-    """What :meth:`AsyncWebexEvents.list_events` returns: an async iterable of :class:`Event`.
+class AsyncEventStream(StreamBase, Generic[E]):
+    """What :meth:`AsyncWebexEvents.list_events` returns: an async iterable of :class:`Event`
+    (of :class:`AuditEvent` for the audit streams).
 
     Same order and semantics as :class:`~webex_events.EventStream`; windows are listed by up to
     ``concurrency`` tasks.
@@ -35,7 +36,7 @@ class AsyncEventStream(StreamBase):
 
     _client: AsyncWebexEvents
 
-    async def __aiter__(self) -> AsyncIterator[Event]:
+    async def __aiter__(self) -> AsyncIterator[E]:
         # aclosing: leaving the loop must cancel the listing's tasks now, not when the event loop
         # finalizes the generator.
         async with aclosing(self._client._execute(self._program(per_page=True))) as windows:
@@ -43,14 +44,21 @@ class AsyncEventStream(StreamBase):
                 for event in window.events:
                     yield event
 
-    def windows(self) -> AsyncIterator[Window]:
+    def windows(self) -> AsyncIterator[Window[E]]:
         """The listing as :class:`Window` objects, in ascending time order."""
-        windows: AsyncIterator[Window] = self._client._execute(self._program(per_page=False))
+        windows: AsyncIterator[Window[E]] = self._client._execute(self._program(per_page=False))
         return windows
 
 
 class AsyncWebexEvents(
-    ClientBase[AsyncEventStream, httpx.AsyncClient, httpx.AsyncBaseTransport, AsyncIterator[FollowBatch]]
+    ClientBase[
+        AsyncEventStream[Event],
+        AsyncEventStream[AuditEvent],
+        httpx.AsyncClient,
+        httpx.AsyncBaseTransport,
+        AsyncIterator[FollowBatch[Event]],
+        AsyncIterator[FollowBatch[AuditEvent]],
+    ]
 ):
     """Asynchronous Webex Events client (an async context manager); same arguments as WebexEvents.
 
@@ -67,11 +75,15 @@ class AsyncWebexEvents(
     True
     """
 
-    _stream_type = AsyncEventStream
+    _stream_type = _audit_stream_type = AsyncEventStream
     _http_type = httpx.AsyncClient
     _returns: ClassVar[dict[str, Any]] = {
-        "list_events": AsyncEventStream,
-        "follow": AsyncIterator[FollowBatch],
+        "list_events": AsyncEventStream[Event],
+        "list_admin_audit_events": AsyncEventStream[AuditEvent],
+        "list_security_audit_events": AsyncEventStream[AuditEvent],
+        "follow": AsyncIterator[FollowBatch[Event]],
+        "follow_admin_audit_events": AsyncIterator[FollowBatch[AuditEvent]],
+        "follow_security_audit_events": AsyncIterator[FollowBatch[AuditEvent]],
     }
 
     async def aclose(self) -> None:

@@ -7,17 +7,22 @@ a listing, a windowed listing and ``follow`` are programs, written once, that th
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Any, ClassVar, Generic, Literal, TypeVar, Unpack, get_type_hints
+from typing import Any, ClassVar, Generic, Literal, TypedDict, TypeVar, Unpack, get_args, get_type_hints
 
 import httpx
 
-from webex_events_api.spec import ListEventsFilters
+from webex_events_api.spec import (
+    ListAdminAuditEventsFilters,
+    ListEventsFilters,
+    ListSecurityAuditEventsFilters,
+)
 
 from ._actions import Action, Emit, Run, Send, Sleep, capped_timeout, relay
 from ._auth import Auth
 from ._config import configure_client, tls_verify
+from ._dates import spans
 from ._errors import InvalidArgumentError
 from ._follow import (
     DEFAULT_LAG,
@@ -31,10 +36,11 @@ from ._follow import (
 )
 from ._models import ListStats, Window
 from ._operations import list_range
-from ._query import PAGE_SIZE, Query, build_query
+from ._query import Query, build_query
 from ._requester import MAX_RESPONSE_BYTES
 from ._retry import RetryPolicy
 from ._schedule import list_windows
+from ._streams import ADMIN_AUDIT, EVENTS, SECURITY_AUDIT, Stream
 
 #: Requests in flight for one listing of a date range, by default: Webex publishes no rate limit,
 #: and at the latencies of full pages the speedup levels off around 8 (see docs/benchmarks.md).
@@ -44,16 +50,45 @@ DEFAULT_CONCURRENCY = 8
 # A fixed range for checking follow's list_events arguments before its first pass is planned.
 _CHECK_RANGE = (datetime(2000, 1, 1, tzinfo=UTC), datetime(2000, 1, 2, tzinfo=UTC))
 
-StreamT = TypeVar("StreamT", bound="StreamBase")
+StreamT = TypeVar("StreamT", bound="StreamBase")  # a stream of Event
+AuditStreamT = TypeVar("AuditStreamT", bound="StreamBase")  # a stream of AuditEvent
 HttpT = TypeVar("HttpT", httpx.Client, httpx.AsyncClient)
 TransportT = TypeVar("TransportT", httpx.BaseTransport, httpx.AsyncBaseTransport)
-BatchesT = TypeVar("BatchesT")
+BatchesT = TypeVar("BatchesT")  # follow's batches of Event
+AuditBatchesT = TypeVar("AuditBatchesT")  # of AuditEvent
 
 
-class ClientBase(Generic[StreamT, HttpT, TransportT, BatchesT]):
-    """Constructor, ``list_events`` and ``follow`` of both clients (see :class:`WebexEvents`)."""
+class FollowOptions(TypedDict, total=False):
+    """The arguments of ``follow`` besides the filters (see :meth:`ClientBase.follow`)."""
+
+    since: datetime | str | None
+    checkpoint: FollowCheckpoint | str | None
+    lag: timedelta
+    poll_interval: timedelta
+    overlap: timedelta
+    reconcile_horizon: timedelta
+    reconcile_interval: timedelta
+    once: bool
+    page_size: int | None
+    concurrency: int | None
+    bad_events: Literal["deliver", "error"]
+    clock: Callable[[], datetime] | None
+    sleep: Callable[[float], Any] | None
+
+
+class FollowAdminAuditOptions(FollowOptions, ListAdminAuditEventsFilters, total=False):
+    """``follow_admin_audit_events``'s arguments: follow's and the stream's filters."""
+
+
+class FollowSecurityAuditOptions(FollowOptions, ListSecurityAuditEventsFilters, total=False):
+    """``follow_security_audit_events``'s arguments: follow's and the stream's filters."""
+
+
+class ClientBase(Generic[StreamT, AuditStreamT, HttpT, TransportT, BatchesT, AuditBatchesT]):
+    """Constructor, the listings and ``follow`` of both clients (see :class:`WebexEvents`)."""
 
     _stream_type: ClassVar[type[Any]]
+    _audit_stream_type: ClassVar[type[Any]]
     _http_type: ClassVar[type[httpx.Client] | type[httpx.AsyncClient]]
     #: The real return types, for ``help()`` (the methods are written once, with type variables).
     _returns: ClassVar[dict[str, Any]] = {}
@@ -112,7 +147,7 @@ class ClientBase(Generic[StreamT, HttpT, TransportT, BatchesT]):
         *,
         from_: datetime | str | None = None,
         to: datetime | str | None = None,
-        page_size: int = PAGE_SIZE,
+        page_size: int | None = None,
         window: timedelta | Literal["auto"] | None = None,
         concurrency: int | None = None,
         bad_events: Literal["deliver", "error"] = "deliver",
@@ -147,18 +182,81 @@ class ClientBase(Generic[StreamT, HttpT, TransportT, BatchesT]):
         >>> sorted(ids) == sorted(fake.expected_ids(resource="messages"))
         True
         """
-        query = build_query(
-            filters=filters,
+        result: StreamT = self._list(
+            EVENTS,
             from_=from_,
             to=to,
             page_size=page_size,
             window=window,
             concurrency=concurrency,
-            default_concurrency=self._concurrency,
             bad_events=bad_events,
+            filters=filters,
         )
-        stream: StreamT = self._stream_type(_client=self, _query=query)
-        return stream
+        return result
+
+    def list_admin_audit_events(
+        self,
+        *,
+        from_: datetime | str,
+        to: datetime | str | None = None,
+        page_size: int | None = None,
+        window: timedelta | Literal["auto"] | None = None,
+        concurrency: int | None = None,
+        bad_events: Literal["deliver", "error"] = "deliver",
+        **filters: Unpack[ListAdminAuditEventsFilters],
+    ) -> AuditStreamT:
+        """List Admin Audit Events of ``org_id`` in ``[from_, to)``: :class:`AuditEvent` objects.
+
+        The same windows, concurrency, order and exactness as :meth:`list_events`; Webex pages
+        this stream by ``offset`` and takes at most a year per request (a longer range is
+        split). ``org_id`` is required (``auth status`` of the command shows the token's).
+        """
+        result: AuditStreamT = self._list(
+            ADMIN_AUDIT,
+            from_=from_,
+            to=to,
+            page_size=page_size,
+            window=window,
+            concurrency=concurrency,
+            bad_events=bad_events,
+            filters=filters,
+        )
+        return result
+
+    def list_security_audit_events(
+        self,
+        *,
+        from_: datetime | str,
+        to: datetime | str | None = None,
+        page_size: int | None = None,
+        window: timedelta | Literal["auto"] | None = None,
+        concurrency: int | None = None,
+        bad_events: Literal["deliver", "error"] = "deliver",
+        **filters: Unpack[ListSecurityAuditEventsFilters],
+    ) -> AuditStreamT:
+        """List Security Audit Events (sign-ins and sign-outs) of ``org_id`` in ``[from_, to)``.
+
+        As :meth:`list_admin_audit_events` (this stream pages by ``Link`` header).
+        """
+        result: AuditStreamT = self._list(
+            SECURITY_AUDIT,
+            from_=from_,
+            to=to,
+            page_size=page_size,
+            window=window,
+            concurrency=concurrency,
+            bad_events=bad_events,
+            filters=filters,
+        )
+        return result
+
+    def _list(self, stream: Stream, *, filters: Mapping[str, Any], **arguments: Any) -> Any:
+        query = build_query(
+            filters=filters, default_concurrency=self._concurrency, stream=stream, **arguments
+        )
+        return (self._stream_type if stream is EVENTS else self._audit_stream_type)(
+            _client=self, _query=query
+        )
 
     def follow(
         self,
@@ -171,14 +269,14 @@ class ClientBase(Generic[StreamT, HttpT, TransportT, BatchesT]):
         reconcile_horizon: timedelta = DEFAULT_RECONCILE_HORIZON,
         reconcile_interval: timedelta = DEFAULT_RECONCILE_INTERVAL,
         once: bool = False,
-        page_size: int = PAGE_SIZE,
+        page_size: int | None = None,
         concurrency: int | None = None,
         bad_events: Literal["deliver", "error"] = "deliver",
         clock: Callable[[], datetime] | None = None,
         sleep: Callable[[float], Any] | None = None,
         **filters: Unpack[ListEventsFilters],
     ) -> BatchesT:
-        """Yield new events as they appear, in batches, each event exactly once.
+        """Yield new events as they appear, in batches, each event exactly once (List Events).
 
         Each poll reads up to ``now - lag``, from ``overlap`` before the last high-water mark, and
         every ``reconcile_interval`` from ``reconcile_horizon`` back (``webex_events._follow``).
@@ -199,19 +297,69 @@ class ClientBase(Generic[StreamT, HttpT, TransportT, BatchesT]):
         >>> batches[-1].caught_up, batches[-1].checkpoint.delivered
         (True, 30)
         """
+        result: BatchesT = self._follow(
+            EVENTS,
+            since=since,
+            checkpoint=checkpoint,
+            lag=lag,
+            poll_interval=poll_interval,
+            overlap=overlap,
+            reconcile_horizon=reconcile_horizon,
+            reconcile_interval=reconcile_interval,
+            once=once,
+            page_size=page_size,
+            concurrency=concurrency,
+            bad_events=bad_events,
+            clock=clock,
+            sleep=sleep,
+            **filters,
+        )
+        return result
+
+    def follow_admin_audit_events(self, **options: Unpack[FollowAdminAuditOptions]) -> AuditBatchesT:
+        """:meth:`follow` for the admin audit stream (``org_id`` required): batches of AuditEvent."""
+        result: AuditBatchesT = self._follow(ADMIN_AUDIT, **options)
+        return result
+
+    def follow_security_audit_events(self, **options: Unpack[FollowSecurityAuditOptions]) -> AuditBatchesT:
+        """:meth:`follow` for the security audit stream (``org_id`` required)."""
+        result: AuditBatchesT = self._follow(SECURITY_AUDIT, **options)
+        return result
+
+    def _follow(
+        self,
+        stream: Stream,
+        *,
+        since: datetime | str | None = None,
+        checkpoint: FollowCheckpoint | str | None = None,
+        lag: timedelta = DEFAULT_LAG,
+        poll_interval: timedelta = DEFAULT_POLL_INTERVAL,
+        overlap: timedelta = DEFAULT_OVERLAP,
+        reconcile_horizon: timedelta = DEFAULT_RECONCILE_HORIZON,
+        reconcile_interval: timedelta = DEFAULT_RECONCILE_INTERVAL,
+        once: bool = False,
+        page_size: int | None = None,
+        concurrency: int | None = None,
+        bad_events: Literal["deliver", "error"] = "deliver",
+        clock: Callable[[], datetime] | None = None,
+        sleep: Callable[[float], Any] | None = None,
+        **filters: Any,
+    ) -> Any:
         now = clock or utc_now
         if not isinstance(poll_interval, timedelta) or poll_interval < timedelta(0):
             raise InvalidArgumentError(
                 f"poll_interval must be a timedelta of at least 0, got {poll_interval!r}"
             )
         # The same checks as list_events (page size, concurrency, filters), on a dummy range.
-        self.list_events(
+        self._list(
+            stream,
             from_=_CHECK_RANGE[0],
             to=_CHECK_RANGE[1],
             page_size=page_size,
+            window=None,
             concurrency=concurrency,
             bad_events=bad_events,
-            **filters,
+            filters=filters,
         )
         follower = Follower(
             since=since,
@@ -222,28 +370,30 @@ class ClientBase(Generic[StreamT, HttpT, TransportT, BatchesT]):
             reconcile_horizon=reconcile_horizon,
             reconcile_interval=reconcile_interval,
             now=now(),
+            stream=stream,
         )
 
         def polls() -> Generator[Action, Any, None]:
             while True:
                 planned = follower.plan(now())
                 if planned is not None:
-                    stream = self.list_events(
+                    listing = self._list(
+                        stream,
                         from_=planned.start,
                         to=planned.end,
                         page_size=page_size,
+                        window=None,
                         concurrency=concurrency,
                         bad_events=bad_events,
-                        **follower.filters,
+                        filters=follower.filters,
                     )
-                    yield from relay(stream._program(per_page=False), follower.batch)
+                    yield from relay(listing._program(per_page=False), follower.batch)
                 yield Emit(follower.finish())
                 if once:
                     return
                 yield Sleep(poll_interval.total_seconds(), poll=True)
 
-        batches: BatchesT = self._execute(polls(), poll_sleep=sleep)
-        return batches
+        return self._execute(polls(), poll_sleep=sleep)
 
     # -- what both drivers share ------------------------------------------------------------
 
@@ -263,18 +413,26 @@ class ClientBase(Generic[StreamT, HttpT, TransportT, BatchesT]):
 
 
 def _with_signature(method: Callable[..., Any], cls: type, returns: Any) -> Callable[..., Any]:
-    """``method`` for ``cls``: its signature shows the spec's filters and ``returns``."""
+    """``method`` for ``cls``: its signature shows each keyword of its ``**kwargs: Unpack[...]``
+    (the spec's filters; follow's options, with ``_follow``'s defaults) and ``returns``."""
 
     def bound(self: Any, *args: Any, **kwargs: Any) -> Any:
         return method(self, *args, **kwargs)
 
     signature = inspect.signature(method, eval_str=True)
-    filters = [
-        inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=hint)
-        for name, hint in get_type_hints(ListEventsFilters).items()
-    ]
-    kept = [p for p in signature.parameters.values() if p.kind is not inspect.Parameter.VAR_KEYWORD]
-    full = signature.replace(parameters=kept + filters, return_annotation=returns)
+    defaults = inspect.signature(ClientBase._follow).parameters
+    kept, expanded = [], []
+    for p in signature.parameters.values():
+        if p.kind is not inspect.Parameter.VAR_KEYWORD:
+            kept.append(p)
+            continue
+        (keywords,) = get_args(p.annotation)  # Unpack[SomeTypedDict]
+        for name, hint in get_type_hints(keywords).items():
+            default = defaults[name].default if name in defaults else None
+            expanded.append(
+                inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=hint)
+            )
+    full = signature.replace(parameters=kept + expanded, return_annotation=returns)
     bound.__signature__ = full  # type: ignore[attr-defined]
     bound.__annotations__ = {p.name: p.annotation for p in full.parameters.values() if p.name != "self"}
     bound.__annotations__["return"] = returns
@@ -315,7 +473,14 @@ class StreamBase:
             events.extend(page_events)
             return None
 
-        yield from relay(list_range(requester, query, query.lo_ms, query.hi_ms, stats), page)
+        # A range longer than one request may cover: its pieces, newest first (the server's order).
+        pieces = (
+            [(None, query.hi_ms)]
+            if query.lo_ms is None
+            else spans(query.lo_ms, query.hi_ms, query.stream.max_range_ms)
+        )
+        for lo_ms, hi_ms in reversed(pieces):
+            yield from relay(list_range(requester, query, lo_ms, hi_ms, stats), page)
         stats._window_done()
         if not per_page:
             yield Emit(Window(start=query.start, end=query.end, events=events))

@@ -8,22 +8,23 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future
 from concurrent.futures import wait as wait_any
 from types import TracebackType
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar, Generic, Self
 
 import httpx
 
 from ._actions import READ_ERRORS, Emit, Program, Read, Run, Send, Sleep, Spawn, Stopped, Wait
 from ._base import ClientBase, StreamBase
-from ._event import Event
+from ._event import AuditEvent, Event
 from ._follow import FollowBatch
-from ._models import Window
+from ._models import E, Window
 from ._operations import get_event
 
 __all__ = ["EventStream", "WebexEvents"]
 
 
-class EventStream(StreamBase):
-    """What :meth:`WebexEvents.list_events` returns: an iterable of :class:`Event`.
+class EventStream(StreamBase, Generic[E]):
+    """What :meth:`WebexEvents.list_events` returns: an iterable of :class:`Event` (of
+    :class:`AuditEvent` for the audit streams).
 
     Each iteration runs the listing (again); ``.stats`` counts the current run. Windows come in
     ascending time order and, within a window, events in the order the server sent them.
@@ -39,20 +40,29 @@ class EventStream(StreamBase):
 
     _client: WebexEvents
 
-    def __iter__(self) -> Iterator[Event]:
+    def __iter__(self) -> Iterator[E]:
         for window in self._client._execute(self._program(per_page=True)):
             yield from window.events
 
-    def windows(self) -> Iterator[Window]:
+    def windows(self) -> Iterator[Window[E]]:
         """The listing as :class:`Window` objects, in ascending time order.
 
         Without ``window=`` the whole listing is one Window (held in memory).
         """
-        windows: Iterator[Window] = self._client._execute(self._program(per_page=False))
+        windows: Iterator[Window[E]] = self._client._execute(self._program(per_page=False))
         return windows
 
 
-class WebexEvents(ClientBase[EventStream, httpx.Client, httpx.BaseTransport, Iterator[FollowBatch]]):
+class WebexEvents(
+    ClientBase[
+        EventStream[Event],
+        EventStream[AuditEvent],
+        httpx.Client,
+        httpx.BaseTransport,
+        Iterator[FollowBatch[Event]],
+        Iterator[FollowBatch[AuditEvent]],
+    ]
+):
     """Synchronous Webex Events client (a context manager).
 
     ``token`` defaults to ``$WEBEX_ACCESS_TOKEN``, ``base_url`` to ``$WEBEX_BASE_URL`` or the
@@ -67,9 +77,16 @@ class WebexEvents(ClientBase[EventStream, httpx.Client, httpx.BaseTransport, Ite
     True
     """
 
-    _stream_type = EventStream
+    _stream_type = _audit_stream_type = EventStream
     _http_type = httpx.Client
-    _returns: ClassVar[dict[str, Any]] = {"list_events": EventStream, "follow": Iterator[FollowBatch]}
+    _returns: ClassVar[dict[str, Any]] = {
+        "list_events": EventStream[Event],
+        "list_admin_audit_events": EventStream[AuditEvent],
+        "list_security_audit_events": EventStream[AuditEvent],
+        "follow": Iterator[FollowBatch[Event]],
+        "follow_admin_audit_events": Iterator[FollowBatch[AuditEvent]],
+        "follow_security_audit_events": Iterator[FollowBatch[AuditEvent]],
+    }
 
     def close(self) -> None:
         """Close the HTTP client if this object created it."""

@@ -130,3 +130,14 @@ class WindowPlan:
     def estimated_total(self) -> int:
         """Windows planned so far plus those the rest of the range needs."""
         return self.planned + max(0, -(-(self._end - self._cursor) // self._step))
+
+
+def spans(lo_ms: int, hi_ms: int, limit_ms: int | None) -> list[tuple[int, int]]:
+    """``[lo_ms, hi_ms)`` in ascending pieces of at most ``limit_ms`` (None: one piece).
+
+    >>> spans(0, 10, 4), spans(0, 10, None)
+    ([(0, 4), (4, 8), (8, 10)], [(0, 10)])
+    """
+    if limit_ms is None or hi_ms - lo_ms <= limit_ms:
+        return [(lo_ms, hi_ms)]
+    return [(lo, min(lo + limit_ms, hi_ms)) for lo in range(lo_ms, hi_ms, limit_ms)]

@@ -8,6 +8,7 @@ the same functions, naming its options instead of keyword arguments.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping
 from enum import Enum
 
@@ -50,6 +51,12 @@ def check_number(parameter: Parameter, value: object, label: str) -> int | float
 
 
 def _wire_value(parameter: Parameter, value: object, label: str) -> str:
+    if parameter.type == "array":
+        # Sent as one comma-separated value (the spec's explode: false, the audit streams' form).
+        if isinstance(value, str | bytes) or not isinstance(value, list | tuple) or not value:
+            raise InvalidArgumentError(f"{label} must be a non-empty list of str, got {value!r}")
+        item = dataclasses.replace(parameter, type=parameter.item_type or "string")
+        return ",".join(_wire_value(item, v, label) for v in value)
     if parameter.type in ("integer", "number"):
         return str(check_number(parameter, value, label))
     if parameter.type == "boolean":
@@ -90,6 +97,8 @@ def filter_values(
             parameter = by_python[name]
             wire[parameter.name] = _wire_value(parameter, value, label(parameter))
     for parameter in operation.filters:
+        if parameter.required and parameter.name not in wire:
+            raise InvalidArgumentError(f"{label(parameter)} is required: {parameter.description}")
         for other_name, allowed in parameter.required_when:
             other = wire.get(other_name)
             if other in allowed and parameter.name not in wire:

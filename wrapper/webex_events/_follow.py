@@ -26,15 +26,16 @@ import json
 import logging
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Generic
 
 import attrs
 
 from ._dates import ceil_ms, floor_ms, from_ms, is_canonical, parse_ms, to_aware
 from ._errors import InvalidArgumentError
-from ._event import Event
+from ._event import BaseEvent
 from ._filters import filter_values
-from ._models import Window
+from ._models import E, Window
+from ._streams import EVENTS, STREAMS, Stream
 
 logger = logging.getLogger("webex_events")
 
@@ -60,7 +61,7 @@ _ms = floor_ms
 _dt = from_ms
 
 
-def _created_ms(event: Event) -> int:
+def _created_ms(event: BaseEvent) -> int:
     raw = event.created_raw
     # ValueError if unparsable: an event without a time cannot be placed (it is not skipped).
     return parse_ms(raw) if is_canonical(raw) else _ms(event.created)
@@ -105,6 +106,8 @@ class FollowCheckpoint:
     reconciled: int = 0
     #: delivered without a readable ``created`` or an ``id`` (each with a warning)
     bad: int = 0
+    #: the stream followed (``events``, ``admin-audit``, ``security-audit``)
+    stream: str = "events"
 
     @property
     def since(self) -> datetime:
@@ -143,6 +146,7 @@ class FollowCheckpoint:
                 "late": self.late,
                 "reconciled": self.reconciled,
                 "bad": self.bad,
+                "stream": self.stream,
                 "ledger": ledger,
             },
             separators=(",", ":"),
@@ -164,17 +168,20 @@ class FollowCheckpoint:
             filters = tuple((str(name), str(value)) for name, value in raw["filters"])
             numbers = {name: raw[name] for name in _NUMBERS}
             numbers["bad"] = raw.get("bad", 0)  # (not in checkpoints of 0.x before it was counted)
+            stream = raw.get("stream", "events")
+            if stream not in STREAMS:
+                raise ValueError(f"unknown stream {stream!r}")
             if not all(type(v) is int for v in numbers.values()):
                 raise ValueError("a counter or time is not an integer")
             if numbers["high_water_ms"] < numbers["since_ms"]:
                 raise ValueError("high_water_ms is before since_ms")
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise InvalidArgumentError(f"not a follow checkpoint: {exc}") from None
-        return cls(filters=filters, ledger=ledger, **numbers)
+        return cls(filters=filters, ledger=ledger, stream=stream, **numbers)
 
 
 @attrs.frozen(kw_only=True)
-class FollowBatch:
+class FollowBatch(Generic[E]):
     """New events (each delivered once) and the checkpoint to commit with them.
 
     ``late``: how many of ``events`` were created before the high-water mark of the poll that
@@ -183,7 +190,7 @@ class FollowBatch:
     at the poll's target, ``now - lag``).
     """
 
-    events: list[Event]
+    events: list[E]
     checkpoint: FollowCheckpoint
     late: int = 0
     reconciled: int = 0
@@ -230,6 +237,7 @@ class Follower:
         reconcile_horizon: timedelta,
         reconcile_interval: timedelta,
         now: datetime,
+        stream: Stream = EVENTS,
     ) -> None:
         self.lag_ms = _positive("lag", lag, zero=True)
         self.overlap_ms = _positive("overlap", overlap, zero=True)
@@ -239,7 +247,7 @@ class Follower:
             raise InvalidArgumentError(
                 f"reconcile_horizon ({reconcile_horizon}) must be at least the overlap ({overlap})"
             )
-        wire = filter_values(dict(filters))
+        wire = filter_values(dict(filters), operation=stream.operation)
         self.filters: dict[str, Any] = dict(filters)
         pairs = tuple(sorted((name, str(value)) for name, value in wire.items()))
         if isinstance(checkpoint, str):
@@ -248,6 +256,11 @@ class Follower:
             if not isinstance(checkpoint, FollowCheckpoint):
                 raise InvalidArgumentError(
                     f"checkpoint must be a FollowCheckpoint or its JSON, got {type(checkpoint).__name__}"
+                )
+            if checkpoint.stream != stream.name:
+                raise InvalidArgumentError(
+                    f"the checkpoint is of the {checkpoint.stream} stream, not {stream.name}:"
+                    " start a new follow"
                 )
             if checkpoint.filters != pairs:
                 raise InvalidArgumentError(
@@ -263,7 +276,11 @@ class Follower:
             # Rounded up, as list_events rounds from_: an event before since is not after it.
             start_ms = ceil_ms(to_aware(since, name="since"))
             self.checkpoint = FollowCheckpoint(
-                since_ms=start_ms, high_water_ms=start_ms, filters=pairs, last_reconcile_ms=_ms(now)
+                since_ms=start_ms,
+                high_water_ms=start_ms,
+                filters=pairs,
+                last_reconcile_ms=_ms(now),
+                stream=stream.name,
             )
         cp = self.checkpoint
         self._ledger: dict[int, frozenset[bytes]] = dict(cp.ledger)
@@ -294,9 +311,9 @@ class Follower:
             return None
         return Pass(start=_dt(start), end=_dt(target), reconcile=reconcile)
 
-    def take(self, events: Iterable[Event], end: datetime | None) -> FollowBatch:
+    def take(self, events: Iterable[BaseEvent], end: datetime | None) -> FollowBatch[Any]:
         """The new events of a window of the pass that is read up to ``end`` (None: not known)."""
-        fresh: list[Event] = []
+        fresh: list[BaseEvent] = []
         late = reconciled = bad = 0
         ledger = self._ledger
         changed: dict[int, set[bytes]] = {}
@@ -333,12 +350,12 @@ class Follower:
         self._counts[3] += bad
         return FollowBatch(events=fresh, checkpoint=self._snapshot(), late=late, reconciled=reconciled)
 
-    def batch(self, window: Window) -> FollowBatch | None:
+    def batch(self, window: Window[Any]) -> FollowBatch[Any] | None:
         """:meth:`take` of a window of the pass; None when it holds nothing new."""
         batch = self.take(window.events, window.end)
         return batch if batch.events else None
 
-    def finish(self) -> FollowBatch:
+    def finish(self) -> FollowBatch[Any]:
         """The end of a poll: the HWM is at its target (the pass, if any, was read whole)."""
         self._hwm = max(self._hwm, self._pass_target)
         if self._pass_reconcile is not None:
@@ -358,6 +375,7 @@ class Follower:
             late=late,
             reconciled=reconciled,
             bad=bad,
+            stream=cp.stream,
         )
         return self.checkpoint
 

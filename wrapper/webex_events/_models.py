@@ -4,16 +4,28 @@ from __future__ import annotations
 
 import threading
 from datetime import datetime
+from typing import TYPE_CHECKING, Generic
 
 import attrs
 
-from ._event import Event
+from ._event import BaseEvent, Event
+
+#: The event view of a stream: ``Event`` (the default: ``Window`` is ``Window[Event]``),
+#: ``AuditEvent``. (The default is for type checkers; typing.TypeVar takes one from 3.13.)
+if TYPE_CHECKING:
+    from typing_extensions import TypeVar
+
+    E = TypeVar("E", bound=BaseEvent, default=Event)
+else:
+    from typing import TypeVar
+
+    E = TypeVar("E", bound=BaseEvent)
 
 __all__ = ["ListStats", "Window"]
 
 
 @attrs.frozen(kw_only=True)
-class Window:
+class Window(Generic[E]):
     """One half-open time window ``[start, end)`` and its events, in the order the server sent.
 
     ``start`` is None only for an unbounded sequential listing (no ``from_``).
@@ -21,7 +33,7 @@ class Window:
 
     start: datetime | None
     end: datetime
-    events: list[Event]
+    events: list[E]
 
 
 @attrs.define(kw_only=True)

@@ -13,12 +13,12 @@ from typing import Any
 
 import httpx
 
-from webex_events_api.spec import EVENT_KEYS, GET_EVENT_DETAILS, LIST_EVENTS
+from webex_events_api.spec import GET_EVENT_DETAILS
 
 from ._actions import Action, Emit, Program
 from ._dates import format_ms, is_canonical, micros, parse_created
 from ._errors import BadEventError, InvalidArgumentError, PagingLoopError
-from ._event import Event
+from ._event import BaseEvent, Event
 from ._links import next_link, operation_url
 from ._models import ListStats
 from ._query import Query
@@ -28,12 +28,6 @@ from ._wire import Page, decode_object, decode_page
 __all__ = ["Overflow", "get_event", "list_range", "operation_url"]
 
 logger = logging.getLogger("webex_events")
-
-_FROM = LIST_EVENTS.role("range-start").name
-_TO = LIST_EVENTS.role("range-end").name
-_MAX = LIST_EVENTS.role("page-size").name
-_ID = EVENT_KEYS.id
-_CREATED = EVENT_KEYS.created
 
 
 def get_event(requester: Requester, event_id: object) -> Program:
@@ -51,24 +45,26 @@ def _get(requester: Requester, url: httpx.URL) -> Program:
 
 
 def _in_range(
-    page: Page, lo_ms: int | None, hi_ms: int, previous: dict[str, Any], stats: ListStats, *, strict: bool
-) -> tuple[list[Event], dict[str, Any]]:
+    page: Page, lo_ms: int | None, hi_ms: int, previous: dict[str, Any], stats: ListStats, *, query: Query
+) -> tuple[list[BaseEvent], dict[str, Any]]:
     """The events of the page with ``lo <= created < hi`` (ms), and the page's ids.
 
     An event whose ``created`` cannot be read, or without an ``id``, is kept with a warning
-    (never dropped), or ``strict``: a BadEventError. An id seen on this page or on the page
+    (never dropped), or with ``bad_events="error"``: a BadEventError. An id seen on this page or on the page
     before (``previous``: id -> created) is skipped: a repeat or a cursor overlap. The first
     copy is kept, with a warning if the other's created differs.
     """
     lo_us, hi_us = None if lo_ms is None else lo_ms * 1000, hi_ms * 1000
     lo_s, hi_s = None if lo_ms is None else format_ms(lo_ms), format_ms(hi_ms)
-    out: list[Event] = []
+    view = query.stream.event_type
+    id_key, created_key = view._id_key, view._created_key
+    out: list[BaseEvent] = []
     ids: dict[str, Any] = {}
     repeated = bad = 0
     for index, item in enumerate(page.items):
-        c = item.get(_CREATED)
+        c = item.get(created_key)
         problem = None
-        if type(key := item.get(_ID)) is str and key:
+        if type(key := item.get(id_key)) is str and key:
             if (first := ids.get(key, previous.get(key, ids))) is not ids:
                 if first != c:
                     logger.warning(
@@ -88,13 +84,13 @@ def _in_range(
             keep, problem = True, f"has an unreadable created value {c!r}"
         if problem is not None and keep:
             where = f"item {index} of a page of [{lo_s or '-'}, {hi_s})"
-            if strict:
+            if query.strict:
                 stats._add(repeated=repeated, bad=bad)
-                raise BadEventError(f"event {item.get(_ID)!r} ({where}) {problem} (bad_events='error')")
-            logger.warning("event %r (%s) %s; delivered", item.get(_ID), where, problem)
+                raise BadEventError(f"event {key!r} ({where}) {problem} (bad_events='error')")
+            logger.warning("event %r (%s) %s; delivered", key, where, problem)
             bad += 1
         if keep:
-            out.append(Event._of_page(page, index))
+            out.append(view._of_page(page, index))
     stats._add(repeated=repeated, bad=bad)
     return out, ids
 
@@ -137,11 +133,13 @@ def list_range(
     strips ``Link`` headers), is not taken for the end: the range is listed in halves, each on
     its own, down to a millisecond, whose full page is all the server gives.
     """
+    operation, offset_name = query.stream.operation, query.stream.offset_name
+    size_name = operation.role("page-size").name
     params = dict(query.filters)
     if lo_ms is not None:
-        params[_FROM] = format_ms(lo_ms - 1)
-    params[_TO] = format_ms(hi_ms)
-    params[_MAX] = str(query.page_size)
+        params[operation.role("range-start").name] = format_ms(lo_ms - 1)
+    params[operation.role("range-end").name] = format_ms(hi_ms)
+    params[size_name] = str(query.page_size)
     size = query.page_size  # halved after a 504 or a body over the cap, for the next pages too
 
     def shrink(url: httpx.URL) -> httpx.URL | None:
@@ -149,9 +147,9 @@ def list_range(
         if size <= 1:
             return None
         size //= 2
-        return url.copy_set_param(_MAX, str(size))
+        return url.copy_set_param(size_name, str(size))
 
-    url = operation_url(requester.base_url, LIST_EVENTS).copy_merge_params(params)
+    url = operation_url(requester.base_url, operation).copy_merge_params(params)
     # Every URL this range has asked for: a next link back to one of them is a loop.
     followed = {str(url)}
     pages = 0
@@ -159,10 +157,13 @@ def list_range(
     while True:
         url, response, page = yield from requester.request(url, parse=decode_page, stats=stats, shrink=shrink)
         pages += 1
-        if (target := next_link(response)) is not None:
+        if offset_name is not None:  # the next page: past the items received, until a short page
+            offset = int(url.params.get(offset_name, "0")) + len(page.items)
+            target = str(url.copy_set_param(offset_name, str(offset))) if len(page.items) >= size else None
+        elif (target := next_link(response)) is not None:
             requester.links_seen = True
         if pages == 1 and probe_pages is not None and target is not None and lo_ms is not None:
-            oldest = _oldest_ms(page, lo_ms, hi_ms)
+            oldest = _oldest_ms(page, lo_ms, hi_ms, query.stream.event_type._created_key)
             span = hi_ms - (lo_ms if oldest is None else oldest)
             if len(page.items) * (hi_ms - lo_ms) > probe_pages * size * max(span, 1):
                 stats._add(pages=1)
@@ -173,15 +174,28 @@ def list_range(
             and len(page.items) >= size
             and hi_ms - (lo_ms or 0) > 1
             and not requester.links_seen
+            and offset_name is None
         ):
             yield from _halves(requester, query, lo_ms, hi_ms, stats, halving=halving)
             return None
-        events, previous = _in_range(page, lo_ms, hi_ms, previous, stats, strict=query.strict)
+        if (
+            offset_name is not None
+            and page.items
+            and all(
+                type(i := item.get(query.stream.event_type._id_key)) is str and i in previous
+                for item in page.items
+            )
+        ):
+            raise PagingLoopError(
+                f"page {pages} at {requester.scrub(str(url))} repeats the page before it: the server"
+                f" ignores {offset_name}; stopped to avoid an endless loop"
+            )
+        events, previous = _in_range(page, lo_ms, hi_ms, previous, stats, query=query)
         stats._add(pages=1, events=len(events))
         yield Emit(events)
         if target is None:
             return None
-        url = _repair_next(requester, url.join(target), params, size)
+        url = _repair_next(requester, url.join(target), params, size, size_name)
         if str(url) in followed:
             raise PagingLoopError(
                 f"the server's next link after page {pages} leads back to a page already fetched"
@@ -190,11 +204,11 @@ def list_range(
         followed.add(str(url))
 
 
-def _oldest_ms(page: Page, lo_ms: int, hi_ms: int) -> int | None:
+def _oldest_ms(page: Page, lo_ms: int, hi_ms: int, created_key: str) -> int | None:
     """The oldest readable ``created`` (ms) of the page within ``[lo_ms, hi_ms)``, or None."""
     oldest = None
     for item in page.items:
-        c = item.get(_CREATED)
+        c = item.get(created_key)
         dt = parse_created(c) if isinstance(c, str) else None
         if dt is not None and lo_ms <= (ms := micros(dt) // 1000) < hi_ms:
             oldest = ms if oldest is None else min(oldest, ms)
@@ -217,18 +231,20 @@ def _halves(
     yield from list_range(requester, query, lo, mid, stats, halving=True)
 
 
-def _repair_next(requester: Requester, url: httpx.URL, params: Mapping[str, str], size: int) -> httpx.URL:
+def _repair_next(
+    requester: Requester, url: httpx.URL, params: Mapping[str, str], size: int, size_name: str
+) -> httpx.URL:
     """Check a next link's origin and repair known Webex defects (max=null, dropped filters)."""
     requester.check_origin(url)
     present = url.params
     for key, value in params.items():
-        if key != _MAX and key not in present:
+        if key != size_name and key not in present:
             url = url.copy_add_param(key, value)
-    raw_max = present.get(_MAX)
+    raw_max = present.get(size_name)
     try:
         max_value: int | None = int(raw_max) if raw_max is not None else None
     except ValueError:
         max_value = None  # "null" and other garbage
     if max_value is None or not 1 <= max_value <= size:
-        url = url.copy_set_param(_MAX, str(size))
+        url = url.copy_set_param(size_name, str(size))
     return url

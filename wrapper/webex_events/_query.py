@@ -13,6 +13,7 @@ from ._config import validate_concurrency
 from ._dates import WindowPlan, ceil_ms, floor_ms, format_ms, from_ms, timedelta_ms, to_aware
 from ._errors import InvalidArgumentError
 from ._filters import check_number, filter_values
+from ._streams import EVENTS, Stream
 
 __all__ = ["MAX_WINDOWS", "PAGE_SIZE", "Query", "build_query"]
 
@@ -20,8 +21,14 @@ _PAGE_SIZE = LIST_EVENTS.role("page-size")
 #: A fixed ``window`` may cut a range into at most this many windows (one request each at least):
 #: ``timedelta(microseconds=1)`` over ten years would otherwise mean 3e11 windows.
 MAX_WINDOWS = 1_000_000
-#: Default page size: the largest the spec allows (fewest requests).
+#: Default page size of List Events: the largest the spec allows (fewest requests).
 PAGE_SIZE = int(_PAGE_SIZE.maximum) if _PAGE_SIZE.maximum is not None else int(_PAGE_SIZE.default or 100)
+
+
+def default_page_size(stream: Stream) -> int:
+    """The largest page the stream's operation allows (fewest requests)."""
+    size = stream.operation.role("page-size")
+    return int(size.maximum) if size.maximum is not None else int(size.default or 100)
 
 
 @attrs.frozen(kw_only=True)
@@ -37,6 +44,7 @@ class Query:
     concurrency: int
     adaptive: bool = False
     strict: bool = False  # bad_events="error"
+    stream: Stream = EVENTS
 
     @property
     def windowed(self) -> bool:
@@ -71,17 +79,23 @@ def build_query(
     concurrency: object,
     default_concurrency: int,
     bad_events: object = "deliver",
+    stream: Stream = EVENTS,
     now: datetime | None = None,
 ) -> Query:
     """Validate ``list_events`` arguments (raises InvalidArgumentError naming the argument)."""
-    wire = filter_values(filters)
+    operation = stream.operation
+    wire = filter_values(filters, operation=operation)
+    if page_size is None:
+        page_size = default_page_size(stream)
     if bad_events not in ("deliver", "error"):
         raise InvalidArgumentError(f"bad_events must be 'deliver' or 'error', got {bad_events!r}")
-    size = int(check_number(_PAGE_SIZE, page_size, "page_size"))
+    size = int(check_number(operation.role("page-size"), page_size, "page_size"))
     conc = default_concurrency if concurrency is None else validate_concurrency(concurrency)
 
     current = now if now is not None else datetime.now(UTC)
     now_ms = floor_ms(current)
+    if from_ is None and operation.role("range-start").required:
+        raise InvalidArgumentError(f"from_ is required: {operation.summary} lists a date range")
     lo_ms = None if from_ is None else ceil_ms(to_aware(from_, name="from_"))
     hi_ms = now_ms if to is None else min(ceil_ms(to_aware(to, name="to")), now_ms)
     # No event predates 1970; clamping there keeps "since year 1" valid (the range start is
@@ -110,6 +124,11 @@ def build_query(
             if window <= timedelta(0):
                 raise InvalidArgumentError(f"window must be a positive timedelta or 'auto', got {window!r}")
             step_ms = timedelta_ms(window)
+            if stream.max_range_ms is not None and step_ms > stream.max_range_ms:
+                raise InvalidArgumentError(
+                    f"window={window!r} is longer than one request of {operation.summary} may cover"
+                    f" ({operation.max_range})"
+                )
             windows = -(-(hi_ms - lo_ms) // step_ms)
             if windows > MAX_WINDOWS:
                 raise InvalidArgumentError(
@@ -127,4 +146,5 @@ def build_query(
         concurrency=conc,
         adaptive=adaptive,
         strict=bad_events == "error",
+        stream=stream,
     )

@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 
 from ._actions import Emit, Handle, Program, Spawn, Wait, relay
-from ._dates import WindowPlan, from_ms
+from ._dates import WindowPlan, from_ms, spans
 from ._event import Event
 from ._models import ListStats, Window
 from ._operations import Overflow, list_range
@@ -75,7 +75,9 @@ class Schedule:
         self._plan = (
             None if query.step_ms is None else WindowPlan(query.lo_ms, query.hi_ms, step_ms=query.step_ms)
         )
-        self._parts = [_Part(query.lo_ms, query.hi_ms, probe=True)] if query.adaptive else []
+        self._limit = query.stream.max_range_ms  # the longest range of one request, if any
+        spanned = spans(query.lo_ms, query.hi_ms, self._limit) if query.adaptive else []
+        self._parts = [_Part(lo, hi, probe=True) for lo, hi in spanned]
         self._events = 0  # events seen (the probe's page, the windows') over a span: the density
         self._span = 0
         self._finished = 0  # windows done, not yet handed out
@@ -106,6 +108,7 @@ class Schedule:
             pages_left = self._events * (part.hi - part.lo) / self._span / self._page_size
             pages = max(1, min(WINDOW_PAGES, math.ceil(pages_left / self._concurrency)))
             step = math.ceil(_FILL * pages * self._page_size * self._span / self._events)
+            step = step if self._limit is None else min(step, self._limit)
             if step < part.hi - part.lo:
                 self._parts.insert(index + 1, _Part(part.lo + step, part.hi, cut=True))
                 part.hi = part.lo + step
