@@ -6,6 +6,7 @@ import asyncio
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from contextlib import aclosing
+from datetime import datetime
 from types import TracebackType
 from typing import Any, ClassVar, Generic, Self
 
@@ -16,7 +17,7 @@ from ._base import ClientBase, StreamBase
 from ._event import AuditEvent, Event
 from ._follow import FollowBatch
 from ._models import E, Window
-from ._operations import get_event
+from ._operations import audit_event_categories, get_event, token_expiry
 
 __all__ = ["AsyncEventStream", "AsyncWebexEvents"]
 
@@ -101,11 +102,24 @@ class AsyncWebexEvents(
 
     async def get_event(self, event_id: str) -> Event:
         """Get Event Details (see :meth:`WebexEvents.get_event`)."""
-        program = get_event(self._requester, event_id)  # checks event_id now, before any await
-        async with aclosing(self._execute(program)) as events:
-            async for event in events:
-                return event  # type: ignore[no-any-return]
-        raise AssertionError("Get Event Details emits its event")  # pragma: no cover
+        event: Event = await self._first(get_event(self._requester, event_id))  # (event_id checked now)
+        return event
+
+    async def token_expiry(self) -> datetime:
+        """When the token this client sends expires (see :meth:`WebexEvents.token_expiry`)."""
+        when: datetime = await self._first(token_expiry(self._requester))
+        return when
+
+    async def admin_audit_event_categories(self) -> list[str]:
+        """The categories of admin audit events (for ``event_categories=``)."""
+        categories: list[str] = await self._first(audit_event_categories(self._requester))
+        return categories
+
+    async def _first(self, program: Program) -> Any:
+        async with aclosing(self._execute(program)) as emitted:
+            async for value in emitted:
+                return value
+        raise AssertionError("the program emits its answer")  # pragma: no cover
 
     # -- the driver: how this client performs the actions -----------------------------------
 

@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future
 from concurrent.futures import wait as wait_any
+from datetime import datetime
 from types import TracebackType
 from typing import Any, ClassVar, Generic, Self
 
@@ -17,7 +18,7 @@ from ._base import ClientBase, StreamBase
 from ._event import AuditEvent, Event
 from ._follow import FollowBatch
 from ._models import E, Window
-from ._operations import get_event
+from ._operations import audit_event_categories, get_event, token_expiry
 
 __all__ = ["EventStream", "WebexEvents"]
 
@@ -112,6 +113,16 @@ class WebexEvents(
         """
         (event,) = self._execute(get_event(self._requester, event_id))
         return event  # type: ignore[no-any-return]
+
+    def token_expiry(self) -> datetime:
+        """When the token this client sends expires (Webex's ``tokenExpiry``)."""
+        (when,) = self._execute(token_expiry(self._requester))
+        return when  # type: ignore[no-any-return]
+
+    def admin_audit_event_categories(self) -> list[str]:
+        """The categories of admin audit events (for ``event_categories=``)."""
+        (categories,) = self._execute(audit_event_categories(self._requester))
+        return categories  # type: ignore[no-any-return]
 
     # -- the driver: how this client performs the actions -----------------------------------
 

@@ -13,11 +13,17 @@ from typing import Any
 
 import httpx
 
-from webex_events_api.spec import GET_EVENT_DETAILS
+from webex_events_api.spec import (
+    AUDIT_EVENT_CATEGORY_COLLECTION_RESPONSE_KEYS,
+    GET_EVENT_DETAILS,
+    LIST_ADMIN_AUDIT_EVENT_CATEGORIES,
+    TOKEN_EXPIRY,
+    TOKEN_EXPIRY_KEYS,
+)
 
 from ._actions import Action, Emit, Program
-from ._dates import format_ms, is_canonical, micros, parse_created
-from ._errors import BadEventError, InvalidArgumentError, PagingLoopError
+from ._dates import format_ms, from_ms, is_canonical, micros, parse_created
+from ._errors import BadEventError, InvalidArgumentError, MalformedResponseError, PagingLoopError
 from ._event import BaseEvent, Event
 from ._links import next_link, operation_url
 from ._models import ListStats
@@ -25,7 +31,7 @@ from ._query import Query
 from ._requester import Requester
 from ._wire import Page, decode_object, decode_page
 
-__all__ = ["Overflow", "get_event", "list_range", "operation_url"]
+__all__ = ["Overflow", "audit_event_categories", "get_event", "list_range", "operation_url", "token_expiry"]
 
 logger = logging.getLogger("webex_events")
 
@@ -42,6 +48,26 @@ def get_event(requester: Requester, event_id: object) -> Program:
 def _get(requester: Requester, url: httpx.URL) -> Program:
     _, _, (raw, text) = yield from requester.request(url, parse=decode_object)
     yield Emit(Event(raw_json=text, raw=raw))
+
+
+def token_expiry(requester: Requester) -> Program:
+    """When the token sent expires (``tokenExpiry``: its ``exp``, epoch ms)."""
+    _, _, (raw, _) = yield from requester.request(
+        operation_url(requester.base_url, TOKEN_EXPIRY), parse=decode_object
+    )
+    if type(exp := raw.get(TOKEN_EXPIRY_KEYS.exp)) is not int:
+        raise MalformedResponseError(f"the token expiry answer has no integer {TOKEN_EXPIRY_KEYS.exp!r}")
+    yield Emit(from_ms(exp))
+
+
+def audit_event_categories(requester: Requester) -> Program:
+    """The categories of admin audit events (List Admin Audit Event Categories)."""
+    url = operation_url(requester.base_url, LIST_ADMIN_AUDIT_EVENT_CATEGORIES)
+    _, _, (raw, _) = yield from requester.request(url, parse=decode_object)
+    categories = raw.get(AUDIT_EVENT_CATEGORY_COLLECTION_RESPONSE_KEYS.event_categories)
+    if not isinstance(categories, list) or not all(isinstance(c, str) for c in categories):
+        raise MalformedResponseError("the event categories answer has no list of strings")
+    yield Emit(categories)
 
 
 def _in_range(
