@@ -10,6 +10,7 @@ from typing import Any
 
 import click
 
+from webex_events import WebexEvents
 from webex_events._follow import (
     DEFAULT_LAG,
     DEFAULT_OVERLAP,
@@ -21,6 +22,7 @@ from webex_events._follow import (
 from ._common import api_options, flush_standard_streams, use_token
 from ._export import make_client
 from ._options import (
+    FOLLOW_MAX_BACKOFF,
     CliUsageError,
     check_base_url,
     check_output_file,
@@ -31,7 +33,10 @@ from ._options import (
 )
 from ._spec_options import filter_options, page_size_option, validate_filters
 
-__all__ = ["follow"]
+__all__ = ["GIVE_UP_ENV", "MAX_BACKOFF_ENV", "follow"]
+
+GIVE_UP_ENV = "WEBEX_EVENTS_GIVE_UP_AFTER"
+MAX_BACKOFF_ENV = "WEBEX_EVENTS_MAX_BACKOFF"
 
 _EPILOG = (
     "Each event is written once: run it again (after a crash, a kill -9, a reboot) and it"
@@ -40,8 +45,22 @@ _EPILOG = (
     " events since the last --checkpoint are written again (their ids make that harmless)."
     " Events that Webex shows late are found by re-reading the last --overlap on every poll and"
     " the last --reconcile-horizon every --reconcile-interval. A signal (Ctrl-C, SIGTERM) stops"
-    " it after the commit in progress, with exit 0."
+    " it after the commit in progress, with exit 0. Network errors, 5xx and 429 are retried for"
+    " as long as it runs (see --give-up-after); a 401 re-reads --token-file; a .jsonl output"
+    " moved away or truncated by log rotation is continued in the new file."
 )
+
+
+def _give_up_after(text: str | None, once: bool) -> float | None:
+    """``--give-up-after`` in seconds: None never; 0 at once (``--once``'s default)."""
+    if text is None:
+        return 0.0 if once else None
+    value = text.strip().lower()
+    if value in {"never", "inf"}:
+        return None
+    if value in {"0", "0s"}:
+        return 0.0
+    return parse_duration(text, "--give-up-after").total_seconds()
 
 
 def _duration_text(value: timedelta) -> str:
@@ -73,7 +92,8 @@ def _duration_option(name: str, default: timedelta, text: str) -> Callable[[Any]
     "fmt",
     type=click.Choice(["jsonl", "sqlite"]),
     default=None,
-    help="Sink format; default from the output's suffix (.db, .sqlite, .sqlite3: sqlite), else jsonl.",
+    help="Sink format; default from the output's suffix: .db, .sqlite, .sqlite3 sqlite; .jsonl, .ndjson,"
+    " .jsonlines, .log or none jsonl; any other (.csv) is refused unless --format says which.",
 )
 @click.option(
     "--since",
@@ -89,6 +109,25 @@ def _duration_option(name: str, default: timedelta, text: str) -> Callable[[Any]
 @_duration_option("--reconcile-horizon", DEFAULT_RECONCILE_HORIZON, "How far back a reconcile pass re-reads.")
 @_duration_option("--reconcile-interval", DEFAULT_RECONCILE_INTERVAL, "Time between reconcile passes.")
 @click.option("--once", is_flag=True, help="Catch up to now minus --lag, commit and exit 0 (for cron).")
+@click.option(
+    "--give-up-after",
+    metavar="DURATION|never",
+    default=None,
+    envvar=GIVE_UP_ENV,
+    show_envvar=True,
+    help="Exit (code 4) once the API has been failing this long (network errors, 5xx, 429), retrying"
+    " until then from the last checkpoint. Default: never; with --once, 0 (exit after the request's"
+    " own retries: the next run continues).",
+)
+@click.option(
+    "--max-backoff",
+    metavar="DURATION",
+    default=_duration_text(FOLLOW_MAX_BACKOFF),
+    show_default=True,
+    envvar=MAX_BACKOFF_ENV,
+    show_envvar=True,
+    help="The longest wait between attempts while the API is failing (doubling from 1s, with jitter).",
+)
 @filter_options
 @page_size_option
 @click.option("--concurrency", type=click.IntRange(1, 64), default=None, help="Requests in flight.")
@@ -112,6 +151,8 @@ def follow(
     reconcile_horizon: str,
     reconcile_interval: str,
     once: bool,
+    give_up_after: str | None,
+    max_backoff: str,
     page_size: int,
     concurrency: int | None,
     checkpoint_file: Path | None,
@@ -123,12 +164,15 @@ def follow(
 ) -> None:
     """Keep appending new events to --output as they appear, each exactly once.
 
-    Progress goes to stderr, a line per poll: new events, events per minute, how far behind now,
-    late and reconciled events.
+    Progress goes to stderr, a line per poll: new events (and the rate of those created in the
+    span the poll read), how far behind now, late and reconciled events.
     """
     # The job and its sinks (sqlite3 among them) are imported only by a follow run.
     from ._follow import FollowRequest, run_follow, sink_kind  # noqa: PLC0415
+    from ._sinks import follow_state_path  # noqa: PLC0415
 
+    give_up = _give_up_after(give_up_after, once)
+    backoff = parse_duration(max_backoff, "--max-backoff").total_seconds()
     durations = {
         name: parse_duration(text, "--" + name.replace("_", "-"))
         for name, text in (
@@ -154,13 +198,29 @@ def follow(
         raise CliUsageError("--reconcile-horizon must be at least --overlap")
     if durations["reconcile_interval"] <= timedelta(0) or durations["reconcile_horizon"] <= timedelta(0):
         raise CliUsageError("--reconcile-interval and --reconcile-horizon must be positive")
-    has_checkpoint = (out_path is not None and out_path.exists() and out_path.stat().st_size > 0) or (
-        checkpoint_file is not None and checkpoint_file.exists()
+    has_checkpoint = (
+        (out_path is not None and out_path.exists() and out_path.stat().st_size > 0)
+        or (out_path is not None and kind == "jsonl" and follow_state_path(out_path).exists())
+        or (checkpoint_file is not None and checkpoint_file.exists())
     )
     if start is None and not has_checkpoint:
         raise CliUsageError("a new follow needs --since (e.g. --since 1d): where to start")
     url = check_base_url(base_url)
-    secret = use_token(read_token(token_file))
+    tokens = [use_token(read_token(token_file))]
+
+    def reload_token() -> bool:
+        """After a 401: whether --token-file now holds another token (then it is used)."""
+        if token_file is None:
+            return False
+        try:
+            token = read_token(token_file)
+        except CliUsageError:  # unreadable or empty now: the 401 stands
+            return False
+        if token == tokens[-1]:
+            return False
+        tokens.append(use_token(token))
+        return True
+
     req = FollowRequest(
         filters=filters,
         since=start,
@@ -171,9 +231,15 @@ def follow(
         output=out_path,
         checkpoint_file=checkpoint_file,
         quiet=quiet,
+        give_up_after=give_up,
+        max_backoff=backoff,
         **durations,
     )
-    if run_follow(req, lambda: make_client(secret, url, concurrency, max_response_bytes)):
+
+    def client() -> WebexEvents:
+        return make_client(tokens[-1], url, concurrency, max_response_bytes)
+
+    if run_follow(req, client, reload_token=reload_token):
         # Stopped by a signal, all committed and closed: exit now rather than wait for a worker
         # thread still blocked on a server that stopped answering (it holds nothing).
         flush_standard_streams()

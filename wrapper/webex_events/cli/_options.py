@@ -17,6 +17,7 @@ from webex_events._requester import MAX_RESPONSE_BYTES
 
 __all__ = [
     "DEFAULT_BASE_URL",
+    "FOLLOW_MAX_BACKOFF",
     "MAX_RESPONSE_BYTES",
     "TOKEN_ENV",
     "CliUsageError",
@@ -29,6 +30,9 @@ __all__ = [
     "read_token",
 ]
 
+
+#: The longest wait between two attempts of a ``follow`` whose API is failing (``--max-backoff``).
+FOLLOW_MAX_BACKOFF = timedelta(minutes=1)
 
 _UNITS = {"w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1}
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)([wdhms])")

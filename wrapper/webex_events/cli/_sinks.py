@@ -8,7 +8,11 @@ exactly (no event lost, none written twice):
   checkpoint records the file's length and a digest of its last bytes. On load, bytes past that
   length (written before a crash, never committed) are cut off. If the file is *shorter* than
   the checkpoint says (the checkpoint reached the disk and the data did not), the previous
-  checkpoint, kept in the same state file, is used instead.
+  checkpoint, kept in the same state file, is used instead. A log rotation is followed: an
+  output that is empty or absent where the checkpoint says follow wrote to it (moved away and
+  created anew, or copied and truncated) continues after the checkpoint, between runs and while
+  it runs (checked before each append); what was written before is in the rotated file. Any
+  other difference is damage and refused.
 * :class:`SqliteSink` writes the events and the checkpoint in one transaction (WAL mode): a
   crash rolls both back. One row per event keyed by id, with the exact raw JSON, ``created``
   and a column (indexed) for each filter of the spec's List Events (``resource``, ``type``,
@@ -22,6 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import sqlite3
 import sys
@@ -35,7 +40,7 @@ from webex_events_api.spec import EVENT_KEYS, LIST_EVENTS
 from ._csv import field_value
 from ._errors import EXIT_IO, EXIT_USAGE, CliError
 from ._export import jsonl_line
-from ._resume import check_in_place, write_atomic
+from ._resume import OutputMovedError, check_in_place, write_atomic
 
 __all__ = [
     "FOLLOW_STATE_SUFFIX",
@@ -52,6 +57,9 @@ _TAIL = 4096  # bytes of the output's end whose digest the checkpoint records
 _STATE_VERSION = 1
 #: How long a SQLite statement waits for another process's write lock before failing.
 _BUSY_SECONDS = 2.0
+_EMPTY_TAIL = hashlib.sha256(b"").hexdigest()
+
+_log = logging.getLogger("webex_events.cli")
 
 
 def _write_error(path: Path, exc: OSError | sqlite3.Error) -> CliError:
@@ -101,7 +109,14 @@ def _tail_digest(fh: BinaryIO, size: int) -> str:
 
 
 class JsonlSink:
-    """Append-only JSON Lines with a checkpoint file beside it (``OUTPUT.follow-state.json``)."""
+    """Append-only JSON Lines with a checkpoint file beside it (``OUTPUT.follow-state.json``).
+
+    Log rotation (logrotate's ``create`` or ``copytruncate``) is picked up: the file at the path
+    is reopened when it is no longer the one written (moved away), and an empty file where the
+    checkpoint says follow wrote is a rotation, not damage. Before the first append to such a
+    file, a checkpoint of it (empty, at the last committed position) is saved, so a crash then
+    cuts that file back to empty rather than taking what it holds for damage.
+    """
 
     #: What is made durable first; tests reverse it to prove a crash in either order is safe.
     order: tuple[str, str] = ("data", "checkpoint")
@@ -127,13 +142,19 @@ class JsonlSink:
             if state.get("version") != _STATE_VERSION:
                 raise ValueError("unknown version")
             candidates = [state["current"], *([state["previous"]] if state.get("previous") else [])]
+            sizes = [int(record["size"]) for record in candidates]
         except (ValueError, KeyError, TypeError, AttributeError):
             raise CliError(
                 f"{self.state_path} is not a follow checkpoint; remove it to start over", EXIT_USAGE
             ) from None
         size = os.fstat(self._fh.fileno()).st_size
-        for record in candidates:
-            want = int(record["size"])
+        if size == 0 and sizes[0] > 0:
+            # Rotated between runs: moved away (and created anew, or not: opening created it)
+            # or copied and truncated. An empty file is never damage: nothing is lost from it.
+            self._current = candidates[0]
+            self._rotated("is empty (rotated away, or truncated)")
+            return str(candidates[0]["checkpoint"])
+        for record, want in zip(candidates, sizes, strict=True):
             if size >= want and _tail_digest(self._fh, want) == record["tail"]:
                 if size > want:  # written after the last commit: never confirmed, so not kept
                     self._fh.truncate(want)
@@ -143,11 +164,59 @@ class JsonlSink:
                 return str(record["checkpoint"])
         raise CliError(
             f"{self.path} does not match its follow checkpoint ({self.state_path.name}): it was changed"
-            " by something else; restore it or follow into a new output",
+            " by something else (an emptied or new file would be taken for a log rotation; this one"
+            " is not empty); restore it or follow into a new output",
             EXIT_USAGE,
         )
 
+    def _rotated(self, how: str) -> None:
+        """Record that the file at the path is a new, empty one, before anything is written to it."""
+        record = self._current
+        if record is None:  # nothing committed yet: no checkpoint describes any file
+            return
+        _log.info(
+            "%s %s where follow's checkpoint says %s bytes: taken for a log rotation; continuing"
+            " after the checkpoint (what was written before is in the rotated file)",
+            self.path,
+            how,
+            f"{int(record['size']):,}",
+        )
+        self._store({"size": 0, "tail": _EMPTY_TAIL, "checkpoint": record["checkpoint"]})
+
+    def _follow_rotation(self) -> None:
+        """Before appending: reopen a path moved away, and notice a file truncated (rotations)."""
+        try:
+            here = os.stat(self.path)
+        except FileNotFoundError:
+            here = None
+        if here is None or not os.path.samestat(os.fstat(self._fh.fileno()), here):
+            fresh: BinaryIO = open(self.path, "ab+")  # noqa: SIM115 - the sink's file from now on
+            if os.fstat(fresh.fileno()).st_size:
+                fresh.close()
+                raise OutputMovedError(
+                    f"{self.path} was replaced by another file, not empty, while follow appended to it"
+                    " (a log rotation leaves it empty or absent); what was written is in the moved file",
+                    EXIT_IO,
+                )
+            self._fh.close()
+            self._fh = fresh
+            self._rotated("was moved away" if here is not None else "was moved away (absent)")
+            return
+        size = os.fstat(self._fh.fileno()).st_size
+        want = 0 if self._current is None else int(self._current["size"])
+        if size == want:
+            return
+        if size == 0:
+            self._rotated("was truncated")
+            return
+        raise CliError(
+            f"{self.path} was changed by something else while follow appended to it ({size:,} bytes"
+            f" where its checkpoint says {want:,})",
+            EXIT_IO,
+        )
+
     def commit(self, events: list[Event], checkpoint: str) -> None:
+        self._follow_rotation()
         data = b"".join(jsonl_line(e) for e in events)
         fh = self._fh
         fh.seek(0, os.SEEK_END)
@@ -159,22 +228,39 @@ class JsonlSink:
                     fh.flush()
                     os.fsync(fh.fileno())
                     self._crash_point("data")
+                    size = self._written(size, len(data))
             else:
                 self._save(size, data, checkpoint)
                 self._crash_point("checkpoint")
-        check_in_place(self.path, fh.fileno(), "follow appended to it")
+
+    def _written(self, size: int, length: int) -> int:
+        """The file's size after an append expected to end at ``size`` (copytruncate may race it)."""
+        actual = os.fstat(self._fh.fileno()).st_size
+        if actual != size and actual < length:
+            _log.warning(
+                "%s was truncated while follow wrote %d bytes to it (a copytruncate rotation at that"
+                " moment): they are in the rotated copy only if the copy was made after the write;"
+                " rotate with `create` instead to rule this out",
+                self.path,
+                length,
+            )
+        return actual
 
     def _save(self, size: int, data: bytes, checkpoint: str) -> None:
         # The tail digest is of the bytes the file will end with (known before they are written).
         fh = self._fh
         before = size - len(data)
         start = max(0, size - _TAIL)
+        if before < 0:  # truncated under the append (copytruncate): what is there now
+            start, before, data = max(0, size - _TAIL), size, b""
         if start < before:
             fh.seek(start)
             tail = fh.read(before - start) + data
         else:
             tail = data[start - before :]
-        record = {"size": size, "tail": hashlib.sha256(tail).hexdigest(), "checkpoint": checkpoint}
+        self._store({"size": size, "tail": hashlib.sha256(tail).hexdigest(), "checkpoint": checkpoint})
+
+    def _store(self, record: dict[str, Any]) -> None:
         state = {"version": _STATE_VERSION, "current": record, "previous": self._current}
         try:
             write_atomic(self.state_path, json.dumps(state, separators=(",", ":")).encode())
