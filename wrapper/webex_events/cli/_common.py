@@ -10,21 +10,25 @@ from typing import Any, TypeVar
 
 import click
 
+from webex_events import Auth
+
 from ._errors import redact
 from ._logging import LEVELS, LogFormat
 from ._logging import configure as configure_logging
-from ._options import DEFAULT_BASE_URL, MAX_RESPONSE_BYTES, TOKEN_ENV
+from ._options import AUTH_FILE_ENV, DEFAULT_BASE_URL, MAX_RESPONSE_BYTES, TOKEN_ENV, set_auth_file
 
 __all__ = ["api_options", "flush_standard_streams", "logging_options", "mask", "use_token"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-# The token in use, so that any message can be scrubbed of it before it is printed.
-_token: str | None = None
+# The credentials in use, so that any message can be scrubbed of them before it is printed.
+_token: str | Auth | None = None
+Credentials = TypeVar("Credentials", str, Auth, str | Auth)
 
 
-def use_token(token: str) -> str:
-    """Scrub ``token`` from every message printed from now on; returns it."""
+def use_token(token: Credentials) -> Credentials:
+    """Scrub ``token`` (a token, or every secret of an ``auth=`` provider) from every message
+    printed from now on; returns it."""
     global _token  # noqa: PLW0603 - one process, one token
     _token = token
     return token
@@ -32,7 +36,10 @@ def use_token(token: str) -> str:
 
 def mask(text: str) -> str:
     """``text`` with the token in use (if any) masked."""
-    return redact(text, _token)
+    secrets = _token.secrets() if isinstance(_token, Auth) else (_token,)
+    for secret in secrets:
+        text = redact(text, secret)
+    return text
 
 
 def logging_options(f: Any) -> Any:
@@ -67,11 +74,27 @@ def logging_options(f: Any) -> Any:
 
 
 def api_options(f: F) -> F:
-    """``--base-url``, ``--token-file``, ``--max-response-bytes`` and the logging options.
+    """``--base-url``, ``--token-file``, ``--auth-file``, ``--max-response-bytes`` and the
+    logging options: those of a command calling the API. ``--auth-file`` is taken here (read by
+    ``read_token``), so the commands' signatures do not change with it."""
 
-    Those of a command calling the API.
-    """
-    f = logging_options(f)
+    command = f
+
+    @functools.wraps(command)
+    def run(*args: Any, auth_file: Path | None, **kwargs: Any) -> Any:
+        set_auth_file(auth_file)
+        return command(*args, **kwargs)
+
+    run = click.option(
+        "--auth-file",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
+        envvar=AUTH_FILE_ENV,
+        show_envvar=True,
+        help="An integration's tokens (written by `webex-events auth login`), refreshed as they"
+        " expire. Or set WEBEX_CLIENT_ID, WEBEX_CLIENT_SECRET and WEBEX_REFRESH_TOKEN.",
+    )(run)
+    f = logging_options(run)
     f = click.option(
         "--max-response-bytes",
         type=click.IntRange(min=1),

@@ -8,6 +8,7 @@ __all__ = [
     "EXIT_INTERRUPTED",
     "EXIT_IO",
     "EXIT_OK",
+    "EXIT_SIGN_IN",
     "EXIT_USAGE",
     "CliError",
     "from_webex_error",
@@ -22,6 +23,7 @@ from webex_events import (
     InvalidArgumentError,
     PermissionDeniedError,
     ResponseTooLargeError,
+    TokenRefreshError,
     WebexError,
 )
 from webex_events._redact import redact
@@ -31,6 +33,7 @@ EXIT_IO = 1  # local failure (cannot write the output)
 EXIT_USAGE = 2
 EXIT_AUTH = 3
 EXIT_API = 4
+EXIT_SIGN_IN = 5  # the OAuth refresh token is dead: `webex-events auth login` again
 EXIT_INTERRUPTED = 130
 
 
@@ -51,6 +54,8 @@ def from_webex_error(exc: WebexError) -> CliError:
     """Translate a library error into the command's exit code and message."""
     if isinstance(exc, InvalidArgumentError):
         return CliError(str(exc), EXIT_USAGE)
+    if isinstance(exc, TokenRefreshError):
+        return CliError(str(exc), EXIT_SIGN_IN)
     if isinstance(exc, AuthenticationError | PermissionDeniedError):
         hint = (
             "check the access token"

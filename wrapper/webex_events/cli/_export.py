@@ -35,7 +35,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, BinaryIO, Literal
 
-from webex_events import Event, EventStream, ListStats, RetryPolicy, WebexError, WebexEvents
+from webex_events import Auth, Event, EventStream, ListStats, RetryPolicy, WebexError, WebexEvents
 
 from ._csv import csv_header, csv_problem, csv_rows
 from ._errors import EXIT_API, EXIT_IO, EXIT_USAGE, CliError, from_webex_error
@@ -86,7 +86,7 @@ class ExportRequest:
 
 
 def make_client(
-    token: str, base_url: str, concurrency: int | None = None, max_response_bytes: int | None = None
+    token: str | Auth, base_url: str, concurrency: int | None = None, max_response_bytes: int | None = None
 ) -> WebexEvents:
     """Build the client; ``WEBEX_EVENTS_MAX_ATTEMPTS`` (undocumented in --help) bounds retries."""
     retry = RetryPolicy()
@@ -98,7 +98,8 @@ def make_client(
             raise CliError(
                 f"{MAX_ATTEMPTS_ENV} must be an integer >= 1, got {attempts!r}", EXIT_USAGE
             ) from None
-    kwargs: dict[str, Any] = {"token": token, "base_url": base_url, "retry": retry}
+    credential = "auth" if isinstance(token, Auth) else "token"
+    kwargs: dict[str, Any] = {credential: token, "base_url": base_url, "retry": retry}
     if concurrency is not None:
         kwargs["concurrency"] = concurrency
     if max_response_bytes is not None:

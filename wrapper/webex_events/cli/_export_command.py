@@ -10,6 +10,8 @@ from typing import Any, Literal
 
 import click
 
+from webex_events import Auth
+
 from ._common import api_options, use_token
 from ._csv import CSV_COLUMNS
 from ._demo import demo_anchor, demo_server
@@ -151,7 +153,7 @@ def export(
         and (window is not None or (concurrency or 1) > 1)
     ):
         raise CliUsageError("--window/--concurrency need a start: pass --from or --since")
-    secret: str | None = None
+    secret: str | Auth | None = None
     if demo:
         base_url_checked = None
     else:
@@ -206,4 +208,4 @@ def export(
             csv_escape=csv_escape,
             bad_events=bad_events,
         )
-        run_export(req, lambda: make_client(str(token), str(url), concurrency, max_response_bytes))
+        run_export(req, lambda: make_client(token, str(url), concurrency, max_response_bytes))

@@ -34,7 +34,7 @@ def get(event_id: str, demo: bool, base_url: str, token_file: Path | None, max_r
         server = nullcontext((check_base_url(base_url), read_token(token_file)))
     try:
         with server as (url, token):
-            secret = use_token(str(token))
+            secret = use_token(token)
             with make_client(secret, str(url), max_response_bytes=max_response_bytes) as client:
                 event = client.get_event(event_id)
     except WebexError as exc:

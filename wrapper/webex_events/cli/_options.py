@@ -11,23 +11,29 @@ import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from webex_events import OAuthRefresh
 from webex_events._config import DEFAULT_BASE_URL, TOKEN_ENV, validate_base_url
 from webex_events._errors import InvalidArgumentError
 from webex_events._requester import MAX_RESPONSE_BYTES
 
 __all__ = [
+    "AUTH_FILE_ENV",
     "DEFAULT_BASE_URL",
     "FOLLOW_MAX_BACKOFF",
     "MAX_RESPONSE_BYTES",
+    "OAUTH_ENV",
     "TOKEN_ENV",
     "CliUsageError",
     "check_base_url",
     "check_output_file",
+    "default_auth_file",
     "format_instant",
     "now_utc",
     "parse_duration",
     "parse_instant",
+    "read_auth",
     "read_token",
+    "set_auth_file",
 ]
 
 
@@ -109,8 +115,52 @@ def check_output_file(output: str) -> Path:
     return path
 
 
-def read_token(token_file: Path | None) -> str:
-    """Return the access token from ``--token-file`` or ``WEBEX_ACCESS_TOKEN``."""
+#: The integration's tokens (``--auth-file``), and the OAuth environment variables.
+AUTH_FILE_ENV = "WEBEX_EVENTS_AUTH_FILE"
+OAUTH_ENV = ("WEBEX_CLIENT_ID", "WEBEX_CLIENT_SECRET", "WEBEX_REFRESH_TOKEN")
+_auth_file: Path | None = None
+
+
+def default_auth_file() -> Path:
+    """Where ``auth login`` keeps the tokens by default: ``$XDG_CONFIG_HOME/webex-events/auth.json``."""
+    base = os.environ.get("XDG_CONFIG_HOME", "").strip() or str(Path.home() / ".config")
+    return Path(base) / "webex-events" / "auth.json"
+
+
+def set_auth_file(path: Path | None) -> None:
+    """``--auth-file`` of the running command (read by :func:`read_token`)."""
+    global _auth_file  # noqa: PLW0603 - one command per process
+    _auth_file = path
+
+
+def read_auth() -> OAuthRefresh | None:
+    """The integration's tokens: ``--auth-file``, and/or the OAuth variables; None if neither."""
+    given = {name: os.environ.get(name, "").strip() for name in OAUTH_ENV}
+    if any(given.values()) and not all(given.values()) and _auth_file is None:
+        missing = ", ".join(name for name, value in given.items() if not value)
+        raise CliUsageError(f"OAuth from the environment needs {missing} too (or pass --auth-file)")
+    if _auth_file is None and not any(given.values()):
+        return None
+    client_id, secret, refresh = given.values()
+    try:
+        return OAuthRefresh(
+            client_id=client_id or None,
+            client_secret=secret or None,
+            refresh_token=refresh or None,
+            store=_auth_file,
+        )
+    except InvalidArgumentError as exc:
+        raise CliUsageError(f"--auth-file: {exc}") from None
+
+
+def read_token(token_file: Path | None) -> str | OAuthRefresh:
+    """The credentials: an integration's (``--auth-file``, the OAuth variables), else the access
+    token from ``--token-file`` or ``WEBEX_ACCESS_TOKEN``."""
+    auth = read_auth()
+    if auth is not None:
+        if token_file is not None:
+            raise CliUsageError("pass --token-file or --auth-file (OAuth), not both")
+        return auth
     if token_file is not None:
         try:
             token = token_file.read_text(encoding="utf-8").strip()
@@ -120,6 +170,14 @@ def read_token(token_file: Path | None) -> str:
             raise CliUsageError(f"--token-file: {str(token_file)!r} is empty")
         return token
     token = os.environ.get(TOKEN_ENV, "").strip()
-    if not token:
-        raise CliUsageError(f"no access token: set {TOKEN_ENV} or pass --token-file (or try --demo)")
-    return token
+    if token:
+        return token
+    if default_auth_file().exists():  # `auth login` was run: its tokens
+        set_auth_file(default_auth_file())
+        auth = read_auth()
+        assert auth is not None
+        return auth
+    raise CliUsageError(
+        f"no access token: set {TOKEN_ENV}, pass --token-file, sign in with `webex-events auth login`"
+        " (or try --demo)"
+    )
