@@ -335,3 +335,23 @@ def test_async_refreshes_once_for_many_tasks() -> None:
 
     assert asyncio.run(run()) == 16
     assert webex.refreshes == 2
+
+
+def test_two_processes_sharing_an_auth_file_with_rotation_do_not_spend_each_others_token(
+    tmp_path: Path,
+) -> None:
+    clock = Clock()
+    webex = Webex(clock, rotate=True, lifetime=100)
+    path = tmp_path / "auth.json"
+    first = _auth(clock, FileTokenStore(path))
+    second = (
+        OAuthRefresh.from_file(path, clock=clock) if path.exists() else _auth(clock, FileTokenStore(path))
+    )
+    with _client(webex, first) as a, _client(webex, second) as b:
+        assert _list(a) == 1  # a refreshes: r-0 is spent, r-1 stored
+        assert _list(b) == 1  # b holds r-0: it takes a's tokens from the file instead of refreshing
+        clock.now += 95  # both due: one refresh (r-1 -> r-2), the other adopts its result
+        assert _list(a) == 1
+        assert _list(b) == 1
+    assert webex.refreshes == 2
+    assert json.loads(path.read_text())["refresh_token"] == "r-2"

@@ -319,15 +319,22 @@ class OAuthRefresh(Auth):
 
     def due(self) -> bool:
         """No access token yet, or it expires within a tenth of its lifetime (at most 5 min)."""
-        t = self._tokens
-        if not self._token:
-            return True
+        return not self._token or self._expiring(self._tokens)
+
+    def _expiring(self, t: OAuthTokens) -> bool:
         if t.expires_at is None:
             return False
         margin = min(300.0, (t.expires_in or 0) / 10)
         return self._clock() >= t.expires_at - margin
 
     def _renewed(self, requester: Requester) -> Generator[Action, Any, str | None]:
+        # Another process sharing the store (or this one before a restart) may have refreshed:
+        # its tokens are newer, and the refresh token this one holds may be spent (rotation).
+        stored = self.store.load() if self.store is not None else None
+        if stored is not None and stored.refresh_token != self._tokens.refresh_token:
+            self._tokens = stored
+            if stored.access_token and stored.access_token != self._token and not self._expiring(stored):
+                return stored.access_token
         t = self._tokens
         form = {
             _F.grant_type: "refresh_token",
