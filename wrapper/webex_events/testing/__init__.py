@@ -14,6 +14,7 @@ from ._clock import SimClock
 from ._damage import Damage
 from ._fake import FakeWebex, run_server
 from ._faults import Fault
+from ._oauth import Integration
 from ._transport import FakeAsyncTransport, FakeTransport
 
 __all__ = [
@@ -23,6 +24,7 @@ __all__ = [
     "FakeTransport",
     "FakeWebex",
     "Fault",
+    "Integration",
     "SimClock",
     "run_server",
 ]

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 from ._fake import FakeWebex, run_server
 from ._misbehave import MISBEHAVE_HELP, parse_misbehaviours
+from ._oauth import ACCESS_TOKEN_LIFETIME, REFRESH_TOKEN_LIFETIME
 
 _MADE_UP_TOKEN = "fake-token"  # noqa: S105 - the fake's well-known test token
 
@@ -33,9 +34,41 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=None,
         help="the token it accepts (default fake-token); one you give is never printed",
     )
+    parser.add_argument(
+        "--client-id", default=None, help="register an integration (OAuth) with this client ID"
+    )
+    parser.add_argument(
+        "--client-secret",
+        default=None,
+        help="its secret (default: made up and printed); one you give is never printed",
+    )
+    parser.add_argument(
+        "--redirect-uri", action="append", default=[], help="a redirect URI of it (default: any on loopback)"
+    )
+    parser.add_argument(
+        "--access-token-lifetime", type=float, default=ACCESS_TOKEN_LIFETIME, metavar="SECONDS"
+    )
+    parser.add_argument(
+        "--refresh-token-lifetime", type=float, default=REFRESH_TOKEN_LIFETIME, metavar="SECONDS"
+    )
+    parser.add_argument(
+        "--rotate-refresh-tokens", action="store_true", help="a new refresh token each refresh"
+    )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0, help="0: any free port")
     args = parser.parse_args(argv)
+    oauth: dict[str, object] = {}
+    if args.client_id is not None:
+        oauth = {
+            "client_id": args.client_id,
+            "client_secret": args.client_secret,
+            "redirect_uris": args.redirect_uri,
+            "access_token_lifetime": args.access_token_lifetime,
+            "refresh_token_lifetime": args.refresh_token_lifetime,
+            "rotate_refresh_tokens": args.rotate_refresh_tokens,
+        }
+    elif args.client_secret is not None or args.redirect_uri or args.rotate_refresh_tokens:
+        parser.error("--client-secret, --redirect-uri and --rotate-refresh-tokens only go with --client-id")
     try:
         misbehaviours = parse_misbehaviours(args.misbehave)
         fake = FakeWebex(
@@ -49,12 +82,21 @@ def main(argv: Sequence[str] | None = None) -> int:
             faults=args.faults.split(",") if args.faults else None,
             unknown_fraction=args.unknown_fraction,
             **misbehaviours,  # type: ignore[arg-type]
+            **oauth,  # type: ignore[arg-type]
         )
     except ValueError as exc:
         parser.error(str(exc))
     # A token the user gave may be a real one: only the fake's own is printed.
     accepts = f"token {_MADE_UP_TOKEN!r}" if args.token is None else "the token given with --token"
     print(f"fake Webex: {args.events} events, {accepts}; Ctrl-C to stop", file=sys.stderr)
+    if fake.integration is not None:
+        # A secret the user gave may be a real one: only one the fake made up is printed.
+        secret = (
+            "the secret given"
+            if args.client_secret is not None
+            else f"secret {fake.integration.client_secret}"
+        )
+        print(f"fake Webex: OAuth integration {fake.integration.client_id} ({secret})", file=sys.stderr)
     run_server(fake, host=args.host, port=args.port)
     return 0
 

@@ -24,15 +24,29 @@ from typing import Literal
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
 from webex_events_api.spec import (
+    ACCESS_TOKEN,
+    AUTHORIZE,
     ERROR_DETAIL_KEYS,
     ERROR_KEYS,
     EVENT_COLLECTION_RESPONSE_KEYS,
     GET_EVENT_DETAILS,
     SERVER_URL,
+    TOKEN_ERROR_KEYS,
+    TOKEN_EXPIRY,
+    TOKEN_EXPIRY_KEYS,
     Operation,
 )
 
 from ._faults import RETRY_AFTER_FAULTS, Fault, format_seconds
+from ._oauth import (
+    ACCESS_TOKEN_LIFETIME,
+    CODE_LIFETIME,
+    NEVER_MS,
+    REFRESH_TOKEN_LIFETIME,
+    UNKNOWN,
+    OAuthServer,
+    TokenInfo,
+)
 from ._org import Organization, serialize
 from ._paging import page_of
 
@@ -68,6 +82,15 @@ def _error_body(message: str, tracking: str) -> bytes:
     )
 
 
+def _token_error_body(error: str, description: str, tracking: str) -> bytes:
+    """An error of the OAuth endpoints as the spec's TokenError has it: OAuth's ``error`` and
+    ``error_description``, and Webex's usual ``message`` and ``trackingId``."""
+    k = TOKEN_ERROR_KEYS
+    return serialize(
+        {k.error: error, k.error_description: description, k.message: description, k.tracking_id: tracking}
+    )
+
+
 @dataclass
 class FakeStats:
     """Counters of what the fake has served (thread-safe: updated under the fake's lock).
@@ -80,6 +103,14 @@ class FakeStats:
     Retry-After was handed to the client (the client had had time to know);
     ``false_gzip``: responses labelled ``Content-Encoding: gzip`` over a plain body
     (``false_gzip_rate``); ``statuses``: responses by status code (0 for a reset connection).
+
+    OAuth (an integration registered: ``FakeWebex(client_id=...)``): ``codes_issued``: codes
+    ``/authorize`` redirected with; ``codes_exchanged``: codes exchanged for tokens;
+    ``refreshes``: successful refreshes, and ``refreshes_by_token`` the same per refresh token
+    presented (left out of the repr); ``oauth_errors``: errors of ``/authorize`` and
+    ``/access_token`` by OAuth error code (``invalid_grant``, ``invalid_client``...);
+    ``expired_401s``/``revoked_401s``: 401s answered to an access token that had expired / was
+    revoked (an unknown token's 401 is only in ``statuses``).
 
     >>> from webex_events.testing import FakeStats
     >>> stats = FakeStats(requests=2)
@@ -97,12 +128,23 @@ class FakeStats:
     early_requests: int = 0
     false_gzip: int = 0
     statuses: Counter[int] = field(default_factory=Counter)
+    codes_issued: int = 0
+    codes_exchanged: int = 0
+    refreshes: int = 0
+    refreshes_by_token: Counter[str] = field(default_factory=Counter, repr=False)
+    oauth_errors: Counter[str] = field(default_factory=Counter)
+    expired_401s: int = 0
+    revoked_401s: int = 0
 
     def reset(self) -> None:
         """Set every counter back to zero."""
         self.requests = self.pages = self.items = self.faults = 0
         self.rate_limited = self.waited_out = self.early_requests = self.false_gzip = 0
         self.statuses = Counter()
+        self.codes_issued = self.codes_exchanged = self.refreshes = 0
+        self.expired_401s = self.revoked_401s = 0
+        self.refreshes_by_token = Counter()
+        self.oauth_errors = Counter()
 
 
 Action = Literal["respond", "reset", "truncate"]
@@ -167,6 +209,13 @@ class Knobs:
     repeated_in_page: bool = False
     strip_link_header: bool = False
     false_gzip_rate: float = 0.0
+    #: When ``token`` stops being accepted (epoch seconds of the wall clock; None: never).
+    token_expires_at: float | None = None
+    access_token_lifetime: float = ACCESS_TOKEN_LIFETIME
+    refresh_token_lifetime: float = REFRESH_TOKEN_LIFETIME
+    code_lifetime: float = CODE_LIFETIME
+    rotate_refresh_tokens: bool = False
+    deny_authorization: bool = False
 
 
 class FakeApp:
@@ -205,6 +254,8 @@ class FakeApp:
         self._cursor_key = org.seed.to_bytes(16, "big", signed=True)
         self._list_route = _route(org.facts.operation)
         self._get_route = _route(GET_EVENT_DETAILS)
+        self._routes = tuple((op, _route(op)) for op in (TOKEN_EXPIRY, AUTHORIZE, ACCESS_TOKEN))
+        self.oauth = OAuthServer(knobs, self.stats, self._lock, wall_clock)
 
     # ---- helpers --------------------------------------------------------------------------------
 
@@ -282,12 +333,61 @@ class FakeApp:
                 return k.latency + self._rng.random() * k.latency_jitter
         return k.latency
 
+    # ---- OAuth ----------------------------------------------------------------------------------
+
+    def _bearer(self, header: str | None) -> TokenInfo:
+        """What the fake knows of the bearer token of an ``Authorization`` header."""
+        if header is None or not header.startswith("Bearer "):
+            return UNKNOWN
+        token, k = header[len("Bearer ") :], self.knobs
+        if k.forbidden_token is not None and token == k.forbidden_token:
+            return TokenInfo("valid", scopes=())  # a token without any scope: 403 where one is needed
+        if token == k.token:  # the personal token: every scope, expires at ``token_expires_at``
+            expires = k.token_expires_at
+            if expires is not None and self._wall_clock() >= expires:
+                return TokenInfo("expired", None, expires)
+            return TokenInfo("valid", None, expires)
+        return self.oauth.lookup(token)
+
+    def _authorize(self, query: str, tracking: str) -> Reply:
+        """``/authorize``: the redirect Webex sends once the user has signed in and consented."""
+        answer = self.oauth.authorize(dict(parse_qsl(query, keep_blank_values=True)))
+        delay = self._delay()
+        if answer.location is None:  # not safe to redirect: told to the browser's user
+            body = _token_error_body(answer.error, answer.description, tracking)
+            return self._reply(400, tracking, body, delay=delay)
+        with self._lock:
+            self.stats.statuses[302] += 1
+        headers = [("Location", answer.location), ("TrackingID", tracking), ("Cache-Control", "no-store")]
+        return Reply(302, headers, b"", delay)
+
+    def _access_token(self, content: bytes, content_type: str | None, tracking: str) -> Reply:
+        """``/access_token``: a code exchanged or a refresh token used, or an OAuth error.
+
+        An injected fault is answered before the request is processed (nothing issued, nothing
+        spent, so a retry succeeds); a truncated body is a reset connection here.
+        """
+        fault = self._pick_fault()
+        if fault is not None:
+            reply = self._fault(Fault.CONNECTION_RESET if fault is Fault.TRUNCATED_BODY else fault, tracking)
+            if reply is not None:
+                return reply
+        delay = self._delay()
+        answer = self.oauth.token(content, content_type)
+        no_store = [("Cache-Control", "no-store"), ("Pragma", "no-cache")]
+        if answer.error:
+            body = _token_error_body(answer.error, answer.description, tracking)
+            return self._reply(answer.status, tracking, body, delay=delay, extra=no_store)
+        return self._reply(200, tracking, serialize(answer.tokens), delay=delay, extra=no_store)
+
     # ---- entry point ------------------------------------------------------------------------------
 
-    def handle(self, method: str, origin: str, target: str, headers: Mapping[str, str]) -> Reply:
+    def handle(
+        self, method: str, origin: str, target: str, headers: Mapping[str, str], content: bytes = b""
+    ) -> Reply:
         """Answer one request. ``origin`` is ``scheme://host[:port]``; ``target`` is path?query.
 
-        ``headers`` must be looked up with lower-case names.
+        ``headers`` must be looked up with lower-case names; ``content`` is the request's body.
         """
         k = self.knobs
         with self._lock:
@@ -310,32 +410,47 @@ class FakeApp:
                     return self._retry_after(429, tracking, wait, "Too many requests: rate limit exceeded.")
 
         path, _, query = target.partition("?")
-        route: Literal["list", "get"]
+        route: Literal["list", "get", "expiry"]
         link: str | None = None
         count = 0
+        operation: Operation
         if self._list_route.fullmatch(path):
-            route, event_id = "list", ""
+            route, event_id, operation = "list", "", self.org.facts.operation
         elif found := self._get_route.fullmatch(path):
-            route, event_id = "get", unquote(found.group(1))
+            route, event_id, operation = "get", unquote(found.group(1)), GET_EVENT_DETAILS
         else:
-            return self._error(
-                404, tracking, "The requested resource could not be found.", delay=self._delay()
-            )
-        if method != "GET":
+            matched = [op for op, pattern in self._routes if pattern.fullmatch(path)]
+            if not matched:
+                return self._error(
+                    404, tracking, "The requested resource could not be found.", delay=self._delay()
+                )
+            route, event_id, operation = "expiry", "", matched[0]
+        if method != operation.method:
             return self._error(405, tracking, f"Method {method} is not allowed.", delay=self._delay())
-        if k.forbidden_token is not None and headers.get("authorization") == f"Bearer {k.forbidden_token}":
-            # A valid token without the compliance scope: Webex answers 403, not 401.
-            return self._error(
-                403,
-                tracking,
-                "The server understood the request, but refused to fulfill it because the access"
-                " token is missing required scopes (spark-compliance:events_read).",
-            )
-        if headers.get("authorization") != f"Bearer {k.token}":
+        if operation is AUTHORIZE:
+            return self._authorize(query, tracking)
+        if operation is ACCESS_TOKEN:
+            return self._access_token(content, headers.get("content-type"), tracking)
+        info = self._bearer(headers.get("authorization"))
+        if info.state != "valid":
+            with self._lock:
+                if info.state == "expired":
+                    self.stats.expired_401s += 1
+                elif info.state == "revoked":
+                    self.stats.revoked_401s += 1
             return self._error(
                 401,
                 tracking,
                 "The request requires a valid access token in the Authorization request header.",
+            )
+        missing = [s for s in operation.scopes if info.scopes is not None and s not in info.scopes]
+        if missing:
+            # A valid token without the scope (e.g. the compliance one): Webex answers 403, not 401.
+            return self._error(
+                403,
+                tracking,
+                "The server understood the request, but refused to fulfill it because the access"
+                f" token is missing required scopes ({', '.join(missing)}).",
             )
 
         fault = self._pick_fault()
@@ -344,7 +459,10 @@ class FakeApp:
             if reply is not None:
                 return reply
         delay = self._delay()
-        if route == "get":
+        if route == "expiry":
+            exp = NEVER_MS if info.expires is None else math.floor(info.expires * 1000)
+            body = serialize({TOKEN_EXPIRY_KEYS.exp: exp})
+        elif route == "get":
             pos = self.org.position_of(event_id)
             if pos is not None and self._shown_ms(pos) > int(self._wall_clock() * 1_000_000) // 1000:
                 pos = None  # not visible yet: Webex does not know it either

@@ -17,8 +17,10 @@ import click
 from webex_events.cli._common import logging_options
 from webex_events.cli._options import format_instant, parse_duration
 
+from ._app import Knobs
 from ._fake import FakeWebex, run_server
 from ._misbehave import MISBEHAVE_HELP, parse_misbehaviours
+from ._oauth import ACCESS_TOKEN_LIFETIME, REFRESH_TOKEN_LIFETIME, Integration
 
 __all__ = ["fake_server"]
 
@@ -107,6 +109,52 @@ _LATE_TIER = re.compile(rf"\s*({_NUMBER})\s*:\s*({_NUMBER})\s*-\s*({_NUMBER})\s*
     help="The token the server accepts (so a shell that exported its token can use the fake as is);"
     " a token you give is never printed.",
 )
+@click.option(
+    "--client-id",
+    default=None,
+    envvar="WEBEX_CLIENT_ID",
+    show_envvar=True,
+    help="Register an integration with this client ID: /authorize and /access_token sign it in"
+    " (OAuth) and its access tokens expire (the --token one keeps working).",
+)
+@click.option(
+    "--client-secret",
+    default=None,
+    envvar="WEBEX_CLIENT_SECRET",
+    show_envvar=True,
+    help="The integration's client secret (default: made up and printed); a secret you give is never"
+    " printed.",
+)
+@click.option(
+    "--redirect-uri",
+    "redirect_uris",
+    multiple=True,
+    metavar="URI",
+    help="Repeatable: a redirect URI of the integration (default: any http URI on 127.0.0.1,"
+    " localhost or [::1]).",
+)
+@click.option(
+    "--access-token-lifetime",
+    type=click.FloatRange(min=0, min_open=True),
+    default=ACCESS_TOKEN_LIFETIME,
+    show_default=True,
+    metavar="SECONDS",
+    help="Seconds an access token of the integration lasts (Webex: 14 days).",
+)
+@click.option(
+    "--refresh-token-lifetime",
+    type=click.FloatRange(min=0, min_open=True),
+    default=REFRESH_TOKEN_LIFETIME,
+    show_default=True,
+    metavar="SECONDS",
+    help="Seconds a refresh token lasts after its last use (Webex: 90 days).",
+)
+@click.option(
+    "--rotate-refresh-tokens",
+    is_flag=True,
+    help="Each refresh returns a new refresh token and the old one stops working (Webex documents"
+    " no rotation: off by default).",
+)
 @logging_options
 def fake_server(
     *,
@@ -123,6 +171,12 @@ def fake_server(
     seed: int,
     port: int,
     token: str,
+    client_id: str | None,
+    client_secret: str | None,
+    redirect_uris: tuple[str, ...],
+    access_token_lifetime: float,
+    refresh_token_lifetime: float,
+    rotate_refresh_tokens: bool,
 ) -> None:
     """Run the fake Webex server on 127.0.0.1 until Ctrl-C; the first stdout line is its base URL.
 
@@ -148,6 +202,20 @@ def fake_server(
     }
     if late:
         options["late"] = [_late_tier(text, ctx) for text in late]
+    commandline = click.core.ParameterSource.COMMANDLINE
+    oauth_only = ("client_secret", "redirect_uris", "access_token_lifetime", "refresh_token_lifetime")
+    for name in (*oauth_only, "rotate_refresh_tokens"):
+        if client_id is None and ctx.get_parameter_source(name) is commandline:
+            raise click.UsageError(f"--{name.replace('_', '-')} only goes with --client-id", ctx)
+    if client_id is not None:
+        options.update(
+            client_id=client_id,
+            client_secret=client_secret,
+            redirect_uris=redirect_uris,
+            access_token_lifetime=access_token_lifetime,
+            refresh_token_lifetime=refresh_token_lifetime,
+            rotate_refresh_tokens=rotate_refresh_tokens,
+        )
     try:
         options.update(parse_misbehaviours(misbehave))
     except ValueError as exc:
@@ -172,6 +240,11 @@ def fake_server(
     else:
         accepts, export = f"token {token!r}", f" WEBEX_ACCESS_TOKEN={token}"
 
+    secret_from = None
+    if client_secret is not None:
+        env = ctx.get_parameter_source("client_secret") is click.core.ParameterSource.ENVIRONMENT
+        secret_from = "in $WEBEX_CLIENT_SECRET" if env else "given with --client-secret"
+
     def announce(base_url: str) -> None:
         sys.stderr.write(
             f"webex-events: fake Webex serving {base_url} ({accepts}); Ctrl-C to stop. Use it with:\n"
@@ -181,9 +254,28 @@ def fake_server(
             sys.stderr.write(
                 f"webex-events: live: about {rate:g} new events a minute until {format_instant(fake.end)}\n"
             )
+        if fake.integration is not None:
+            sys.stderr.write(_integration_lines(fake.integration, fake.knobs, base_url, given=secret_from))
         sys.stderr.flush()
 
     run_server(fake, port=port, announce=announce)
+
+
+def _integration_lines(app: Integration, k: Knobs, base_url: str, *, given: str | None) -> str:
+    """What stderr says of the integration: a secret is printed only when the fake made it up.
+
+    ``given``: where the secret came from, if the user gave it.
+    """
+    secret = f"the client secret {given}" if given else f"client secret {app.client_secret}"
+    rotation = ", refresh tokens rotate" if k.rotate_refresh_tokens else ""
+    login = f"webex-events auth login --base-url {base_url} --client-id {app.client_id}"
+    if not given:
+        login += f" --client-secret {app.client_secret}"
+    return (
+        f"webex-events: OAuth integration {app.client_id} ({secret}); access tokens last"
+        f" {k.access_token_lifetime:g} s, refresh tokens {k.refresh_token_lifetime:g} s{rotation}."
+        f" Sign in with:\n  {login}\n"
+    )
 
 
 def _late_tier(text: str, ctx: click.Context) -> tuple[float, float, float]:

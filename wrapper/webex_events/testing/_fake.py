@@ -5,17 +5,20 @@ from __future__ import annotations
 import json
 import math
 import random
+import secrets
 import time
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any, TextIO
+from urllib.parse import urlsplit
 
 from ._app import FakeApp, FakeStats, Knobs
 from ._damage import Damage, draw_damages
 from ._facts import wire_text
 from ._faults import Fault, parse_faults
+from ._oauth import ACCESS_TOKEN_LIFETIME, CODE_LIFETIME, REFRESH_TOKEN_LIFETIME, SCOPES, Integration
 from ._org import Organization
 from ._server import run_app, serve_app
 from ._transport import FakeAsyncTransport, FakeTransport
@@ -152,6 +155,32 @@ class FakeWebex:
     ``created``: every query whose range holds its true time serves it, and ``expected_ids``
     lists it under its true id; ``damaged`` tells which and how.
 
+    OAuth, as a Webex integration signs in (off unless ``client_id`` is given, or
+    ``register_integration`` called): ``client_id``, ``client_secret`` (made up when not given),
+    ``redirect_uris`` and ``scopes`` register an integration (``integration``). ``GET /authorize``
+    answers at once with the redirect a browser gets after signing in and consenting (the fake has
+    no sign-in page): 302 to ``redirect_uri`` with ``code`` and the same ``state``, or with
+    ``error`` (``invalid_scope``, ``unsupported_response_type``, ``access_denied`` when
+    ``knobs.deny_authorization``...); an unknown client or a redirect URI not registered is a 400
+    (not redirected). ``POST /access_token`` (a form) exchanges a code once (codes are spent by
+    their first presentation and expire after ``code_lifetime`` seconds, default 600) and
+    refreshes a refresh token; a wrong client id or secret is a 401 ``invalid_client``, a bad,
+    spent, expired or revoked code or refresh token a 400 ``invalid_grant``, each with the
+    spec's TokenError body (``error``, ``error_description``, ``message``, ``trackingId``).
+    Access tokens expire ``access_token_lifetime`` seconds (a float; default 14 days) after they
+    are issued, refresh tokens ``refresh_token_lifetime`` seconds (default 90 days) after they
+    were last used (Webex: a refresh token in use "lasts forever"); ``expires_in`` and
+    ``refresh_token_expires_in`` report them in whole seconds, rounded down (at least 1). With
+    ``rotate_refresh_tokens`` each refresh returns a new refresh token and the old one is dead
+    (Webex documents no rotation: off by default). ``revoke``, ``revoke_all`` and
+    ``issue_tokens`` (tokens without the browser) for tests. The API operations answer 401 to an
+    expired, revoked or unknown token and 403 to a token without the scope they need;
+    ``GET /authorizations/tokenExpiry`` answers ``{"exp": epoch ms}`` for the token presented
+    (the last millisecond of year 9999 for a token that never expires). Expiry follows
+    ``wall_clock``; the counters are in ``stats`` (``codes_exchanged``, ``refreshes``,
+    ``refreshes_by_token``, ``expired_401s``...). The fixed ``token`` keeps working beside them,
+    a personal token that never expires unless ``token_lifetime`` is given.
+
     >>> import httpx
     >>> from datetime import UTC, datetime
     >>> from webex_events.testing import FakeWebex
@@ -212,9 +241,30 @@ class FakeWebex:
         deep_event: int = 0,
         large_event: int | None = None,
         lone_surrogate: bool = False,
+        token_lifetime: float | None = None,
+        client_id: str | None = None,
+        client_secret: str | None = None,
+        redirect_uris: Sequence[str] = (),
+        scopes: Sequence[str] | None = None,
+        access_token_lifetime: float = ACCESS_TOKEN_LIFETIME,
+        refresh_token_lifetime: float = REFRESH_TOKEN_LIFETIME,
+        code_lifetime: float = CODE_LIFETIME,
+        rotate_refresh_tokens: bool = False,
     ) -> None:
         tiers = _check_late(late)
         self._wall_clock = wall_clock or time.time
+        for name, seconds in (
+            ("access_token_lifetime", access_token_lifetime),
+            ("refresh_token_lifetime", refresh_token_lifetime),
+            ("code_lifetime", code_lifetime),
+            ("token_lifetime", 1.0 if token_lifetime is None else token_lifetime),
+        ):
+            if not (math.isfinite(seconds) and seconds > 0):
+                raise ValueError(f"{name} must be a positive number of seconds, got {seconds}")
+        if client_id is None and (client_secret is not None or redirect_uris or scopes is not None):
+            raise ValueError(
+                "client_secret, redirect_uris and scopes describe an integration: give client_id"
+            )
         if end is None:
             now = datetime.fromtimestamp(self._wall_clock(), UTC)
             end = now.replace(minute=0, second=0, microsecond=0)
@@ -276,6 +326,11 @@ class FakeWebex:
             repeated_in_page=repeated_in_page,
             strip_link_header=strip_link_header,
             false_gzip_rate=false_gzip_rate,
+            token_expires_at=None if token_lifetime is None else self._wall_clock() + token_lifetime,
+            access_token_lifetime=access_token_lifetime,
+            refresh_token_lifetime=refresh_token_lifetime,
+            code_lifetime=code_lifetime,
+            rotate_refresh_tokens=rotate_refresh_tokens,
         )
         # Only a fake with late tiers pays for a visibility column (8 bytes an event).
         late_at_all = any(fraction > 0 for fraction, _, _ in tiers)
@@ -288,6 +343,11 @@ class FakeWebex:
             visible_ms=self._visible,
         )
         self._events: list[dict[str, Any]] | None = None
+        self._integration: Integration | None = None
+        if client_id is not None:
+            self._integration = self.register_integration(
+                client_id, client_secret, redirect_uris=redirect_uris, scopes=scopes
+            )
 
     @classmethod
     def live(
@@ -355,8 +415,106 @@ class FakeWebex:
 
     @property
     def token(self) -> str:
-        """The access token the fake accepts (``Authorization: Bearer <token>``)."""
+        """The fixed access token the fake accepts (``Authorization: Bearer <token>``).
+
+        A personal token with every scope; it never expires unless ``token_lifetime`` was given
+        (then it expires that many seconds after the fake was made: ``knobs.token_expires_at``).
+        """
         return self.knobs.token
+
+    # ---- OAuth ----------------------------------------------------------------------------------
+
+    @property
+    def integration(self) -> Integration | None:
+        """The integration registered first (``client_id=`` or ``register_integration``), if any."""
+        return self._integration
+
+    def register_integration(
+        self,
+        client_id: str | None = None,
+        client_secret: str | None = None,
+        *,
+        redirect_uris: Sequence[str] = (),
+        scopes: Sequence[str] | None = None,
+    ) -> Integration:
+        """Register an integration, as developer.webex.com does; returns it.
+
+        ``client_id`` and ``client_secret`` are made up when not given (``C`` and 64 hex digits,
+        64 hex digits, as Webex's look). ``redirect_uris``: where ``/authorize`` may send the
+        browser back, compared exactly; none (the default): any ``http``/``https`` URI on a
+        loopback host (127.0.0.1, localhost, ::1). ``scopes``: what the integration may ask for
+        (default: every scope an operation of the spec needs).
+
+        >>> fake = FakeWebex(events=5)
+        >>> app = fake.register_integration("C123", redirect_uris=["http://127.0.0.1:8765/callback"])
+        >>> app.client_id, len(app.client_secret), app.scopes
+        ('C123', 64, ('spark-compliance:events_read', 'audit:events_read'))
+        >>> fake.integration is app
+        True
+        """
+        chosen = SCOPES if scopes is None else tuple(dict.fromkeys(scopes))
+        if isinstance(scopes, str) or not chosen or not all(s and s.split() == [s] for s in chosen):
+            raise ValueError(f"scopes must be a list of scope names without spaces, got {scopes!r}")
+        uris = (redirect_uris,) if isinstance(redirect_uris, str) else tuple(redirect_uris)
+        for uri in uris:
+            parts = urlsplit(uri)
+            if parts.scheme not in ("http", "https") or not parts.netloc or parts.fragment:
+                raise ValueError(
+                    f"a redirect URI must be an absolute http(s) URI without fragment, got {uri!r}"
+                )
+        for name, value in (("client_id", client_id), ("client_secret", client_secret)):
+            if value is not None and (not isinstance(value, str) or not value or value != value.strip()):
+                raise ValueError(f"{name} must be a non-empty string without surrounding spaces")
+        integration = Integration(
+            client_id=client_id if client_id is not None else "C" + secrets.token_hex(32),
+            client_secret=client_secret if client_secret is not None else secrets.token_hex(32),
+            redirect_uris=uris,
+            scopes=chosen,
+        )
+        self._app.oauth.register(integration)
+        if self._integration is None:
+            self._integration = integration
+        return integration
+
+    def issue_tokens(
+        self, scopes: Sequence[str] | None = None, *, client_id: str | None = None
+    ) -> dict[str, Any]:
+        """Tokens of a new authorization, without the browser: what ``/access_token`` answers for
+        a fresh code (``access_token``, ``expires_in``, ``refresh_token``...; keys from the spec).
+
+        For tests that need a refresh token to start from. ``client_id``: the integration
+        (default ``integration``); ``scopes``: those granted (default: all of the integration's).
+        Counted nowhere in ``stats`` (no code was exchanged).
+
+        >>> fake = FakeWebex(events=5, client_id="C1", access_token_lifetime=3600)
+        >>> tokens = fake.issue_tokens(["spark-compliance:events_read"])
+        >>> tokens["expires_in"], tokens["refresh_token_expires_in"], tokens["scope"]
+        (3600, 7776000, 'spark-compliance:events_read')
+        """
+        if client_id is None:
+            if self._integration is None:
+                raise ValueError(
+                    "no integration is registered: FakeWebex(client_id=...) or register_integration()"
+                )
+            client_id = self._integration.client_id
+        return self._app.oauth.issue(client_id, scopes)
+
+    def revoke(self, token: str, *, access_tokens: bool = True) -> bool:
+        """Revoke a refresh token or an access token the fake issued; False if it was not live.
+
+        A refresh token's authorization is revoked whole, as deleting a Webex authorization does:
+        the refresh token (its next use: 400 ``invalid_grant``) and, unless ``access_tokens`` is
+        False, every access token issued through it (their next use: 401). An access token:
+        that one only.
+        """
+        return self._app.oauth.revoke(token, access_tokens=access_tokens)
+
+    def revoke_all(self) -> None:
+        """Revoke every token the fake issued (refresh and access tokens) and every unused code.
+
+        The fixed ``token`` is not one of them (``knobs.token_expires_at`` ends it).
+        """
+        self._app.oauth.revoke_all()
 
     @property
     def actor_ids(self) -> tuple[str, ...]:

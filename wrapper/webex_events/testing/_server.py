@@ -44,11 +44,10 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _handle(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
-        if length:
-            self.rfile.read(length)
+        content = self.rfile.read(length) if length else b""
         host = self.headers.get("Host") or "{}:{}".format(*self.server.server_address[:2])
         headers = {name.lower(): value for name, value in self.headers.items()}
-        reply = self.server.app.handle(self.command, f"http://{host}", self.path, headers)
+        reply = self.server.app.handle(self.command, f"http://{host}", self.path, headers, content)
         if reply.delay > 0:
             time.sleep(reply.delay)
         if reply.action == "reset":

@@ -36,7 +36,8 @@ class _AsyncTruncatedStream(httpx.AsyncByteStream):
 
 def _dispatch(app: FakeApp, request: httpx.Request) -> Reply:
     origin = f"{request.url.scheme}://{request.url.netloc.decode('ascii')}"
-    return app.handle(request.method, origin, request.url.raw_path.decode("ascii"), request.headers)
+    target = request.url.raw_path.decode("ascii")
+    return app.handle(request.method, origin, target, request.headers, request.content)
 
 
 def _response(app: FakeApp, reply: Reply, request: httpx.Request, *, is_async: bool) -> httpx.Response:
