@@ -131,30 +131,44 @@ def _row(*cells: str) -> str:
 
 
 def _filters(lines: list[str]) -> None:
-    from webex_events_api.spec import LIST_EVENTS, ListEventsFilters  # noqa: PLC0415
+    from webex_events_api import spec  # noqa: PLC0415
 
-    hints = typing.get_type_hints(ListEventsFilters)
-    lines.append("### `list_events(**filters)`: the filters of the spec\n")
-    lines.append("| keyword | type | wire name | rules | description |")
-    lines.append("|---|---|---|---|---|")
-    for parameter in LIST_EVENTS.filters:
-        kind = re.sub(r"webex_events_api\.models\.\w+\.", "", str(hints[parameter.python_name]))
-        kind = kind.replace("<class '", "").replace("'>", "")
-        rules = [f"required when {k} is {', '.join(v)}" for k, v in parameter.required_when]
-        rules += [f"only when {k} is {', '.join(v)}" for k, v in parameter.only_when]
-        if parameter.event_field:
-            rules.append(f"selects on `{parameter.event_field}`")
-        lines.append(
-            _row(
-                f"`{parameter.python_name}`",
-                f"`{kind}`",
-                f"`{parameter.name}`",
-                "; ".join(rules),
-                parameter.description,
+    methods = {
+        "listEvents": "list_events",
+        "listAdminAuditEvents": "list_admin_audit_events",
+        "listSecurityAuditEvents": "list_security_audit_events",
+    }
+    for operation in spec.LISTINGS:
+        # ListEventsFilters, ListAdminAuditEventsFilters...: the TypedDict of the operation's filters
+        typed = getattr(spec, operation.operation_id[0].upper() + operation.operation_id[1:] + "Filters")
+        hints = typing.get_type_hints(typed)
+        method = methods.get(operation.operation_id, operation.operation_id)
+        lines.append(f"### `{method}(**filters)`: the filters of the spec's {operation.summary}\n")
+        lines.append("| keyword | type | wire name | rules | description |")
+        lines.append("|---|---|---|---|---|")
+        for parameter in operation.filters:
+            kind = re.sub(r"webex_events_api\.models\.\w+\.", "", str(hints[parameter.python_name]))
+            kind = kind.replace("<class '", "").replace("'>", "")
+            rules = ["required"] if parameter.required else []
+            rules += [f"required when {k} is {', '.join(v)}" for k, v in parameter.required_when]
+            rules += [f"only when {k} is {', '.join(v)}" for k, v in parameter.only_when]
+            if parameter.event_field:
+                rules.append(f"selects on `{parameter.event_field}`")
+            lines.append(
+                _row(
+                    f"`{parameter.python_name}`",
+                    f"`{kind}`",
+                    f"`{parameter.name}`",
+                    "; ".join(rules),
+                    parameter.description,
+                )
             )
+        size = operation.role("page-size")
+        limit = f"; at most {operation.max_range.days} days per request" if operation.max_range else ""
+        lines.append(
+            f"\n`page_size`: {size.minimum}..{size.maximum} (the spec's `{size.name}`); paging:"
+            f" {operation.paging}{limit}.\n"
         )
-    size = LIST_EVENTS.role("page-size")
-    lines.append(f"\n`page_size`: {size.minimum}..{size.maximum} (the spec's `{size.name}`).\n")
 
 
 def _cli(lines: list[str]) -> None:
