@@ -313,6 +313,7 @@ def webex_in_process(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> FakeWeb
     monkeypatch.setattr(httpx.HTTPTransport, "handle_request", handle)
     monkeypatch.setattr(httpx.AsyncHTTPTransport, "handle_async_request", handle_async)
     monkeypatch.setenv("WEBEX_ACCESS_TOKEN", fake.token)
+    monkeypatch.setenv("WEBEX_ORG_ID", fake.org_id)  # the audit streams' examples read it
     monkeypatch.chdir(tmp_path)
     return fake
 

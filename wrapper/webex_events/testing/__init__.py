@@ -10,6 +10,7 @@ True
 """
 
 from ._app import FakeStats
+from ._audit import AuditLog
 from ._clock import SimClock
 from ._damage import Damage
 from ._fake import FakeWebex, run_server
@@ -18,6 +19,7 @@ from ._oauth import Integration
 from ._transport import FakeAsyncTransport, FakeTransport
 
 __all__ = [
+    "AuditLog",
     "Damage",
     "FakeAsyncTransport",
     "FakeStats",

@@ -89,6 +89,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # A token the user gave may be a real one: only the fake's own is printed.
     accepts = f"token {_MADE_UP_TOKEN!r}" if args.token is None else "the token given with --token"
     print(f"fake Webex: {args.events} events, {accepts}; Ctrl-C to stop", file=sys.stderr)
+    print(f"fake Webex: organization {fake.org_id} (orgId of the audit streams)", file=sys.stderr)
     if fake.integration is not None:
         # A secret the user gave may be a real one: only one the fake made up is printed.
         secret = (

@@ -20,7 +20,7 @@ from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
 from webex_events_api.spec import (
@@ -49,6 +49,9 @@ from ._oauth import (
 )
 from ._org import Organization, serialize
 from ._paging import page_of
+
+if TYPE_CHECKING:
+    from ._audit import AuditServer, Served
 
 __all__ = ["FakeApp", "FakeStats", "Reply", "parse_datetime_us"]
 
@@ -102,7 +105,9 @@ class FakeStats:
     ``early_requests``: those of them that arrived more than ``early_grace`` after that
     Retry-After was handed to the client (the client had had time to know);
     ``false_gzip``: responses labelled ``Content-Encoding: gzip`` over a plain body
-    (``false_gzip_rate``); ``statuses``: responses by status code (0 for a reset connection).
+    (``false_gzip_rate``); ``statuses``: responses by status code (0 for a reset connection);
+    ``operations``: requests by the operation id of the spec they were routed to (``listEvents``,
+    ``listAdminAuditEvents``...; a 404 has none).
 
     OAuth (an integration registered: ``FakeWebex(client_id=...)``): ``codes_issued``: codes
     ``/authorize`` redirected with; ``codes_exchanged``: codes exchanged for tokens;
@@ -128,6 +133,7 @@ class FakeStats:
     early_requests: int = 0
     false_gzip: int = 0
     statuses: Counter[int] = field(default_factory=Counter)
+    operations: Counter[str] = field(default_factory=Counter)
     codes_issued: int = 0
     codes_exchanged: int = 0
     refreshes: int = 0
@@ -141,6 +147,7 @@ class FakeStats:
         self.requests = self.pages = self.items = self.faults = 0
         self.rate_limited = self.waited_out = self.early_requests = self.false_gzip = 0
         self.statuses = Counter()
+        self.operations = Counter()
         self.codes_issued = self.codes_exchanged = self.refreshes = 0
         self.expired_401s = self.revoked_401s = 0
         self.refreshes_by_token = Counter()
@@ -256,6 +263,9 @@ class FakeApp:
         self._get_route = _route(GET_EVENT_DETAILS)
         self._routes = tuple((op, _route(op)) for op in (TOKEN_EXPIRY, AUTHORIZE, ACCESS_TOKEN))
         self.oauth = OAuthServer(knobs, self.stats, self._lock, wall_clock)
+        #: The audit streams (``_audit``), set by ``FakeWebex``: their operations are served like
+        #: /events (auth, scopes, rate limits, faults, latency), each answered by its module.
+        self.audit: AuditServer | None = None
 
     # ---- helpers --------------------------------------------------------------------------------
 
@@ -410,14 +420,17 @@ class FakeApp:
                     return self._retry_after(429, tracking, wait, "Too many requests: rate limit exceeded.")
 
         path, _, query = target.partition("?")
-        route: Literal["list", "get", "expiry"]
+        route: Literal["list", "get", "expiry", "audit"]
         link: str | None = None
-        count = 0
+        count: int | None = None
+        served: Served | None = None
         operation: Operation
         if self._list_route.fullmatch(path):
             route, event_id, operation = "list", "", self.org.facts.operation
         elif found := self._get_route.fullmatch(path):
             route, event_id, operation = "get", unquote(found.group(1)), GET_EVENT_DETAILS
+        elif self.audit is not None and (served := self.audit.route(path)) is not None:
+            route, event_id, operation = "audit", "", served.operation
         else:
             matched = [op for op, pattern in self._routes if pattern.fullmatch(path)]
             if not matched:
@@ -425,6 +438,8 @@ class FakeApp:
                     404, tracking, "The requested resource could not be found.", delay=self._delay()
                 )
             route, event_id, operation = "expiry", "", matched[0]
+        with self._lock:
+            self.stats.operations[operation.operation_id] += 1
         if method != operation.method:
             return self._error(405, tracking, f"Method {method} is not allowed.", delay=self._delay())
         if operation is AUTHORIZE:
@@ -471,8 +486,11 @@ class FakeApp:
             body = self.org.event_json(pos)
         else:
             try:
-                params = dict(parse_qsl(query, keep_blank_values=True))
-                result = self._list(params, origin, path, tracking)
+                if served is not None:  # an audit operation
+                    result = served.answer(query, origin, path, tracking)
+                else:
+                    params = dict(parse_qsl(query, keep_blank_values=True))
+                    result = self._list(params, origin, path, tracking)
             except _BadRequestError as exc:
                 return self._error(400, tracking, str(exc), delay=delay)
             if isinstance(result, Reply):
@@ -481,7 +499,7 @@ class FakeApp:
         if fault is Fault.TRUNCATED_BODY:
             return self._reply(200, tracking, body, delay=delay, action="truncate")
         extra = []
-        if route == "list":
+        if count is not None:  # a page of a listing
             with self._lock:
                 self.stats.pages += 1
                 self.stats.items += count

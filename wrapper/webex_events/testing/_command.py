@@ -249,6 +249,7 @@ def fake_server(
         sys.stderr.write(
             f"webex-events: fake Webex serving {base_url} ({accepts}); Ctrl-C to stop. Use it with:\n"
             f"  export WEBEX_BASE_URL={base_url}{export}\n"
+            f"webex-events: organization {fake.org_id} (the audit streams' --org-id)\n"
         )
         if live:
             sys.stderr.write(

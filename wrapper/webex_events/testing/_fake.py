@@ -15,6 +15,7 @@ from typing import Any, TextIO
 from urllib.parse import urlsplit
 
 from ._app import FakeApp, FakeStats, Knobs
+from ._audit import ADMIN_AUDIT, SECURITY_AUDIT, AuditLog, AuditServer, make_audit_logs
 from ._damage import Damage, draw_damages
 from ._facts import wire_text
 from ._faults import Fault, parse_faults
@@ -250,8 +251,16 @@ class FakeWebex:
         refresh_token_lifetime: float = REFRESH_TOKEN_LIFETIME,
         code_lifetime: float = CODE_LIFETIME,
         rotate_refresh_tokens: bool = False,
+        admin_audit_events: int | None = None,
+        security_audit_events: int | None = None,
     ) -> None:
         tiers = _check_late(late)
+        for name, count in (
+            ("admin_audit_events", admin_audit_events),
+            ("security_audit_events", security_audit_events),
+        ):
+            if count is not None and count < 0:
+                raise ValueError(f"{name} must be >= 0, got {count}")
         self._wall_clock = wall_clock or time.time
         for name, seconds in (
             ("access_token_lifetime", access_token_lifetime),
@@ -343,6 +352,25 @@ class FakeWebex:
             visible_ms=self._visible,
         )
         self._events: list[dict[str, Any]] | None = None
+        # The audit streams: the same organization and time span, made when first used.
+        counts = {
+            ADMIN_AUDIT: events // 10 if admin_audit_events is None else admin_audit_events,
+            SECURITY_AUDIT: events // 5 if security_audit_events is None else security_audit_events,
+        }
+        org = self._org
+        self._app.audit = AuditServer(
+            self._app,
+            lambda: make_audit_logs(
+                org,
+                counts=counts,
+                start_ms=org.start_ms,
+                end_ms=org.end_ms,
+                wall_clock=self._wall_clock,
+                late=tiers,
+                same_millisecond_fraction=same_millisecond_fraction,
+                boundary_fraction=boundary_fraction,
+            ),
+        )
         self._integration: Integration | None = None
         if client_id is not None:
             self._integration = self.register_integration(
@@ -520,6 +548,45 @@ class FakeWebex:
     def actor_ids(self) -> tuple[str, ...]:
         """The person ids that act in this organization (most active first)."""
         return self._org.actor_ids
+
+    # ---- audit streams ----------------------------------------------------------------------------
+
+    @property
+    def org_id(self) -> str:
+        """The organization's id as the audit streams take it (``orgId``) and carry it (``actorOrgId``).
+
+        >>> fake = FakeWebex(events=50, seed=1)
+        >>> {e["actorOrgId"] for e in fake.admin_audit.events} == {fake.org_id}
+        True
+        """
+        return self._org.data_org_id
+
+    @property
+    def audit_logs(self) -> dict[str, AuditLog]:
+        """The audit streams by the library's stream name (``admin-audit``, ``security-audit``)."""
+        audit = self._app.audit
+        assert audit is not None
+        return audit.logs
+
+    @property
+    def admin_audit(self) -> AuditLog:
+        """The admin audit events (``GET /adminAudit/events``): ``.events``, ``.expected_ids()``,
+        ``.categories`` (what ``GET /adminAudit/eventCategories`` answers), ``.visible_at()``.
+
+        >>> from datetime import UTC, datetime
+        >>> fake = FakeWebex(events=1000, seed=1, end=datetime(2024, 1, 31, tzinfo=UTC))
+        >>> len(fake.admin_audit.events), fake.admin_audit.categories[0]
+        (100, 'EventCategory.LOGINS')
+        >>> ids = fake.admin_audit.expected_ids(org_id=fake.org_id, event_categories=["EventCategory.USERS"])
+        >>> {e["data"]["eventCategory"] for e in fake.admin_audit.events if e["id"] in ids}
+        {'EventCategory.USERS'}
+        """
+        return self.audit_logs[ADMIN_AUDIT]
+
+    @property
+    def security_audit(self) -> AuditLog:
+        """The security audit events, sign-ins and sign-outs (``GET /admin/securityAudit/events``)."""
+        return self.audit_logs[SECURITY_AUDIT]
 
     @property
     def events(self) -> list[dict[str, Any]]:
