@@ -28,3 +28,12 @@ def run_cli(
         timeout=timeout,
         check=False,
     )
+
+
+def webex_token(secret: str, org_id: str) -> str:
+    """A token shaped as Webex's: ``SECRET_<cluster>_<organization uuid>``, naming ``org_id``
+    (an organization id, the base64 of ``ciscospark://us/ORGANIZATION/<uuid>``)."""
+    import base64  # noqa: PLC0415 - only the tests of org ids need it
+
+    uuid = base64.urlsafe_b64decode(org_id + "=" * (-len(org_id) % 4)).decode("ascii").rpartition("/")[2]
+    return f"{secret}_PF84_{uuid}"

@@ -44,6 +44,7 @@ from ._options import (
     read_token,
     set_auth_file,
 )
+from ._streams import token_org_id
 
 __all__ = ["auth"]
 
@@ -298,6 +299,7 @@ def status(auth_file: Path | None, token_file: Path | None) -> None:
         source = f"--token-file {token_file}" if token_file is not None else "$WEBEX_ACCESS_TOKEN"
         click.echo(f"an access token from {source} (personal, bot or integration: not refreshed)")
         click.echo("  its expiry: ask Webex with the token (webex_events: client.token_expiry())")
+        click.echo(f"  organization (the audit streams' default --org-id): {_org(credentials)}")
         return
     t = credentials.tokens
     where = getattr(credentials.store, "path", None)
@@ -307,6 +309,13 @@ def status(auth_file: Path | None, token_file: Path | None) -> None:
     click.echo(f"  access token expires {_when(t.expires_at) if t.access_token else 'not fetched yet'}")
     click.echo(f"  refresh token expires {_when(t.refresh_expires_at)}")
     click.echo(f"  scopes: {t.scope or 'unknown'}")
+    click.echo(f"  organization (the audit streams' default --org-id): {_org(t.access_token)}")
+
+
+def _org(token: str | None) -> str:
+    """The organization a token names (``_streams.token_org_id``), or why none is shown."""
+    org = token_org_id(token) if token else None
+    return org or ("none named by the token" if token else "not known until an access token is fetched")
 
 
 @auth.command()

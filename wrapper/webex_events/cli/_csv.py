@@ -18,26 +18,45 @@ that a spreadsheet would evaluate and are left alone. ``escape_formulas=False`` 
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from webex_events_api.spec import EVENT_FIELDS
+from webex_events_api.spec import EVENT_FIELDS, Field
 
-__all__ = ["CSV_COLUMNS", "FORMULA_PREFIXES", "csv_header", "csv_problem", "csv_rows", "field_value"]
+__all__ = [
+    "CSV_COLUMNS",
+    "FORMULA_PREFIXES",
+    "csv_columns",
+    "csv_header",
+    "csv_problem",
+    "csv_rows",
+    "field_value",
+]
 
-#: The columns of ``--format csv``, in order: every field of the spec's Event schema, with
-#: ``data.X`` for the field ``X`` of the event's ``data`` object (``data`` itself is spread over
-#: those columns). Missing fields are empty; non-string values (numbers, booleans, objects,
-#: arrays) are written as compact JSON. A field added to spec/ becomes a column after
-#: ``nox -s generate``.
-CSV_COLUMNS: tuple[str, ...] = tuple(
-    f.path for f in EVENT_FIELDS if not any(g.path.startswith(f.path + ".") for g in EVENT_FIELDS)
-)
 
-# Pre-split once: the keys of each column (``data.X`` -> ("data", "X")).
-_PLAN: tuple[tuple[str, ...], ...] = tuple(tuple(c.split(".")) for c in CSV_COLUMNS)
+def csv_columns(fields: tuple[Field, ...]) -> tuple[str, ...]:
+    """The CSV columns of an event schema's fields: the top-level fields, then ``data.X``..., each
+    in spec order (an object field is spread over the columns of its fields)."""
+    leaves = [f.path for f in fields if not any(g.path.startswith(f.path + ".") for g in fields)]
+    return tuple(sorted(leaves, key=lambda path: "." in path))  # stable: spec order kept
+
+
+#: The columns of ``--format csv`` for List Events, in order: every field of the spec's Event
+#: schema, with ``data.X`` for the field ``X`` of the event's ``data`` object (``data`` itself is
+#: spread over those columns). Missing fields are empty; non-string values (numbers, booleans,
+#: objects, arrays) are written as compact JSON. A field added to spec/ becomes a column after
+#: ``nox -s generate``. The audit streams' columns come from their schemas the same way
+#: (``csv_columns``, ``cli._streams.stream_columns``).
+CSV_COLUMNS: tuple[str, ...] = csv_columns(EVENT_FIELDS)
+
+
+@functools.cache
+def _plan(columns: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:
+    """The keys of each column, split once (``data.X`` -> ("data", "X"))."""
+    return tuple(tuple(c.split(".")) for c in columns)
 
 
 #: A text cell starting with one of these gets a leading ``'`` unless escaping is off.
@@ -68,36 +87,38 @@ def field_value(raw: Mapping[str, Any], path: tuple[str, ...]) -> Any:
     return value
 
 
-def _row(raw: Mapping[str, Any]) -> list[str]:
-    return [_cell(field_value(raw, path)) for path in _PLAN]
+def _row(raw: Mapping[str, Any], plan: tuple[tuple[str, ...], ...]) -> list[str]:
+    return [_cell(field_value(raw, path)) for path in plan]
 
 
-def _safe_row(raw: Mapping[str, Any]) -> list[str]:
-    return [_safe_cell(field_value(raw, path)) for path in _PLAN]
+def _safe_row(raw: Mapping[str, Any], plan: tuple[tuple[str, ...], ...]) -> list[str]:
+    return [_safe_cell(field_value(raw, path)) for path in plan]
 
 
-def csv_header() -> str:
+def csv_header(columns: tuple[str, ...] = CSV_COLUMNS) -> str:
     """Return the header line (CRLF-terminated, RFC 4180)."""
     buf = io.StringIO()
-    csv.writer(buf).writerow(CSV_COLUMNS)
+    csv.writer(buf).writerow(columns)
     return buf.getvalue()
 
 
-def csv_rows(raws: Iterable[Mapping[str, Any]], *, escape_formulas: bool = True) -> str:
-    """Render the rows of the given decoded events as CSV text.
+def csv_rows(
+    raws: Iterable[Mapping[str, Any]], *, escape_formulas: bool = True, columns: tuple[str, ...] = CSV_COLUMNS
+) -> str:
+    """Render the rows of the given decoded events as CSV text (``columns``: List Events' by default).
 
     >>> csv_rows([{"id": "E1", "data": {"text": "=1+1"}}]).count("'=1+1")
     1
     >>> csv_rows([{"id": "E1", "data": {"text": "=1+1"}}], escape_formulas=False).count("'=1+1")
     0
     """
-    row = _safe_row if escape_formulas else _row
+    row, plan = (_safe_row if escape_formulas else _row), _plan(columns)
     buf = io.StringIO()
-    csv.writer(buf).writerows(row(raw) for raw in raws)
+    csv.writer(buf).writerows(row(raw, plan) for raw in raws)
     return buf.getvalue()
 
 
-def csv_problem(raw: Mapping[str, Any]) -> str | None:
+def csv_problem(raw: Mapping[str, Any], columns: tuple[str, ...] = CSV_COLUMNS) -> str | None:
     """Why the row of a decoded event cannot be written as UTF-8 CSV (its column), else None.
 
     A JSON string may hold a lone surrogate (``"\\ud800"``), which no UTF-8 text can: JSON Lines
@@ -108,7 +129,7 @@ def csv_problem(raw: Mapping[str, Any]) -> str | None:
     >>> csv_problem({"id": "E1"}) is None
     True
     """
-    for column, path in zip(CSV_COLUMNS, _PLAN, strict=True):
+    for column, path in zip(columns, _plan(columns), strict=True):
         try:
             _cell(field_value(raw, path)).encode("utf-8")
         except UnicodeEncodeError as exc:

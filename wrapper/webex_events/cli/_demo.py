@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import contextlib
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,6 +25,9 @@ def demo_server(end: datetime) -> Iterator[tuple[str, str]]:
     from webex_events.testing import FakeWebex  # noqa: PLC0415 - only the demo needs the fake
 
     fake = FakeWebex(events=DEMO_EVENTS, seed=DEMO_SEED, start=end - timedelta(days=DEMO_DAYS), end=end)
+    # A token that names the organization, as Webex's do: the audit streams take it from there.
+    uuid = base64.urlsafe_b64decode(fake.org_id + "==").decode("ascii").rpartition("/")[2]
+    fake.knobs.token = f"{fake.token}_DEMO_{uuid}"
     with fake.serve() as base_url:
         yield str(base_url), str(fake.token)
 

@@ -12,6 +12,7 @@ __all__ = [
     "EXIT_USAGE",
     "CliError",
     "from_webex_error",
+    "needs_scopes",
     "redact",
 ]
 
@@ -27,6 +28,7 @@ from webex_events import (
     WebexError,
 )
 from webex_events._redact import redact
+from webex_events_api.spec import LIST_EVENTS
 
 EXIT_OK = 0
 EXIT_IO = 1  # local failure (cannot write the output)
@@ -35,6 +37,16 @@ EXIT_AUTH = 3
 EXIT_API = 4
 EXIT_SIGN_IN = 5  # the OAuth refresh token is dead: `webex-events auth login` again
 EXIT_INTERRUPTED = 130
+
+
+# The scopes the command's operation needs (the spec's), named when Webex answers 403.
+_scopes: tuple[str, ...] = LIST_EVENTS.scopes
+
+
+def needs_scopes(scopes: tuple[str, ...]) -> None:
+    """The scopes of the operation the command calls (``--stream``'s), for the 403 hint."""
+    global _scopes  # noqa: PLW0603 - one command per process
+    _scopes = scopes
 
 
 # The cap in a ResponseTooLargeError's message, with the detail that may follow it.
@@ -60,7 +72,7 @@ def from_webex_error(exc: WebexError) -> CliError:
         hint = (
             "check the access token"
             if isinstance(exc, AuthenticationError)
-            else "the token needs the spark-compliance:events_read scope"
+            else f"the token needs the {' or '.join(_scopes)} scope"
         )
         return CliError(f"{exc} ({hint})", EXIT_AUTH)
     message = str(exc) or type(exc).__name__

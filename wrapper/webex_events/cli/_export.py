@@ -21,13 +21,14 @@ Durability protocol for a file output (what makes ``--resume`` exact after SIGKI
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import logging
 import os
 import signal
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -35,15 +36,18 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, BinaryIO, Literal
 
-from webex_events import Auth, Event, EventStream, ListStats, RetryPolicy, WebexError, WebexEvents
+from webex_events import Auth, EventStream, ListStats, RetryPolicy, WebexError, WebexEvents
+from webex_events._event import BaseEvent
+from webex_events._streams import EVENTS, Stream
 
-from ._csv import csv_header, csv_problem, csv_rows
+from ._csv import CSV_COLUMNS, csv_header, csv_problem, csv_rows
 from ._errors import EXIT_API, EXIT_IO, EXIT_USAGE, CliError, from_webex_error
 from ._lock import locked_output
 from ._logging import emit
 from ._options import format_instant, now_utc, parse_instant
 from ._progress import Progress, format_seconds
 from ._resume import ExportState, OutputMovedError, StateError, check_in_place, fsync_dir, state_path
+from ._streams import stream_columns
 
 __all__ = ["QUARANTINE_SUFFIX", "ExportRequest", "make_client", "quarantine_path", "run_export"]
 
@@ -83,6 +87,12 @@ class ExportRequest:
     fingerprint: dict[str, Any] = field(default_factory=dict)
     csv_escape: bool = True  # prefix ' to text cells a spreadsheet would run as a formula
     bad_events: BadEvents = "quarantine"  # an event CSV cannot hold: set aside, or an error
+    stream: Stream = EVENTS  # the listing exported (--stream)
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """The CSV columns of the stream."""
+        return stream_columns(self.stream)
 
 
 def make_client(
@@ -163,10 +173,16 @@ def _signals() -> Iterator[None]:
 # --- rendering -----------------------------------------------------------------------------------
 
 
-def _render(events: list[Event], fmt: Format, *, csv_escape: bool = True) -> bytes:
+def _render(
+    events: Sequence[BaseEvent],
+    fmt: Format,
+    *,
+    csv_escape: bool = True,
+    columns: tuple[str, ...] = CSV_COLUMNS,
+) -> bytes:
     """The bytes of ``events`` on stdout; an event CSV cannot hold is an error (nowhere to set it aside)."""
     if fmt == "csv":
-        data, bad = _render_csv(events, csv_escape)
+        data, bad = _render_csv(events, csv_escape, columns)
         if bad:
             event, problem = bad[0]
             raise _unwritable(
@@ -176,33 +192,36 @@ def _render(events: list[Event], fmt: Format, *, csv_escape: bool = True) -> byt
     return b"".join(map(jsonl_line, events))
 
 
-def _render_csv(events: list[Event], csv_escape: bool) -> tuple[bytes, list[tuple[Event, str]]]:
+def _render_csv(
+    events: Sequence[BaseEvent], csv_escape: bool, columns: tuple[str, ...]
+) -> tuple[bytes, list[tuple[BaseEvent, str]]]:
     """The CSV rows of ``events`` that CSV can hold, and the others with the reason."""
+    rows = functools.partial(csv_rows, escape_formulas=csv_escape, columns=columns)
     try:
-        return csv_rows((e.raw for e in events), escape_formulas=csv_escape).encode("utf-8"), []
+        return rows(e.raw for e in events).encode("utf-8"), []
     except UnicodeEncodeError:
         pass  # rare: sort the events out one by one
-    good: list[Event] = []
-    bad: list[tuple[Event, str]] = []
+    good: list[BaseEvent] = []
+    bad: list[tuple[BaseEvent, str]] = []
     for event in events:
-        problem = csv_problem(event.raw)
+        problem = csv_problem(event.raw, columns)
         if problem is None:
             good.append(event)
         else:
             bad.append((event, problem))
-    return csv_rows((e.raw for e in good), escape_formulas=csv_escape).encode("utf-8"), bad
+    return rows(e.raw for e in good).encode("utf-8"), bad
 
 
-def _describe(event: Event, where: str) -> str:
+def _describe(event: BaseEvent, where: str) -> str:
     return f"event {event.id!r} (created {event.created_raw!r}, {where})"
 
 
-def _unwritable(event: Event, problem: str, where: str, advice: str) -> CliError:
+def _unwritable(event: BaseEvent, problem: str, where: str, advice: str) -> CliError:
     """The error for an event CSV cannot hold (exit 4: the API sent what the format cannot carry)."""
     return CliError(f"{_describe(event, where)} cannot be written as CSV ({problem}); {advice}", EXIT_API)
 
 
-def jsonl_line(event: Event) -> bytes:
+def jsonl_line(event: BaseEvent) -> bytes:
     """One JSON Lines line of ``event``: its exact JSON text, UTF-8, newline-terminated."""
     text = event.raw_json
     if "\n" in text or "\r" in text:
@@ -212,8 +231,8 @@ def jsonl_line(event: Event) -> bytes:
     return (text + "\n").encode("utf-8")
 
 
-def _header(fmt: Format) -> bytes:
-    return csv_header().encode("utf-8") if fmt == "csv" else b""
+def _header(req: ExportRequest) -> bytes:
+    return csv_header(req.columns).encode("utf-8") if req.fmt == "csv" else b""
 
 
 # --- the job ----------------------------------------------------------------------------------------
@@ -274,14 +293,16 @@ def _list(
     end: datetime | None,
     window: timedelta | Literal["auto"] | None,
 ) -> EventStream:
-    return client.list_events(
+    listing: EventStream = client._list(  # the stream's listing (list_events() for events)
+        req.stream,
         from_=start,
         to=end,
         page_size=req.page_size,
         window=window,
         concurrency=req.concurrency,
-        **req.filters,
+        filters=req.filters,
     )
+    return listing
 
 
 def run_export(req: ExportRequest, client_factory: Callable[[], WebexEvents]) -> None:
@@ -305,22 +326,22 @@ def _export_stdout(req: ExportRequest, client_factory: Callable[[], WebexEvents]
     try:
         with client_factory() as client:
             stream = _list(client, req, start, to, window)
-            out.write(_header(req.fmt))
+            out.write(_header(req))
             if window is None:
-                batch: list[Event] = []
+                batch: list[BaseEvent] = []
                 for event in stream:
                     batch.append(event)
                     if len(batch) >= _STDOUT_BATCH:
-                        out.write(_render(batch, req.fmt, csv_escape=req.csv_escape))
+                        out.write(_render(batch, req.fmt, csv_escape=req.csv_escape, columns=req.columns))
                         out.flush()
                         counters.events += len(batch)
                         batch.clear()
                         progress.update(counters.events, 0, 0)
-                out.write(_render(batch, req.fmt, csv_escape=req.csv_escape))
+                out.write(_render(batch, req.fmt, csv_escape=req.csv_escape, columns=req.columns))
                 counters.events += len(batch)
             else:
                 for win in stream.windows():
-                    out.write(_render(win.events, req.fmt, csv_escape=req.csv_escape))
+                    out.write(_render(win.events, req.fmt, csv_escape=req.csv_escape, columns=req.columns))
                     out.flush()
                     counters.events += len(win.events)
                     st = stream.stats
@@ -386,6 +407,13 @@ def _resumable_state(req: ExportRequest, output: Path, spath: Path) -> tuple[Exp
     """The recorded state of the unfinished export, checked against the arguments and the output."""
     try:
         state = ExportState.load(spath)
+        recorded = state.fingerprint.get("stream", EVENTS.name)  # made before --stream: events
+        if recorded != req.stream.name:
+            raise CliError(
+                f"--resume: {spath} records an export of the {recorded} stream, not {req.stream.name};"
+                f" pass --stream {recorded} to continue it, or remove {spath} and {output} to start over",
+                EXIT_USAGE,
+            )
         diff = _fingerprint_diff(state.fingerprint, req.fingerprint)
         if diff:
             raise CliError(
@@ -479,7 +507,7 @@ def _export_locked(req: ExportRequest, output: Path, client_factory: Callable[[]
                 fh.seek(state.offset)
                 written.quarantine.rewind()
                 if state.offset == 0:
-                    written.write(fh, _header(req.fmt))
+                    written.write(fh, _header(req))
                 _checkpoint(fh, state, spath, resume_from, hasher)
             stats: ListStats | None = None
             if resume_from < end:
@@ -548,12 +576,12 @@ def _export_locked(req: ExportRequest, output: Path, client_factory: Callable[[]
 
 
 def _render_window(
-    events: list[Event], end: datetime, req: ExportRequest, qpath: Path
-) -> tuple[bytes, list[tuple[Event, str]]]:
+    events: Sequence[BaseEvent], end: datetime, req: ExportRequest, qpath: Path
+) -> tuple[bytes, list[tuple[BaseEvent, str]]]:
     """The bytes of a window, and the events CSV cannot hold (each warned about), for a file."""
     if req.fmt != "csv":
         return b"".join(map(jsonl_line, events)), []
-    data, bad = _render_csv(events, req.csv_escape)
+    data, bad = _render_csv(events, req.csv_escape, req.columns)
     where = f"in the window ending {format_instant(end)}"
     for event, problem in bad:
         if req.bad_events == "error":
@@ -653,7 +681,7 @@ class _Quarantine:
     def _error(self, exc: OSError) -> CliError:
         return CliError(f"cannot write {self.path}: {exc.strerror or exc}", EXIT_IO)
 
-    def add(self, event: Event) -> None:
+    def add(self, event: BaseEvent) -> None:
         try:
             if self._fh is None:
                 self._fh = open(self.path, "ab")  # noqa: SIM115 - held until the export ends

@@ -11,10 +11,11 @@ from typing import Any, Literal
 import click
 
 from webex_events import Auth
+from webex_events._streams import EVENTS, STREAMS
 
 from ._common import api_options, use_token
-from ._csv import CSV_COLUMNS
 from ._demo import demo_anchor, demo_server
+from ._errors import needs_scopes
 from ._export import ExportRequest, make_client, run_export
 from ._logging import json_mode
 from ._options import (
@@ -26,14 +27,18 @@ from ._options import (
     parse_instant,
     read_token,
 )
-from ._spec_options import FILTER_DEST, filter_options, page_size_option, validate_filters
+from ._spec_options import check_page_size, filter_options, page_size_option, validate_filters
+from ._streams import fill_from_token, stream_columns, stream_option
 
 __all__ = ["export"]
 
 _EPILOG = (
-    "CSV columns (data.X is the field X of the event's data object; a missing field is empty,"
-    " a non-string value is compact JSON):\n\n\b\n"
-    + "\n".join(textwrap.wrap(", ".join(CSV_COLUMNS), 76))
+    "CSV columns of each --stream (data.X is the field X of the event's data object; a missing"
+    " field is empty, a non-string value is compact JSON):"
+    + "".join(
+        f"\n\n\b\n{name}: " + "\n".join(textwrap.wrap(", ".join(stream_columns(stream)), 76))
+        for name, stream in STREAMS.items()
+    )
     + "\n\nResume: a file export keeps OUTPUT.webex-events-state.json until it finishes; after a"
     " crash, a kill or Ctrl-C, run the same command with --resume to continue exactly (no event"
     " missing, none twice)."
@@ -43,6 +48,7 @@ _EPILOG = (
 
 
 @click.command(epilog=_EPILOG)
+@stream_option
 @click.option(
     "--from",
     "from_",
@@ -106,10 +112,11 @@ _EPILOG = (
 @api_options
 def export(
     *,
+    stream_name: str,
     from_: str | None,
     to: str | None,
     since: str | None,
-    page_size: int,
+    page_size: int | None,
     window: str | None,
     concurrency: int | None,
     fmt: str | None,
@@ -140,7 +147,12 @@ def export(
     window_value: Any = None
     if window is not None:
         window_value = "auto" if window.strip().lower() == "auto" else parse_duration(window, "--window")
-    filters = validate_filters(options)
+    stream = STREAMS[stream_name]
+    needs_scopes(stream.operation.scopes)
+    filters = validate_filters(options, stream)
+    size = check_page_size(page_size, stream)
+    if start is None and since_td is None and stream.operation.role("range-start").required:
+        raise CliUsageError(f"--stream {stream.name} lists a date range: pass --from or --since")
     if output == "-" and resume:
         raise CliUsageError("--resume needs --output FILE (stdout cannot be resumed)")
     out_path = None if output == "-" else check_output_file(output)
@@ -159,14 +171,14 @@ def export(
     else:
         base_url_checked = check_base_url(base_url)
         secret = use_token(read_token(token_file))
+        filters = fill_from_token(filters, stream, secret)
 
-    # Every filter of the spec, given or not: a resume with another filter value is refused.
-    # "from" and "to" name this command's own --from/--to (as "since_seconds" names --since),
-    # not the spec's range parameters: a state file stays valid if the spec renames those.
+    # Every filter of the stream, given or not (added below, when the token has filled them in):
+    # a resume with another filter value is refused. "from" and "to" name this command's own
+    # --from/--to (as "since_seconds" names --since), not the spec's range parameters: a state
+    # file stays valid if the spec renames those. A stream other than events is recorded too.
     fingerprint: dict[str, Any] = {
-        **{
-            name[len(FILTER_DEST) :]: value for name, value in options.items() if name.startswith(FILTER_DEST)
-        },
+        **({"stream": stream.name} if stream is not EVENTS else {}),
         "from": format_instant(start) if start is not None else None,
         "to": format_instant(end) if end is not None else None,
         "since_seconds": since_td.total_seconds() if since_td is not None else None,
@@ -188,13 +200,14 @@ def export(
         server = nullcontext((base_url_checked, secret))
     with server as (url, token):
         if demo:
-            use_token(token)
+            filters = fill_from_token(filters, stream, use_token(token))
+        fingerprint.update({p.python_name: filters.get(p.python_name) for p in stream.operation.filters})
         req = ExportRequest(
             filters=filters,
             from_=start,
             to=end,
             since=since_td,
-            page_size=page_size,
+            page_size=size,
             window=window_value,
             concurrency=concurrency,
             fmt=fmt_value,
@@ -207,5 +220,6 @@ def export(
             fingerprint=fingerprint,
             csv_escape=csv_escape,
             bad_events=bad_events,
+            stream=stream,
         )
         run_export(req, lambda: make_client(token, str(url), concurrency, max_response_bytes))

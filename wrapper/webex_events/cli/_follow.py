@@ -11,6 +11,9 @@ error, a 5xx, a 429 or a malformed response that is still failing after the libr
 retries is retried again, with capped exponential backoff and jitter, from the last committed
 checkpoint, until ``--give-up-after`` (default: never; with ``--once``, at once). A 401 re-reads
 ``--token-file`` and continues with the new token, once per change.
+
+Any stream of the spec is followed the same way (``FollowRequest.stream``); a checkpoint records
+its stream and is never taken up by another (a SQLite database keeps one per stream).
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ from webex_events import (
     WebexError,
     WebexEvents,
 )
+from webex_events._streams import EVENTS, Stream
 
 from ._errors import EXIT_IO, EXIT_USAGE, CliError, from_webex_error
 from ._export import _critical, _signals
@@ -119,6 +123,8 @@ class FollowRequest:
     give_up_after: float | None = None
     #: The longest wait between attempts while it fails (seconds).
     max_backoff: float = FOLLOW_MAX_BACKOFF.total_seconds()
+    #: The stream followed (``--stream``).
+    stream: Stream = EVENTS
 
 
 def _open_sink(req: FollowRequest) -> Sink:
@@ -126,7 +132,7 @@ def _open_sink(req: FollowRequest) -> Sink:
         return StdoutSink(req.checkpoint_file)
     assert req.output is not None
     try:
-        return SqliteSink(req.output) if req.kind == "sqlite" else JsonlSink(req.output)
+        return SqliteSink(req.output, req.stream) if req.kind == "sqlite" else JsonlSink(req.output)
     except OSError as exc:
         raise CliError(f"cannot open {req.output}: {exc.strerror or exc}", EXIT_IO) from None
 
@@ -284,6 +290,29 @@ class _Outage:
         self.attempts = 0
 
 
+def _check_stream(req: FollowRequest, saved: str | None) -> None:
+    """A checkpoint of another stream is refused, and a follow without one needs ``--since``."""
+    where = req.output or req.checkpoint_file or "stdout"
+    if saved is None:
+        if req.since is None:
+            held = (
+                f" has no checkpoint of the {req.stream.name} stream" if req.kind == "sqlite" else " is new"
+            )
+            raise CliError(f"{where}{held}: a new follow needs --since (e.g. --since 1d)", EXIT_USAGE)
+        return
+    try:
+        stream = FollowCheckpoint.from_json(saved).stream
+    except InvalidArgumentError:
+        return  # the library says what is wrong with it, when follow starts
+    if stream != req.stream.name:
+        raise CliError(
+            f"{where} holds a follow of the {stream} stream (its checkpoint says so), not"
+            f" {req.stream.name}: pass --stream {stream} to continue it, or follow {req.stream.name}"
+            " into another output",
+            EXIT_USAGE,
+        )
+
+
 def _start_mark(saved: str | None, since: datetime | None) -> datetime | None:
     if saved is None:
         return since
@@ -311,10 +340,13 @@ def run_follow(
     now = clock or (lambda: datetime.now(UTC))
     with ExitStack() as stack:
         if req.output is not None:
-            stack.enter_context(locked_output(req.output))
+            # A SQLite database keeps each stream apart: only the stream's part is locked.
+            part = req.stream.name if req.kind == "sqlite" and req.stream is not EVENTS else None
+            stack.enter_context(locked_output(req.output, part))
         sink = _open_sink(req)
         stack.callback(sink.close)
         saved = sink.load()
+        _check_stream(req, saved)
         if saved is not None and req.since is not None:
             _log.info(
                 "continuing from %s's checkpoint; --since applies to a new follow only", req.output or "the"
@@ -373,7 +405,8 @@ def _follow(
     sleep: Callable[[float], object],
 ) -> Iterator[FollowBatch]:
     """The library's follow, from the last committed checkpoint (or ``--since``: a new follow)."""
-    batches: Iterator[FollowBatch] = client.follow(
+    batches: Iterator[FollowBatch] = client._follow(  # the stream's follow (follow() for events)
+        req.stream,
         since=req.since if saved is None else None,
         checkpoint=saved,
         lag=req.lag,

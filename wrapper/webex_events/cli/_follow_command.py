@@ -18,8 +18,10 @@ from webex_events._follow import (
     DEFAULT_RECONCILE_HORIZON,
     DEFAULT_RECONCILE_INTERVAL,
 )
+from webex_events._streams import STREAMS
 
 from ._common import api_options, flush_standard_streams, use_token
+from ._errors import needs_scopes
 from ._export import make_client
 from ._options import (
     FOLLOW_MAX_BACKOFF,
@@ -31,7 +33,8 @@ from ._options import (
     parse_instant,
     read_token,
 )
-from ._spec_options import filter_options, page_size_option, validate_filters
+from ._spec_options import check_page_size, filter_options, page_size_option, validate_filters
+from ._streams import fill_from_token, stream_option
 
 __all__ = ["GIVE_UP_ENV", "MAX_BACKOFF_ENV", "follow"]
 
@@ -139,9 +142,11 @@ def _duration_option(name: str, default: timedelta, text: str) -> Callable[[Any]
     help="With --output -: keep the checkpoint in this file (without it, each run starts at --since).",
 )
 @click.option("--quiet", "-q", is_flag=True, help="No per-poll progress lines.")
+@stream_option
 @api_options
 def follow(
     *,
+    stream_name: str,
     output: str,
     fmt: str | None,
     since: str | None,
@@ -153,7 +158,7 @@ def follow(
     once: bool,
     give_up_after: str | None,
     max_backoff: str,
-    page_size: int,
+    page_size: int | None,
     concurrency: int | None,
     checkpoint_file: Path | None,
     quiet: bool,
@@ -189,7 +194,10 @@ def follow(
             start = now_utc() - parse_duration(since, "--since")
         except CliUsageError:
             start = parse_instant(since, "--since")
-    filters = validate_filters(options)
+    stream = STREAMS[stream_name]
+    needs_scopes(stream.operation.scopes)
+    filters = validate_filters(options, stream)
+    size = check_page_size(page_size, stream)
     kind = sink_kind(output, fmt)
     if checkpoint_file is not None and kind != "stdout":
         raise CliUsageError("--checkpoint is for --output - (a file output keeps its own checkpoint)")
@@ -207,6 +215,7 @@ def follow(
         raise CliUsageError("a new follow needs --since (e.g. --since 1d): where to start")
     url = check_base_url(base_url)
     tokens = [use_token(read_token(token_file))]
+    filters = fill_from_token(filters, stream, tokens[0])
 
     def reload_token() -> bool:
         """After a 401: whether --token-file now holds another token (then it is used)."""
@@ -225,7 +234,7 @@ def follow(
         filters=filters,
         since=start,
         once=once,
-        page_size=page_size,
+        page_size=size,
         concurrency=concurrency,
         kind=kind,
         output=out_path,
@@ -233,6 +242,7 @@ def follow(
         quiet=quiet,
         give_up_after=give_up,
         max_backoff=backoff,
+        stream=stream,
         **durations,
     )
 

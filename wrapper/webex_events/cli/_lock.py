@@ -4,6 +4,10 @@ Two exports to one file would interleave their windows and both report success; 
 refused instead, naming the holder. The lock is an advisory ``flock`` on ``OUTPUT.lock``, held
 for the life of the command and released by the kernel if the process dies (kill -9 included),
 so a stale lock can never block the next run.
+
+A ``follow`` into SQLite locks its stream only (``OUTPUT.STREAM.webex-events.lock``; events keep
+``OUTPUT.webex-events.lock``): each stream has its own table and checkpoint there, so follows of
+different streams may share a database (SQLite serializes their commits).
 """
 
 from __future__ import annotations
@@ -24,9 +28,9 @@ __all__ = ["LOCK_SUFFIX", "lock_path", "locked_output"]
 LOCK_SUFFIX = ".webex-events.lock"
 
 
-def lock_path(output: Path) -> Path:
-    """Return the lock file path of an output file."""
-    return output.with_name(output.name + LOCK_SUFFIX)
+def lock_path(output: Path, part: str | None = None) -> Path:
+    """Return the lock file path of an output file (of one ``part`` of it: a stream's table)."""
+    return output.with_name(output.name + (f".{part}" if part else "") + LOCK_SUFFIX)
 
 
 def _holder(path: Path) -> str:
@@ -39,9 +43,10 @@ def _holder(path: Path) -> str:
 
 
 @contextlib.contextmanager
-def locked_output(output: Path) -> Iterator[None]:
-    """Hold the lock of ``output`` while the block runs; CliError (exit 2) if someone else does."""
-    path = lock_path(output)
+def locked_output(output: Path, part: str | None = None) -> Iterator[None]:
+    """Hold the lock of ``output`` (or of its ``part``) while the block runs; CliError (exit 2) if
+    someone else does."""
+    path = lock_path(output, part)
     while True:
         try:
             fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
@@ -52,7 +57,8 @@ def locked_output(output: Path) -> Iterator[None]:
         except BlockingIOError:
             os.close(fd)
             raise CliError(
-                f"{output} is being written by another webex-events ({_holder(path)}); wait for it to"
+                f"{output}{f' ({part})' if part else ''} is being written by another webex-events"
+                f" ({_holder(path)}); wait for it to"
                 f" finish or stop it (its lock: {path})",
                 EXIT_USAGE,
             ) from None

@@ -15,8 +15,9 @@ exactly (no event lost, none written twice):
   other difference is damage and refused.
 * :class:`SqliteSink` writes the events and the checkpoint in one transaction (WAL mode): a
   crash rolls both back. One row per event keyed by id, with the exact raw JSON, ``created``
-  and a column (indexed) for each filter of the spec's List Events (``resource``, ``type``,
-  ``actor_id``...).
+  and a column (indexed) for each filter of the stream's listing in the spec (List Events:
+  ``resource``, ``type``, ``actor_id``...). Each stream has its own table (``events``,
+  ``admin_audit_events``...) and checkpoint in the database, so one file can archive them all.
 * :class:`StdoutSink` writes JSON Lines to stdout for a collector. It is at-least-once: after a
   crash, the events after the last checkpoint (``--checkpoint FILE``) are written again; ids
   make them idempotent downstream.
@@ -30,17 +31,20 @@ import logging
 import os
 import sqlite3
 import sys
+from collections.abc import Sequence
 from dataclasses import fields
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 
-from webex_events import Event
-from webex_events_api.spec import EVENT_KEYS, LIST_EVENTS
+from webex_events._event import BaseEvent
+from webex_events._streams import EVENTS, Stream
+from webex_events_api.spec import EVENT_KEYS
 
 from ._csv import field_value
 from ._errors import EXIT_IO, EXIT_USAGE, CliError
 from ._export import jsonl_line
 from ._resume import OutputMovedError, check_in_place, write_atomic
+from ._streams import table_name
 
 __all__ = [
     "FOLLOW_STATE_SUFFIX",
@@ -49,7 +53,9 @@ __all__ = [
     "Sink",
     "SqliteSink",
     "StdoutSink",
+    "checkpoint_key",
     "follow_state_path",
+    "sqlite_columns",
 ]
 
 FOLLOW_STATE_SUFFIX = ".follow-state.json"
@@ -93,7 +99,7 @@ class Sink(Protocol):
         """The last committed checkpoint (JSON), after repairing what a crash left; None: new."""
         ...
 
-    def commit(self, events: list[Event], checkpoint: str) -> None:
+    def commit(self, events: Sequence[BaseEvent], checkpoint: str) -> None:
         """Make ``events`` and ``checkpoint`` durable together."""
         ...
 
@@ -215,7 +221,7 @@ class JsonlSink:
             EXIT_IO,
         )
 
-    def commit(self, events: list[Event], checkpoint: str) -> None:
+    def commit(self, events: Sequence[BaseEvent], checkpoint: str) -> None:
         self._follow_rotation()
         data = b"".join(jsonl_line(e) for e in events)
         fh = self._fh
@@ -275,16 +281,27 @@ class JsonlSink:
         self._fh.close()
 
 
-# (column, Event field path split at dots) of each List Events filter, from the spec.
-_FILTER_COLUMNS = tuple(
-    (p.python_name, tuple((p.event_field or p.name).split("."))) for p in LIST_EVENTS.filters
-)
-# An Event field's column is named as the field is in Python (``Event.created``), like a filter's.
+def _filter_columns(stream: Stream) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """(column, event field path split at dots) of each filter of the stream's listing."""
+    operation = stream.operation
+    return tuple((p.python_name, tuple((p.event_field or p.name).split("."))) for p in operation.filters)
+
+
+# An Event field's column is named as the field is in Python (``Event.created``), like a filter's;
+# every stream's event view has ``id`` and ``created``.
 _COLUMN_OF = {getattr(EVENT_KEYS, f.name): f.name for f in fields(EVENT_KEYS)}  # JSON key -> name
 _ID_COLUMN = _COLUMN_OF[EVENT_KEYS.id]
-#: The columns of the ``events`` table of a SQLite sink, after ``id`` and before ``raw``:
-#: ``created`` and one per List Events filter of the spec (its Python name).
-SQLITE_COLUMNS: tuple[str, ...] = (_COLUMN_OF[EVENT_KEYS.created], *(c for c, _ in _FILTER_COLUMNS))
+_CREATED_COLUMN = _COLUMN_OF[EVENT_KEYS.created]
+
+
+def sqlite_columns(stream: Stream) -> tuple[str, ...]:
+    """The columns of a stream's table, after ``id`` and before ``raw``: ``created`` and one per
+    filter of its listing in the spec (its Python name)."""
+    return (_CREATED_COLUMN, *(c for c, _ in _filter_columns(stream)))
+
+
+#: The columns of the ``events`` table (List Events) of a SQLite sink.
+SQLITE_COLUMNS: tuple[str, ...] = sqlite_columns(EVENTS)
 
 
 def _column_value(raw: dict[str, Any], path: tuple[str, ...]) -> Any:
@@ -294,14 +311,22 @@ def _column_value(raw: dict[str, Any], path: tuple[str, ...]) -> Any:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
+def checkpoint_key(stream: Stream) -> str:
+    """The row of ``follow_state`` holding a stream's checkpoint (``checkpoint`` for events)."""
+    return "checkpoint" if stream is EVENTS else f"checkpoint:{stream.name}"
+
+
 class SqliteSink:
-    """A SQLite database: table ``events`` (one row per id) and the checkpoint, one transaction."""
+    """A SQLite database: the stream's table (one row per id; ``events``, ``admin_audit_events``...
+    from its operation ID) and its checkpoint, in one transaction."""
 
     #: Statement order inside the transaction; tests reverse it (a crash between them rolls back).
     order: tuple[str, str] = ("data", "checkpoint")
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, stream: Stream = EVENTS) -> None:
         self.path = path
+        self._table, self._key = table_name(stream), checkpoint_key(stream)
+        self._columns, self._filter_columns = sqlite_columns(stream), _filter_columns(stream)
         try:
             # Transactions are explicit below.
             self._db = sqlite3.connect(path, isolation_level=None, timeout=_BUSY_SECONDS)
@@ -320,12 +345,12 @@ class SqliteSink:
         except CliError:
             self._db.close()
             raise
-        names = ", ".join(f'"{c}"' for c in (_ID_COLUMN, *SQLITE_COLUMNS, "raw"))
-        marks = ", ".join("?" for _ in range(len(SQLITE_COLUMNS) + 2))
+        names = ", ".join(f'"{c}"' for c in (_ID_COLUMN, *self._columns, "raw"))
+        marks = ", ".join("?" for _ in range(len(self._columns) + 2))
         # OR IGNORE: an id already stored is never stored twice (follow never sends one twice;
         # this also keeps a database that another tool appended to consistent).
-        # Column names come from the spec and are quoted; values are bound parameters.
-        self._insert = f"INSERT OR IGNORE INTO events ({names}) VALUES ({marks})"  # noqa: S608
+        # Table and column names come from the spec and are quoted; values are bound parameters.
+        self._insert = f'INSERT OR IGNORE INTO "{self._table}" ({names}) VALUES ({marks})'  # noqa: S608
 
     def _create(self) -> None:
         """Set the database up (WAL, the tables); refuse one that another program made."""
@@ -338,18 +363,19 @@ class SqliteSink:
                 " choose another output",
                 EXIT_USAGE,
             )
-        columns = ", ".join(f'"{c}" TEXT' for c in SQLITE_COLUMNS)
+        table, columns = self._table, ", ".join(f'"{c}" TEXT' for c in self._columns)
         self._db.execute("BEGIN IMMEDIATE")
         self._db.execute(
-            f"CREATE TABLE IF NOT EXISTS events ({_ID_COLUMN} TEXT PRIMARY KEY, {columns}, raw TEXT NOT NULL)"
+            f'CREATE TABLE IF NOT EXISTS "{table}"'
+            f" ({_ID_COLUMN} TEXT PRIMARY KEY, {columns}, raw TEXT NOT NULL)"
         )
         # A column the spec added since the database was made (a new filter): add it.
-        have = {row[1] for row in self._db.execute("PRAGMA table_info(events)")}
-        for column in SQLITE_COLUMNS:
+        have = {row[1] for row in self._db.execute(f'PRAGMA table_info("{table}")')}
+        for column in self._columns:
             if column not in have:
-                self._db.execute(f'ALTER TABLE events ADD COLUMN "{column}" TEXT')
-        for column in SQLITE_COLUMNS:
-            self._db.execute(f'CREATE INDEX IF NOT EXISTS "events_{column}" ON events ("{column}")')
+                self._db.execute(f'ALTER TABLE "{table}" ADD COLUMN "{column}" TEXT')
+        for column in self._columns:
+            self._db.execute(f'CREATE INDEX IF NOT EXISTS "{table}_{column}" ON "{table}" ("{column}")')
         self._db.execute(
             "CREATE TABLE IF NOT EXISTS follow_state (name TEXT PRIMARY KEY, value TEXT NOT NULL)"
         )
@@ -357,19 +383,19 @@ class SqliteSink:
 
     def load(self) -> str | None:
         try:
-            row = self._db.execute("SELECT value FROM follow_state WHERE name = 'checkpoint'").fetchone()
+            row = self._db.execute("SELECT value FROM follow_state WHERE name = ?", (self._key,)).fetchone()
         except sqlite3.Error as exc:
             raise _sqlite_error(self.path, exc) from None
         return None if row is None else str(row[0])
 
-    def commit(self, events: list[Event], checkpoint: str) -> None:
+    def commit(self, events: Sequence[BaseEvent], checkpoint: str) -> None:
         try:
             self._commit(events, checkpoint)
         except sqlite3.Error as exc:
             raise _sqlite_error(self.path, exc) from None
         check_in_place(self.path, self._file, "follow committed to it")
 
-    def _commit(self, events: list[Event], checkpoint: str) -> None:
+    def _commit(self, events: Sequence[BaseEvent], checkpoint: str) -> None:
         db = self._db
         db.execute("BEGIN IMMEDIATE")
         try:
@@ -378,9 +404,9 @@ class SqliteSink:
                     db.executemany(self._insert, (self._row(e) for e in events))
                 else:
                     db.execute(
-                        "INSERT INTO follow_state (name, value) VALUES ('checkpoint', ?)"
+                        "INSERT INTO follow_state (name, value) VALUES (?, ?)"
                         " ON CONFLICT(name) DO UPDATE SET value = excluded.value",
-                        (checkpoint,),
+                        (self._key, checkpoint),
                     )
                 self._crash_point(step)
             db.execute("COMMIT")
@@ -389,13 +415,12 @@ class SqliteSink:
                 db.execute("ROLLBACK")
             raise
 
-    @staticmethod
-    def _row(event: Event) -> tuple[Any, ...]:
+    def _row(self, event: BaseEvent) -> tuple[Any, ...]:
         raw = event.raw
         return (
             event.id,
             event.created_raw,
-            *(_column_value(raw, path) for _, path in _FILTER_COLUMNS),
+            *(_column_value(raw, path) for _, path in self._filter_columns),
             event.raw_json,
         )
 
@@ -420,7 +445,7 @@ class StdoutSink:
             return None
         return path.read_text(encoding="utf-8")
 
-    def commit(self, events: list[Event], checkpoint: str) -> None:
+    def commit(self, events: Sequence[BaseEvent], checkpoint: str) -> None:
         if events:
             self._out.write(b"".join(jsonl_line(e) for e in events))
             self._out.flush()
