@@ -188,7 +188,7 @@ def test_resume_with_other_arguments_exits_2(slow_fake: tuple[FakeWebex, str], t
 
 def test_resume_since_reuses_resolved_range(tmp_path: Path) -> None:
     """``--since`` is resolved once: a resumed run keeps the exact instants of the first run."""
-    fk = FakeWebex(events=1200, seed=5, days=2.0, token=TOKEN, latency=0.01)
+    fk = FakeWebex(events=1200, seed=5, days=2.0, token=TOKEN, latency=0.05)
     out = tmp_path / "since.jsonl"
     state = out.with_name(out.name + ".webex-events-state.json")
     with fk.serve() as url:

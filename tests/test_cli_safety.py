@@ -47,7 +47,7 @@ def _ids(out: Path) -> list[str]:
 
 @pytest.fixture
 def slow_fake() -> Iterator[tuple[FakeWebex, str]]:
-    fk = FakeWebex(events=2400, seed=11, start=START, end=END, token=TOKEN, latency=0.02)
+    fk = FakeWebex(events=2400, seed=11, start=START, end=END, token=TOKEN, latency=0.1)
     with fk.serve() as url:
         yield fk, url
 

@@ -348,7 +348,9 @@ def test_an_unparsable_created_is_kept_and_logged_as_sent(caplog: pytest.LogCapt
     assert [event.id for event in events] == ["a", "b", "c", "d"]  # never dropped
     assert events[0].created_raw == "123456789012345678901234"
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
-    where = "of a page of [2024-01-01T00:00:00.000Z, 2024-01-03T00:00:00.000Z)) has an unreadable created value"
+    where = (
+        "of a page of [2024-01-01T00:00:00.000Z, 2024-01-03T00:00:00.000Z)) has an unreadable created value"
+    )
     assert warnings == [
         f"event 'a' (item 0 {where} 123456789012345678901234; delivered",
         f"event 'b' (item 1 {where} 'x'; delivered",

@@ -38,9 +38,13 @@ class Stream:
 
     @property
     def max_range_ms(self) -> int | None:
-        """The longest range one request may cover, in ms (None: any)."""
+        """The longest range one request may cover, in ms (None: any).
+
+        One ms short of the spec's limit: a range's start is sent 1 ms early (see list_range),
+        so the request spans exactly the limit, whether the server counts it strictly or not.
+        """
         limit = self.operation.max_range
-        return None if limit is None else int(limit.total_seconds() * 1000)
+        return None if limit is None else int(limit.total_seconds() * 1000) - 1
 
     @property
     def offset_name(self) -> str | None:
