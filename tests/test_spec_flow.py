@@ -404,3 +404,36 @@ assert LIST_ADMIN_AUDIT_EVENTS.paging == "offset" and LIST_ADMIN_AUDIT_EVENTS.ro
 import webex_events  # the wrapper still imports against the regenerated facts
 """,
     )
+    # ... and from the facts to the library, the command, the fake and CSV, with no edit.
+    run_python(
+        generated,
+        PRELUDE
+        + """
+audit = fake.admin_audit
+org = fake.org_id
+client, seen = recording_client()
+with client:
+    everything = [e.id for e in client.list_admin_audit_events(org_id=org, from_=START, to=END)]
+    targeted = list(client.list_admin_audit_events(org_id=org, from_=START, to=END, target_id="T-1"))
+assert sorted(everything) == sorted(audit.expected_ids(from_=START, to=END)) and everything
+assert seen[-1].url.params["targetId"] == "T-1", seen[-1].url  # sent under its wire name
+assert targeted == []  # the fake selects on the field of the filter's name: no event has it
+
+code, help_text, _ = cli("export", "--help")
+assert code == 0 and "--target-id" in help_text, help_text
+with fake.serve() as url:
+    for fmt in ("jsonl", "csv"):
+        for target, expected in ((None, len(everything)), ("T-1", 0)):
+            out = Path(f"audit-{target}.{fmt}")
+            out.unlink(missing_ok=True)
+            extra = [] if target is None else ["--target-id", target]
+            code, _, err = cli("export", "--base-url", url, "--stream", "admin-audit", "--org-id", org,
+                               *RANGE, *extra, "-q", "-o", str(out))
+            assert code == 0, err
+            rows = out.read_text().splitlines()
+            assert len(rows) == expected + (fmt == "csv"), (fmt, target, len(rows))
+    code, _, err = cli("export", "--base-url", url, "--stream", "security-audit", "--org-id", org, *RANGE,
+                       "--target-id", "T-1", "-q", "-o", "refused.jsonl")
+    assert code == 2 and "target" in err, err  # another stream's filter: refused
+""",
+    )
